@@ -1,0 +1,65 @@
+'use strict';
+
+// Loads the native addon and routes its batched records to the streams.
+// One handler call per main-loop wakeup carries every ready stream.
+
+const path = require('node:path');
+
+let native;
+try {
+  native = require(path.join(__dirname, '..', 'build', 'Release', 'llm_relay.node'));
+} catch (err) {
+  const hint =
+    'llm-relay: the native addon is not built. Install the system packages and build it:\n' +
+    '  sudo apt-get install -y cmake g++ libcurl4-gnutls-dev rapidjson-dev && npm run build';
+  const wrapped = new Error(`${hint}\n(${err.message.split('\n')[0]})`, { cause: err });
+  wrapped.code = 'ERR_LLM_RELAY_NOT_BUILT';
+  throw wrapped;
+}
+
+/** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer): void}>} */
+const streams = new Map();
+let nextId = 1;
+
+native.setHandler((records) => {
+  for (let i = 0; i < records.length; i += 5) {
+    const target = streams.get(records[i]);
+    if (target === undefined) continue;
+    const end = records[i + 3];
+    if (end !== undefined) streams.delete(records[i]);
+    try {
+      target.onRecord(records[i + 1], records[i + 2], end, records[i + 4]);
+    } catch (err) {
+      // A bug in a consumer must not stop the other streams of this batch.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+});
+
+const Command = Object.freeze({ MODE: 1, PAUSE: 2, RESUME: 3, ABORT: 4 });
+
+module.exports = {
+  native,
+  Command,
+  /** Registers a stream and starts it; returns its id. */
+  start(target, config) {
+    const id = nextId;
+    nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1;
+    streams.set(id, target);
+    try {
+      native.start(id, config);
+    } catch (err) {
+      streams.delete(id);
+      throw err;
+    }
+    return id;
+  },
+  command(id, type, mode) {
+    native.command(id, type, mode);
+  },
+  providers() {
+    return native.providers().split(',').map((s) => s.trim());
+  },
+};

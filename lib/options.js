@@ -1,0 +1,246 @@
+'use strict';
+
+// Validates stream() options and turns them into the native request config.
+// Every message names the option, says what was expected and what arrived.
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { invalidArgument } = require('./errors');
+const { PROVIDERS, PROVIDER_NAMES } = require('./providers');
+
+const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 60_000, idleMs: 30_000, totalMs: 600_000 });
+const DEFAULT_RETRY = Object.freeze({ attempts: 2, baseDelayMs: 500, maxDelayMs: 8_000 });
+const KNOWN_OPTIONS = new Set([
+  'provider', 'baseURL', 'url', 'apiKey', 'headers', 'body', 'signal', 'timeouts', 'retry', 'tls', 'model',
+  'maxEventBytes',
+]);
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkInteger(value, name, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument(`Expected an integer between ${min} and ${max} for ${name} but received ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkURL(value, name) {
+  if (typeof value !== 'string' || value === '') {
+    throw invalidArgument(`Expected a URL string for ${name} but received ${describe(value)}`);
+  }
+  let parsed;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw invalidArgument(`Expected an absolute http(s) URL for ${name} but received ${describe(value)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw invalidArgument(`Expected an http: or https: URL for ${name} but received protocol ${parsed.protocol}`);
+  }
+  return value;
+}
+
+/** Headers as "Name: value" lines; rejects CR/LF injection. */
+function headerLines(headers, name) {
+  if (headers === undefined) return [];
+  let entries;
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) entries = [...headers.entries()];
+  else if (isPlainObject(headers)) entries = Object.entries(headers);
+  else throw invalidArgument(`Expected an object or Headers for ${name} but received ${describe(headers)}`);
+  const lines = [];
+  for (const [key, value] of entries) {
+    if (value === undefined || value === null) continue;
+    const text = String(value);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
+      throw invalidArgument(`Expected a valid header name in ${name} but received ${JSON.stringify(key)}`);
+    }
+    if (/[\r\n\0]/.test(text)) {
+      throw invalidArgument(`Header ${name}.${key} contains a line break or NUL`);
+    }
+    lines.push(`${key}: ${text}`);
+  }
+  return lines;
+}
+
+const caFiles = new Map();
+let cleanupRegistered = false;
+
+/** A PEM file for curl (the GnuTLS backend takes CA files, not blobs). */
+function caFile(ca) {
+  const list = Array.isArray(ca) ? ca : [ca];
+  for (const [i, item] of list.entries()) {
+    if (typeof item !== 'string' && !Buffer.isBuffer(item)) {
+      throw invalidArgument(`Expected PEM strings or Buffers for tls.ca but received ${describe(item)} at ${i}`);
+    }
+  }
+  const pem = list.map((item) => item.toString()).join('\n');
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw invalidArgument('Expected tls.ca to hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+  }
+  const hash = crypto.createHash('sha256').update(pem).digest('hex').slice(0, 24);
+  let file = caFiles.get(hash);
+  if (file === undefined) {
+    file = path.join(os.tmpdir(), `llm-relay-ca-${process.pid}-${hash}.pem`);
+    fs.writeFileSync(file, pem, { mode: 0o600 });
+    caFiles.set(hash, file);
+    if (!cleanupRegistered) {
+      cleanupRegistered = true;
+      process.once('exit', () => {
+        for (const f of caFiles.values()) fs.rmSync(f, { force: true });
+      });
+    }
+  }
+  return file;
+}
+
+/**
+ * Validates options and builds the native config.
+ * @returns {{ config: object, provider: string, signal?: AbortSignal, model?: string }}
+ */
+function normalize(options) {
+  if (!isPlainObject(options)) throw invalidArgument(`Expected an options object but received ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw invalidArgument(`Unknown option '${key}'. Known options: ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+  }
+  const { provider } = options;
+  if (typeof provider !== 'string' || !Object.hasOwn(PROVIDERS, provider)) {
+    throw invalidArgument(`Expected provider to be one of ${PROVIDER_NAMES.map((p) => `'${p}'`).join(', ')} but received ${describe(provider)}`);
+  }
+  const spec = PROVIDERS[provider];
+
+  let body = options.body;
+  if (body === undefined) body = {};
+  if (!isPlainObject(body)) throw invalidArgument(`Expected body to be an object (the provider's request body) but received ${describe(body)}`);
+
+  if (options.baseURL !== undefined) checkURL(options.baseURL, 'baseURL');
+  if (options.url !== undefined) checkURL(options.url, 'url');
+  if (spec.needsURL && options.url === undefined) {
+    throw invalidArgument(`Expected url (the full SSE endpoint) for provider '${provider}' but received undefined`);
+  }
+
+  let model = options.model !== undefined ? options.model : body.model;
+  if (options.model !== undefined && (typeof options.model !== 'string' || options.model === '')) {
+    throw invalidArgument(`Expected model to be a non-empty string but received ${describe(options.model)}`);
+  }
+  if (spec.needsModel && (typeof model !== 'string' || model === '') && options.url === undefined) {
+    throw invalidArgument(`Expected model (options.model or body.model) for provider '${provider}' but received ${describe(model)}`);
+  }
+
+  let apiKey = options.apiKey;
+  if (apiKey !== undefined && (typeof apiKey !== 'string' || apiKey === '')) {
+    throw invalidArgument(`Expected apiKey to be a non-empty string but received ${typeof apiKey}`);
+  }
+  if (apiKey === undefined) {
+    for (const name of spec.envKey) {
+      if (process.env[name]) {
+        apiKey = process.env[name];
+        break;
+      }
+    }
+  }
+  if (apiKey !== undefined && /[\r\n\0]/.test(apiKey)) throw invalidArgument('apiKey contains a line break or NUL');
+  const customEndpoint = options.baseURL !== undefined || options.url !== undefined;
+  if (apiKey === undefined && !spec.optionalKey && !customEndpoint) {
+    throw invalidArgument(`Missing API key for provider '${provider}': pass apiKey or set ${spec.envKey.join(' or ')}`);
+  }
+
+  const timeouts = { ...DEFAULT_TIMEOUTS };
+  if (options.timeouts !== undefined) {
+    if (!isPlainObject(options.timeouts)) throw invalidArgument(`Expected timeouts to be an object but received ${describe(options.timeouts)}`);
+    for (const [key, value] of Object.entries(options.timeouts)) {
+      if (!Object.hasOwn(DEFAULT_TIMEOUTS, key)) {
+        throw invalidArgument(`Unknown option 'timeouts.${key}'. Known: ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`);
+      }
+      if (value !== undefined) timeouts[key] = checkInteger(value, `timeouts.${key}`, { max: 2 ** 31 - 1 });
+    }
+  }
+  const retry = { ...DEFAULT_RETRY };
+  if (options.retry !== undefined && options.retry !== false) {
+    if (!isPlainObject(options.retry)) throw invalidArgument(`Expected retry to be an object or false but received ${describe(options.retry)}`);
+    for (const [key, value] of Object.entries(options.retry)) {
+      if (!Object.hasOwn(DEFAULT_RETRY, key)) {
+        throw invalidArgument(`Unknown option 'retry.${key}'. Known: ${Object.keys(DEFAULT_RETRY).join(', ')}`);
+      }
+      if (value !== undefined) retry[key] = checkInteger(value, `retry.${key}`, { max: key === 'attempts' ? 10 : 2 ** 31 - 1 });
+    }
+  } else if (options.retry === false) {
+    retry.attempts = 0;
+  }
+
+  let tlsConfig = {};
+  if (options.tls !== undefined) {
+    if (!isPlainObject(options.tls)) throw invalidArgument(`Expected tls to be an object but received ${describe(options.tls)}`);
+    for (const key of Object.keys(options.tls)) {
+      if (key !== 'ca' && key !== 'rejectUnauthorized') throw invalidArgument(`Unknown option 'tls.${key}'. Known: ca, rejectUnauthorized`);
+    }
+    if (options.tls.ca !== undefined) tlsConfig.caFile = caFile(options.tls.ca);
+    if (options.tls.rejectUnauthorized !== undefined) {
+      if (typeof options.tls.rejectUnauthorized !== 'boolean') {
+        throw invalidArgument(`Expected tls.rejectUnauthorized to be a boolean but received ${describe(options.tls.rejectUnauthorized)}`);
+      }
+      tlsConfig.rejectUnauthorized = options.tls.rejectUnauthorized;
+    }
+  }
+
+  let maxEventBytes = 8 * 1024 * 1024;
+  if (options.maxEventBytes !== undefined) maxEventBytes = checkInteger(options.maxEventBytes, 'maxEventBytes', { min: 1024, max: 2 ** 31 - 1 });
+
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgument(`Expected signal to be an AbortSignal but received ${describe(signal)}`);
+  }
+
+  let url = options.url;
+  if (url === undefined) {
+    const base = (options.baseURL || spec.baseURL).replace(/\/+$/, '');
+    url = base + spec.path(body, model);
+  }
+  const prepared = spec.prepare(body);
+  const hasBody = !(provider === 'sse' && options.body === undefined);
+  const headers = [];
+  const userHeaders = headerLines(options.headers, 'headers');
+  const userNames = new Set(userHeaders.map((line) => line.slice(0, line.indexOf(':')).toLowerCase()));
+  const add = (line) => {
+    if (!userNames.has(line.slice(0, line.indexOf(':')).toLowerCase())) headers.push(line);
+  };
+  if (apiKey !== undefined) spec.auth(apiKey).forEach(add);
+  (spec.extraHeaders || []).forEach(add);
+  add(`Accept: ${spec.accept}`);
+  if (hasBody) add('Content-Type: application/json');
+  headers.push(...userHeaders);
+
+  const config = {
+    provider,
+    url,
+    method: hasBody ? 'POST' : 'GET',
+    body: hasBody ? JSON.stringify(prepared) : '',
+    headers,
+    connectMs: timeouts.connectMs,
+    firstByteMs: timeouts.firstByteMs,
+    idleMs: timeouts.idleMs,
+    totalMs: timeouts.totalMs,
+    retryAttempts: retry.attempts,
+    retryBaseMs: retry.baseDelayMs,
+    retryMaxMs: retry.maxDelayMs,
+    maxEventBytes,
+    model: typeof model === 'string' ? model : '',
+    ...tlsConfig,
+  };
+  return { config, provider, signal, model: config.model };
+}
+
+module.exports = { normalize, DEFAULT_TIMEOUTS, DEFAULT_RETRY };

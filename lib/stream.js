@@ -1,0 +1,307 @@
+'use strict';
+
+const diagnostics = require('node:diagnostics_channel');
+const binding = require('./binding');
+const { RelayError, fromNative } = require('./errors');
+const { normalize } = require('./options');
+const { kRelay, kPause, kResume, kInfo } = require('./internal');
+
+const startChannel = diagnostics.channel('llm-relay:stream:start');
+const endChannel = diagnostics.channel('llm-relay:stream:end');
+
+// Pause the provider transfer when this many deltas wait unread.
+const MAX_QUEUED_DELTAS = 512;
+
+const kState = Symbol('llm-relay.state');
+
+/**
+ * A web ReadableStream of normalized deltas from one provider request.
+ * Created by `stream(options)`; the request starts at once.
+ *
+ * Consume it exactly one way: iterate it (`for await`), read `textStream`,
+ * `pipe(res)` it, return `toResponse()`, or just `await s.done`.
+ * @extends {ReadableStream<import('../index').Delta>}
+ */
+class LLMStream extends ReadableStream {
+  /** @param {import('../index').StreamOptions} options */
+  constructor(options) {
+    const { config, provider, signal, model } = normalize(options);
+    let controller;
+    const state = {
+      id: 0,
+      provider,
+      model,
+      mode: '', // '' undecided | 'json' | 'discard' | a relay format
+      controller: undefined,
+      paused: false,
+      ended: false,
+      abortError: undefined,
+      relay: undefined,
+      signal,
+      onAbort: undefined,
+      doneWatched: false,
+      resolveDone: undefined,
+      rejectDone: undefined,
+      done: undefined,
+      startedAt: Date.now(),
+    };
+    super(
+      {
+        start(c) {
+          controller = c;
+        },
+        pull: () => {
+          this.#decide('json');
+          if (state.paused) {
+            state.paused = false;
+            binding.command(state.id, binding.Command.RESUME);
+          }
+        },
+        cancel: (reason) => {
+          // The reader gave up (break in for-await, reader.cancel()).
+          this.abort(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    state.controller = controller;
+    state.done = new Promise((resolve, reject) => {
+      state.resolveDone = resolve;
+      state.rejectDone = reject;
+    });
+    // `done` may legitimately never be awaited; its rejection is not an
+    // unhandled one (the stream itself errors too).
+    state.done.catch(() => {});
+    this[kState] = state;
+
+    if (signal && signal.aborted) {
+      // Aborted before start: no request is ever sent.
+      state.ended = true;
+      const err = abortError(signal.reason);
+      err.partial = emptySummary('aborted');
+      controller.error(err);
+      state.rejectDone(err);
+      return;
+    }
+
+    state.id = binding.start({ onRecord: (head, data, end, tail) => this.#onRecord(head, data, end, tail) }, config);
+    if (signal) {
+      state.onAbort = () => this.abort(signal.reason);
+      signal.addEventListener('abort', state.onAbort, { once: true });
+    }
+    if (startChannel.hasSubscribers) {
+      startChannel.publish({ id: state.id, provider, model, url: redact(config.url), startedAt: state.startedAt });
+    }
+  }
+
+  /** The provider, model and internal id of this stream. */
+  get [kInfo]() {
+    const s = this[kState];
+    return { provider: s.provider, model: s.model, id: s.id };
+  }
+
+  /**
+   * Resolves to the assembled answer when the stream completes:
+   * `{ text, reasoning, toolCalls, finishReason, rawFinishReason, usage, metrics }`.
+   * Rejects with the RelayError after an error or an abort; its `partial`
+   * holds the summary so far. Awaiting `done` without reading the stream
+   * drains the stream for you.
+   * @type {Promise<import('../index').StreamSummary>}
+   */
+  get done() {
+    const s = this[kState];
+    if (!s.doneWatched) {
+      s.doneWatched = true;
+      // If nobody starts reading by the next macrotask, nobody will: let the
+      // worker assemble the summary without handing deltas to JavaScript.
+      setImmediate(() => {
+        if (s.mode === '' && !this.locked && !s.ended) this.#decide('discard');
+      });
+    }
+    return s.done;
+  }
+
+  /** A ReadableStream<string> of the text deltas only (consumes this stream). */
+  get textStream() {
+    return this.pipeThrough(
+      new TransformStream({
+        transform(delta, controller) {
+          if (delta.type === 'text') controller.enqueue(delta.text);
+        },
+      }),
+    );
+  }
+
+  /**
+   * Aborts the request: the upstream connection closes at once, the stream
+   * errors with code ABORTED (name 'AbortError', cause = reason) and `done`
+   * rejects with it.
+   * @param {unknown} [reason]
+   */
+  abort(reason) {
+    const s = this[kState];
+    if (s.ended || s.abortError) return;
+    s.abortError = abortError(reason);
+    if (s.mode === 'json' || s.mode === '' || s.mode === 'discard') {
+      try {
+        s.controller.error(s.abortError);
+      } catch {
+        // already closed or errored
+      }
+    }
+    binding.command(s.id, binding.Command.ABORT);
+  }
+
+  /**
+   * Relays the stream to a Node ServerResponse (Express, node:http).
+   * @param {import('node:http').ServerResponse} res
+   * @param {import('../index').RelayOptions} [opts]
+   * @returns {Promise<import('../index').StreamSummary>}
+   */
+  pipe(res, opts) {
+    return require('./server/node').pipe(this, res, opts);
+  }
+
+  /**
+   * A web Response streaming this answer (Next.js route handlers, any
+   * fetch-API server).
+   * @param {import('../index').RelayOptions} [opts]
+   * @returns {Response}
+   */
+  toResponse(opts) {
+    return require('./server/web').toResponse(this, opts);
+  }
+
+  /**
+   * Internal: switch to downstream bytes in `format`. `sink` gets
+   * head(headObject), data(Buffer), end(error|undefined, summary, tail Buffer|undefined).
+   */
+  [kRelay](format, sink) {
+    const s = this[kState];
+    if (s.mode !== '' || this.locked) {
+      throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
+    }
+    s.relay = sink;
+    this.#decide(format);
+  }
+
+  [kPause]() {
+    const s = this[kState];
+    if (!s.paused && !s.ended) {
+      s.paused = true;
+      binding.command(s.id, binding.Command.PAUSE);
+    }
+  }
+
+  [kResume]() {
+    const s = this[kState];
+    if (s.paused && !s.ended) {
+      s.paused = false;
+      binding.command(s.id, binding.Command.RESUME);
+    }
+  }
+
+  #decide(mode) {
+    const s = this[kState];
+    if (s.mode !== '' || s.ended) return;
+    s.mode = mode;
+    binding.command(s.id, binding.Command.MODE, mode);
+  }
+
+  #onRecord(head, data, end, tail) {
+    const s = this[kState];
+    if (s.relay !== undefined) {
+      if (head !== undefined) s.relay.head(JSON.parse(head));
+      if (data !== undefined) s.relay.data(data);
+      if (end !== undefined) this.#finish(JSON.parse(end), tail);
+      return;
+    }
+    if (data !== undefined && s.mode === 'json' && !s.abortError) {
+      // One JSON.parse per batch: the worker wrote "delta,delta,...,".
+      const deltas = JSON.parse(`[${data.slice(0, -1)}]`);
+      const c = s.controller;
+      for (let i = 0; i < deltas.length; i++) c.enqueue(deltas[i]);
+      if (!s.paused && c.desiredSize < -MAX_QUEUED_DELTAS) {
+        s.paused = true;
+        binding.command(s.id, binding.Command.PAUSE);
+      }
+    }
+    if (end !== undefined) this.#finish(JSON.parse(end), tail);
+  }
+
+  #finish(record, tail) {
+    const s = this[kState];
+    s.ended = true;
+    if (s.signal && s.onAbort) s.signal.removeEventListener('abort', s.onAbort);
+    const summary = record.summary;
+    let error;
+    if (!record.ok) {
+      if (s.abortError) {
+        error = s.abortError;
+        error.partial = summary;
+      } else {
+        error = fromNative(record.error, s.provider, summary);
+      }
+    }
+    if (s.relay !== undefined) {
+      s.relay.end(error, summary, tail);
+    } else if (error === undefined) {
+      try {
+        s.controller.close();
+      } catch {
+        // cancelled by the reader
+      }
+    } else if (!s.abortError) {
+      try {
+        s.controller.error(error);
+      } catch {
+        // cancelled by the reader
+      }
+    }
+    if (error === undefined) s.resolveDone(summary);
+    else s.rejectDone(error);
+    if (endChannel.hasSubscribers) {
+      endChannel.publish({
+        id: s.id,
+        provider: s.provider,
+        model: s.model,
+        format: s.relay !== undefined ? s.mode : undefined,
+        summary,
+        error,
+      });
+    }
+  }
+}
+
+function abortError(reason) {
+  return new RelayError('ABORTED', reason instanceof Error && reason.message ? `The stream was aborted: ${reason.message}` : 'The stream was aborted', {
+    cause: reason,
+  });
+}
+
+function emptySummary(outcome) {
+  return {
+    text: '',
+    reasoning: '',
+    toolCalls: [],
+    finishReason: null,
+    rawFinishReason: null,
+    usage: null,
+    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, tokensPerSecond: null },
+  };
+}
+
+function redact(url) {
+  return url.replace(/([?&]key=)[^&]*/i, '$1[redacted]');
+}
+
+/**
+ * Starts a streaming request and returns its LLMStream synchronously.
+ * @param {import('../index').StreamOptions} options
+ * @returns {LLMStream}
+ */
+function stream(options) {
+  return new LLMStream(options);
+}
+
+module.exports = { stream, LLMStream };

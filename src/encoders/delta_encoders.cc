@@ -1,0 +1,135 @@
+// The three formats that carry the Delta JSON of DESIGN.md unchanged and
+// differ only in framing:
+//   "json"    `<delta>,`  — object mode: lib/ parses a whole batch at once with
+//             JSON.parse('[' + batch.slice(0, -1) + ']'), so each delta ends in
+//             a comma and Start/Done/Error write nothing (JS ends the stream).
+//   "sse"     `data: <delta>\n\n` — the default downstream format. The JSON
+//             never holds a raw CR or LF (AppendJsonString escapes them), so
+//             one `data:` line per event is always enough.
+//   "ndjson"  `<delta>\n`, for clients that split on newlines.
+#include <memory>
+#include <string_view>
+
+#include "core/json_out.h"
+#include "encoders/delta_json.h"
+#include "encoders/formats.h"
+
+namespace llmrelay {
+
+namespace {
+
+enum class DeltaFraming : uint8_t { kJson, kSse, kNdjson };
+
+class DeltaEncoder final : public Encoder {
+ public:
+  explicit DeltaEncoder(DeltaFraming framing) : framing_(framing) {
+    switch (framing) {
+      case DeltaFraming::kJson:
+        suffix_ = ",";
+        break;
+      case DeltaFraming::kSse:
+        prefix_ = "data: ";
+        suffix_ = "\n\n";
+        break;
+      case DeltaFraming::kNdjson:
+        suffix_ = "\n";
+        break;
+    }
+  }
+
+  void Text(std::string& out, std::string_view text) override {
+    out.append(prefix_);
+    AppendTextDeltaJson(out, "text", text);
+    out.append(suffix_);
+  }
+
+  void Reasoning(std::string& out, std::string_view text) override {
+    out.append(prefix_);
+    AppendTextDeltaJson(out, "reasoning", text);
+    out.append(suffix_);
+  }
+
+  void ToolCall(std::string& out, uint32_t index, std::string_view id, std::string_view name,
+                std::string_view arguments_delta) override {
+    out.append(prefix_);
+    AppendToolCallDeltaJson(out, index, id, name, arguments_delta);
+    out.append(suffix_);
+  }
+
+  void Usage(std::string& out, const UsageInfo& usage) override {
+    out.append(prefix_);
+    AppendUsageDeltaJson(out, usage);
+    out.append(suffix_);
+  }
+
+  void Finish(std::string& out, FinishReason reason, std::string_view raw) override {
+    out.append(prefix_);
+    AppendFinishDeltaJson(out, reason, raw);
+    out.append(suffix_);
+  }
+
+  void RawEvent(std::string& out, std::string_view event, std::string_view data,
+                std::string_view id, bool has_id) override {
+    out.append(prefix_);
+    AppendEventDeltaJson(out, event, data, id, has_id);
+    out.append(suffix_);
+  }
+
+  void Done(std::string& out) override {
+    switch (framing_) {
+      case DeltaFraming::kJson:
+        break;
+      case DeltaFraming::kSse:
+        out.append("data: [DONE]\n\n");
+        break;
+      case DeltaFraming::kNdjson:
+        out.append("{\"type\":\"done\"}\n");
+        break;
+    }
+  }
+
+  void Error(std::string& out, std::string_view code, std::string_view message) override {
+    switch (framing_) {
+      case DeltaFraming::kJson:
+        // Object mode errors the JS stream with a RelayError instead.
+        break;
+      case DeltaFraming::kSse:
+        // A named event, so a client that only listens for "message" events
+        // (EventSource.onmessage) never mistakes the error for a delta.
+        out.append("event: error\ndata: {\"code\":");
+        AppendJsonString(out, code);
+        out.append(",\"message\":");
+        AppendJsonString(out, message);
+        out.append("}\n\n");
+        break;
+      case DeltaFraming::kNdjson:
+        out.append("{\"type\":\"error\",\"code\":");
+        AppendJsonString(out, code);
+        out.append(",\"message\":");
+        AppendJsonString(out, message);
+        out.append("}\n");
+        break;
+    }
+  }
+
+ private:
+  DeltaFraming framing_;
+  std::string_view prefix_;
+  std::string_view suffix_;
+};
+
+}  // namespace
+
+std::unique_ptr<Encoder> CreateJsonEncoder(const EncoderOptions& /*options*/) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kJson);
+}
+
+std::unique_ptr<Encoder> CreateSseEncoder(const EncoderOptions& /*options*/) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kSse);
+}
+
+std::unique_ptr<Encoder> CreateNdjsonEncoder(const EncoderOptions& /*options*/) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kNdjson);
+}
+
+}  // namespace llmrelay

@@ -1,0 +1,49 @@
+// Downstream encoders turn normalized deltas into the bytes a browser reads.
+// They run on the worker thread and append to a caller-owned buffer, so a
+// batch of deltas becomes one contiguous string with no per-token allocation
+// once the buffer has grown.
+#ifndef LLMRELAY_ENCODERS_ENCODER_H_
+#define LLMRELAY_ENCODERS_ENCODER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/delta.h"
+
+namespace llmrelay {
+
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  // Bytes sent before the first delta (e.g. the ui-message "start" part).
+  virtual void Start(std::string& out) { (void)out; }
+  virtual void Text(std::string& out, std::string_view text) = 0;
+  virtual void Reasoning(std::string& out, std::string_view text) = 0;
+  virtual void ToolCall(std::string& out, uint32_t index, std::string_view id,
+                        std::string_view name, std::string_view arguments_delta) = 0;
+  virtual void Usage(std::string& out, const UsageInfo& usage) = 0;
+  virtual void Finish(std::string& out, FinishReason reason, std::string_view raw) = 0;
+  virtual void RawEvent(std::string& out, std::string_view event, std::string_view data,
+                        std::string_view id, bool has_id) = 0;
+  // Successful end of the stream (e.g. "data: [DONE]\n\n").
+  virtual void Done(std::string& out) = 0;
+  // The stream failed; `code` is a RelayError code such as "TIMEOUT_IDLE".
+  virtual void Error(std::string& out, std::string_view code, std::string_view message) = 0;
+};
+
+struct EncoderOptions {
+  std::string id;        // response id for formats that carry one ("chatcmpl-…", messageId)
+  std::string model;     // model name echoed by the 'openai' format
+  int64_t created = 0;   // unix seconds for the 'openai' format
+};
+
+// Formats: "json" (object mode: comma-terminated Delta JSON objects, parsed
+// by lib/ as one array per batch), "sse", "openai", "ndjson", "text",
+// "ui-message". nullptr for an unknown name.
+std::unique_ptr<Encoder> CreateEncoder(std::string_view format, const EncoderOptions& options);
+
+}  // namespace llmrelay
+
+#endif  // LLMRELAY_ENCODERS_ENCODER_H_

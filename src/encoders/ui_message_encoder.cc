@@ -1,0 +1,449 @@
+// "ui-message": the Vercel AI SDK UI message stream protocol, so `useChat`
+// from @ai-sdk/react (and readUIMessageStream) read the relay unchanged.
+// Spec: https://ai-sdk.dev/docs/ai-sdk-ui/stream-protocol#ui-message-stream-protocol
+// and the chunk schema `uiMessageChunkSchema` in ai@6
+// (src/ui-message-stream/ui-message-chunks.ts), which every part below
+// matches field for field.
+//
+// The JS relay must send the response header
+//   x-vercel-ai-ui-message-stream: v1
+// (with Content-Type: text/event-stream), as createUIMessageStreamResponse
+// does; useChat's default transport does not check it today, but custom
+// transports and future versions may.
+//
+// The shape of one message:
+//   start {messageId}            start-step
+//   text-start / text-delta… / text-end           (one part per run of text)
+//   reasoning-start / reasoning-delta… / reasoning-end
+//   tool-input-start / tool-input-delta…          (per tool call, as it streams)
+//   tool-input-available {input: parsed}          (or tool-input-error), at the end of the step
+//   message-metadata {usage}                      (whenever usage arrives)
+//   finish-step   finish {finishReason}   [DONE]
+//
+// Traps this file handles:
+// - Deltas must name a part that was started and not yet ended, or
+//   processUIMessageStream throws ("Received text-delta for missing text
+//   part"); finish-step forgets every open text/reasoning part, so parts are
+//   ended before it.
+// - tool-input-available carries the arguments as a JSON value, but a model
+//   may stream arguments that are not JSON; those become tool-input-error,
+//   which carries the raw string instead. Arguments are re-serialized
+//   compactly rather than copied, because a pretty-printed argument string
+//   holds raw newlines that would split the SSE `data:` line.
+// - "finish" is held back until Done: OpenAI reports usage in a chunk after
+//   the finish reason, and that usage should reach the message metadata
+//   before the client sees the end of the message.
+// - An error is one `error` part and then nothing: the JS relay ends the
+//   response, and useChat surfaces errorText through onError / `error`.
+// - Raw events (provider 'sse') become `data-event` parts with
+//   {event, data, id?}: the protocol's extension point for app data, so they
+//   show up in message.parts instead of vanishing. They carry no part id on
+//   purpose: data parts with equal ids replace each other.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+#include "core/json_out.h"
+#include "encoders/formats.h"
+
+namespace llmrelay {
+
+namespace {
+
+// SAX handler that writes the parsed document back as compact JSON. Strings
+// go through AppendJsonString (so no raw control characters, U+2028 escaped)
+// and numbers are copied as written (kParseNumbersAsStringsFlag), so 1e400 or
+// 0.1 reach the client exactly as the model wrote them.
+class CompactJsonWriter
+    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, CompactJsonWriter> {
+ public:
+  explicit CompactJsonWriter(std::string& out) : out_(out) {}
+
+  bool Null() { return Scalar("null"); }
+  bool Bool(bool b) { return Scalar(b ? "true" : "false"); }
+  bool RawNumber(const char* str, rapidjson::SizeType length, bool /*copy*/) {
+    return Scalar(std::string_view(str, length));
+  }
+  bool String(const char* str, rapidjson::SizeType length, bool /*copy*/) {
+    Separate();
+    AppendJsonString(out_, std::string_view(str, length));
+    need_comma_ = true;
+    return true;
+  }
+  bool Key(const char* str, rapidjson::SizeType length, bool /*copy*/) {
+    Separate();
+    AppendJsonString(out_, std::string_view(str, length));
+    out_.push_back(':');
+    need_comma_ = false;
+    return true;
+  }
+  bool StartObject() { return Open('{'); }
+  bool EndObject(rapidjson::SizeType /*count*/) { return Close('}'); }
+  bool StartArray() { return Open('['); }
+  bool EndArray(rapidjson::SizeType /*count*/) { return Close(']'); }
+  // Unreachable with kParseNumbersAsStringsFlag; any other event is a bug.
+  bool Default() { return false; }
+
+ private:
+  void Separate() {
+    if (need_comma_) out_.push_back(',');
+  }
+  bool Scalar(std::string_view text) {
+    Separate();
+    out_.append(text);
+    need_comma_ = true;
+    return true;
+  }
+  bool Open(char c) {
+    Separate();
+    out_.push_back(c);
+    need_comma_ = false;
+    return true;
+  }
+  bool Close(char c) {
+    out_.push_back(c);
+    need_comma_ = true;
+    return true;
+  }
+
+  std::string& out_;
+  bool need_comma_ = false;
+};
+
+bool IsJsonWhitespace(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return true;
+}
+
+// Appends `json` re-serialized compactly. On failure appends nothing and
+// writes a description to `error`. Iterative parsing keeps deeply nested
+// input from exhausting the worker thread's stack.
+bool AppendCompactJson(std::string& out, const std::string& json, std::string& error) {
+  // An embedded NUL would end rapidjson's StringStream early and let
+  // trailing bytes pass unchecked; raw NUL is never valid JSON anyway.
+  if (json.find('\0') != std::string::npos) {
+    error.assign("NUL byte in tool call arguments");
+    return false;
+  }
+  const size_t mark = out.size();
+  rapidjson::StringStream stream(json.c_str());
+  CompactJsonWriter writer(out);
+  rapidjson::Reader reader;
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
+  const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, writer);
+  if (result) return true;
+  out.resize(mark);
+  error.assign("Tool call arguments are not valid JSON: ");
+  error.append(rapidjson::GetParseError_En(result.Code()));
+  error.append(" (at byte ");
+  AppendInt(error, static_cast<int64_t>(result.Offset()));
+  error.push_back(')');
+  return false;
+}
+
+enum class PartKind : uint8_t { kNone, kText, kReasoning };
+
+// One tool call of the current step. The arguments are kept whole because
+// tool-input-available needs them parsed at the end.
+struct ToolSlot {
+  uint32_t index = 0;
+  std::string id;
+  std::string name;
+  std::string arguments;
+  bool started = false;  // tool-input-start was sent
+};
+
+class UiMessageEncoder final : public Encoder {
+ public:
+  explicit UiMessageEncoder(const EncoderOptions& options) : message_id_(options.id) {}
+
+  void Start(std::string& out) override {
+    if (started_ || closed_) return;
+    started_ = true;
+    out.append(R"(data: {"type":"start")");
+    if (!message_id_.empty()) {
+      out.append(R"(,"messageId":)");
+      AppendJsonString(out, message_id_);
+    }
+    out.append("}\n\n");
+    OpenStep(out);
+  }
+
+  void Text(std::string& out, std::string_view text) override {
+    PartDelta(out, PartKind::kText, text);
+  }
+
+  void Reasoning(std::string& out, std::string_view text) override {
+    PartDelta(out, PartKind::kReasoning, text);
+  }
+
+  void ToolCall(std::string& out, uint32_t index, std::string_view id, std::string_view name,
+                std::string_view arguments_delta) override {
+    if (closed_) return;
+    EnsureStep(out);
+    ClosePart(out);
+    ToolSlot& slot = SlotFor(index);
+    // Once tool-input-start went out, the id and name are fixed; adapters
+    // only repeat them anyway.
+    if (!slot.started) {
+      if (slot.id.empty() && !id.empty()) slot.id.assign(id);
+      if (slot.name.empty() && !name.empty()) slot.name.assign(name);
+    }
+    slot.arguments.append(arguments_delta);
+    if (!slot.started) {
+      // tool-input-start requires a toolName: hold the fragments back until
+      // the name arrives (or until the end of the step).
+      if (slot.name.empty()) return;
+      StartTool(out, slot);
+      if (!slot.arguments.empty()) ToolInputDelta(out, slot, slot.arguments);
+    } else if (!arguments_delta.empty()) {
+      ToolInputDelta(out, slot, arguments_delta);
+    }
+  }
+
+  void Usage(std::string& out, const UsageInfo& usage) override {
+    if (closed_) return;
+    Start(out);
+    // Field names of the AI SDK's LanguageModelUsage; unreported counts are
+    // left out rather than sent as null, as the SDK itself does.
+    out.append(R"(data: {"type":"message-metadata","messageMetadata":{"usage":{)");
+    bool first = true;
+    AppendCount(out, "inputTokens", usage.input_tokens, first);
+    AppendCount(out, "outputTokens", usage.output_tokens, first);
+    AppendCount(out, "totalTokens", usage.total_tokens, first);
+    out.append("}}}\n\n");
+  }
+
+  void Finish(std::string& out, FinishReason reason, std::string_view /*raw*/) override {
+    if (closed_) return;
+    EndStep(out);
+    finish_reason_ = reason;
+    has_finish_reason_ = true;
+  }
+
+  void RawEvent(std::string& out, std::string_view event, std::string_view data,
+                std::string_view id, bool has_id) override {
+    if (closed_) return;
+    Start(out);
+    out.append(R"(data: {"type":"data-event","data":{"event":)");
+    AppendJsonString(out, event);
+    out.append(R"(,"data":)");
+    AppendJsonString(out, data);
+    if (has_id) {
+      out.append(R"(,"id":)");
+      AppendJsonString(out, id);
+    }
+    out.append("}}\n\n");
+  }
+
+  void Done(std::string& out) override {
+    if (closed_) return;
+    EndStep(out);
+    out.append(R"(data: {"type":"finish")");
+    if (has_finish_reason_) {
+      // FinishReasonName's strings are exactly the protocol's enum.
+      out.append(R"(,"finishReason":")");
+      out.append(FinishReasonName(finish_reason_));
+      out.push_back('"');
+    }
+    out.append("}\n\ndata: [DONE]\n\n");
+    closed_ = true;
+  }
+
+  void Error(std::string& out, std::string_view code, std::string_view message) override {
+    if (closed_) return;
+    closed_ = true;
+    scratch_.assign(code);
+    scratch_.append(": ");
+    scratch_.append(message);
+    out.append(R"(data: {"type":"error","errorText":)");
+    AppendJsonString(out, scratch_);
+    out.append("}\n\n");
+  }
+
+ private:
+  void OpenStep(std::string& out) {
+    out.append("data: {\"type\":\"start-step\"}\n\n");
+    step_open_ = true;
+  }
+
+  // Content after a finish-step (a provider that keeps talking after its
+  // finish reason) opens a new step instead of writing into a closed one.
+  void EnsureStep(std::string& out) {
+    if (!started_) {
+      Start(out);
+    } else if (!step_open_) {
+      OpenStep(out);
+    }
+  }
+
+  void AppendPartId(std::string& out) const {
+    out.append(open_part_ == PartKind::kText ? "\"text-" : "\"reasoning-");
+    AppendInt(out, part_count_);
+    out.push_back('"');
+  }
+
+  void PartDelta(std::string& out, PartKind kind, std::string_view text) {
+    // An empty delta would only open an empty part.
+    if (closed_ || text.empty()) return;
+    EnsureStep(out);
+    const bool is_text = kind == PartKind::kText;
+    if (open_part_ != kind) {
+      ClosePart(out);
+      open_part_ = kind;
+      ++part_count_;
+      out.append(is_text ? R"(data: {"type":"text-start","id":)"
+                         : R"(data: {"type":"reasoning-start","id":)");
+      AppendPartId(out);
+      out.append("}\n\n");
+    }
+    out.append(is_text ? R"(data: {"type":"text-delta","id":)"
+                       : R"(data: {"type":"reasoning-delta","id":)");
+    AppendPartId(out);
+    out.append(R"(,"delta":)");
+    AppendJsonString(out, text);
+    out.append("}\n\n");
+  }
+
+  void ClosePart(std::string& out) {
+    if (open_part_ == PartKind::kNone) return;
+    out.append(open_part_ == PartKind::kText ? R"(data: {"type":"text-end","id":)"
+                                             : R"(data: {"type":"reasoning-end","id":)");
+    AppendPartId(out);
+    out.append("}\n\n");
+    open_part_ = PartKind::kNone;
+  }
+
+  // O(1) per fragment: consecutive fragments of one call hit the cached slot,
+  // others go through the map.
+  ToolSlot& SlotFor(uint32_t index) {
+    if (last_slot_ < tools_.size() && tools_[last_slot_].index == index) {
+      return tools_[last_slot_];
+    }
+    auto found = slot_of_index_.find(index);
+    if (found != slot_of_index_.end()) {
+      last_slot_ = found->second;
+    } else {
+      last_slot_ = tools_.size();
+      slot_of_index_.emplace(index, last_slot_);
+      tools_.emplace_back();
+      tools_.back().index = index;
+    }
+    return tools_[last_slot_];
+  }
+
+  void StartTool(std::string& out, ToolSlot& slot) {
+    if (slot.id.empty()) {
+      // toolCallId is required and must be unique within the message; some
+      // providers (Gemini, Ollama) send no id at all.
+      if (!message_id_.empty()) {
+        slot.id.assign(message_id_);
+        slot.id.push_back('-');
+      }
+      slot.id.append("call-");
+      AppendInt(slot.id, slot.index);
+    }
+    slot.started = true;
+    out.append(R"(data: {"type":"tool-input-start","toolCallId":)");
+    AppendJsonString(out, slot.id);
+    out.append(R"(,"toolName":)");
+    AppendJsonString(out, slot.name);
+    out.append("}\n\n");
+  }
+
+  void ToolInputDelta(std::string& out, const ToolSlot& slot, std::string_view delta) {
+    out.append(R"(data: {"type":"tool-input-delta","toolCallId":)");
+    AppendJsonString(out, slot.id);
+    out.append(R"(,"inputTextDelta":)");
+    AppendJsonString(out, delta);
+    out.append("}\n\n");
+  }
+
+  void ToolInputFinal(std::string& out, const ToolSlot& slot) {
+    const size_t mark = out.size();
+    out.append(R"(data: {"type":"tool-input-available","toolCallId":)");
+    AppendJsonString(out, slot.id);
+    out.append(R"(,"toolName":)");
+    AppendJsonString(out, slot.name);
+    out.append(R"(,"input":)");
+    // A tool without parameters may stream no argument bytes at all.
+    if (IsJsonWhitespace(slot.arguments)) {
+      out.append("{}}\n\n");
+      return;
+    }
+    if (AppendCompactJson(out, slot.arguments, scratch_)) {
+      out.append("}\n\n");
+      return;
+    }
+    out.resize(mark);
+    out.append(R"(data: {"type":"tool-input-error","toolCallId":)");
+    AppendJsonString(out, slot.id);
+    out.append(R"(,"toolName":)");
+    AppendJsonString(out, slot.name);
+    out.append(R"(,"input":)");
+    AppendJsonString(out, slot.arguments);
+    out.append(R"(,"errorText":)");
+    AppendJsonString(out, scratch_);
+    out.append("}\n\n");
+  }
+
+  // Ends the current step: open parts, then every tool call's final input,
+  // then finish-step. Starts the message first if nothing was sent yet, so
+  // even an empty answer is a well-formed message.
+  void EndStep(std::string& out) {
+    Start(out);
+    ClosePart(out);
+    for (ToolSlot& slot : tools_) {
+      if (!slot.started) StartTool(out, slot);
+      ToolInputFinal(out, slot);
+    }
+    tools_.clear();
+    slot_of_index_.clear();
+    last_slot_ = 0;
+    if (step_open_) {
+      out.append("data: {\"type\":\"finish-step\"}\n\n");
+      step_open_ = false;
+    }
+  }
+
+  static void AppendCount(std::string& out, std::string_view key, int64_t count, bool& first) {
+    if (count < 0) return;
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    out.append(key);
+    out.append("\":");
+    AppendInt(out, count);
+  }
+
+  std::string message_id_;
+  bool started_ = false;
+  bool step_open_ = false;
+  bool closed_ = false;  // Done or Error was written; the message is over
+  PartKind open_part_ = PartKind::kNone;
+  uint32_t part_count_ = 0;  // numbers text/reasoning part ids
+  bool has_finish_reason_ = false;
+  FinishReason finish_reason_ = FinishReason::kStop;
+  std::vector<ToolSlot> tools_;
+  std::unordered_map<uint32_t, size_t> slot_of_index_;
+  size_t last_slot_ = 0;
+  std::string scratch_;  // error texts, reused
+};
+
+}  // namespace
+
+std::unique_ptr<Encoder> CreateUiMessageEncoder(const EncoderOptions& options) {
+  return std::make_unique<UiMessageEncoder>(options);
+}
+
+}  // namespace llmrelay

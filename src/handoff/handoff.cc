@@ -1,0 +1,74 @@
+#include "handoff/handoff.h"
+
+#include <utility>
+
+namespace llmrelay {
+
+namespace {
+
+void MoveInto(std::string& dst, std::string& src) {
+  if (src.empty()) return;
+  if (dst.empty()) {
+    dst.swap(src);  // the worker gets the (empty) old buffer back: no copy
+  } else {
+    dst.append(src);
+  }
+  src.clear();
+}
+
+}  // namespace
+
+size_t Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::string& end,
+                        std::string& tail, bool json) {
+  if (head.empty() && data.empty() && end.empty() && tail.empty()) return 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Outbox& box = boxes_[id];
+  MoveInto(box.head, head);
+  MoveInto(box.data, data);
+  MoveInto(box.end, end);
+  MoveInto(box.tail, tail);
+  box.json = json;
+  if (!box.queued) {
+    box.queued = true;
+    ready_.push_back(id);
+    published_ = true;
+  }
+  return box.data.size();
+}
+
+void Handoff::MarkBacklogPaused(uint32_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = boxes_.find(id);
+  if (it != boxes_.end()) it->second.backlog_paused = true;
+}
+
+void Handoff::WakeIfNeeded() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!published_) return;
+    published_ = false;
+  }
+  // One wakeup in flight at a time; the main thread clears the flag before
+  // it drains, so anything published after that gets a wakeup of its own.
+  if (!wake_pending_.exchange(true)) wake_();
+}
+
+void Handoff::Drain(std::vector<Ready>& out) {
+  wake_pending_.store(false);
+  std::lock_guard<std::mutex> lock(mutex_);
+  out.reserve(out.size() + ready_.size());
+  for (uint32_t id : ready_) {
+    auto it = boxes_.find(id);
+    if (it == boxes_.end()) continue;
+    Ready ready{id, std::move(it->second)};
+    if (ready.box.end.empty()) {
+      it->second = Outbox{};
+    } else {
+      boxes_.erase(it);  // the stream is over: nothing more will come
+    }
+    out.push_back(std::move(ready));
+  }
+  ready_.clear();
+}
+
+}  // namespace llmrelay

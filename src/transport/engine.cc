@@ -1,0 +1,274 @@
+#include "transport/engine.h"
+
+#include <utility>
+
+#include "transport/transfer.h"
+
+namespace llmrelay {
+
+uint64_t NowUs() { return uv_hrtime() / 1000; }
+
+namespace {
+
+// One uv_poll_t per socket curl asks us to watch.
+struct SocketWatch {
+  uv_poll_t poll{};
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  Engine* engine = nullptr;
+};
+
+void CloseSocketWatch(SocketWatch* watch) {
+  uv_poll_stop(&watch->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
+    std::unique_ptr<SocketWatch> owned(static_cast<SocketWatch*>(handle->data));
+  });
+}
+
+}  // namespace
+
+Engine::Engine(Handoff* handoff) : handoff_(handoff) {}
+
+Engine::~Engine() { Shutdown(); }
+
+bool Engine::Post(Command command) {
+  if (stopped_) return false;
+  if (!started_ && !StartWorker()) return false;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    commands_.push_back(std::move(command));
+  }
+  uv_async_send(&command_async_);
+  return true;
+}
+
+bool Engine::StartWorker() {
+  if (uv_loop_init(&loop_) != 0) return false;
+  uv_async_init(&loop_, &command_async_, &Engine::OnCommandAsync);
+  command_async_.data = this;
+  uv_timer_init(&loop_, &curl_timer_);
+  curl_timer_.data = this;
+
+  share_ = curl_share_init();
+  // DNS answers and TLS sessions are shared by every request of this engine;
+  // connections are pooled by the multi handle itself. All use is on the one
+  // worker thread, so the share needs no lock callbacks.
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+
+  multi_ = curl_multi_init();
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Engine::OnCurlSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Engine::OnCurlTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+  return true;
+}
+
+void Engine::Shutdown() {
+  if (!started_ || stopped_) {
+    stopped_ = true;
+    return;
+  }
+  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    Command command;
+    command.type = CommandType::kShutdown;
+    commands_.push_back(std::move(command));
+  }
+  uv_async_send(&command_async_);
+  if (thread_.joinable()) thread_.join();
+  uv_loop_close(&loop_);
+}
+
+// Runs on the worker thread.
+void Engine::Run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Handles are all closed: the share is no longer used by any easy handle.
+  curl_share_cleanup(share_);
+  share_ = nullptr;
+}
+
+// Runs on the worker thread.
+void Engine::OnCommandAsync(uv_async_t* handle) {
+  auto* self = static_cast<Engine*>(handle->data);
+  self->ProcessCommands();
+  self->FlushDirty();
+}
+
+// Runs on the worker thread.
+void Engine::ProcessCommands() {
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    running_commands_.swap(commands_);
+  }
+  for (Command& command : running_commands_) {
+    if (shutting_down_) break;
+    if (command.type == CommandType::kShutdown) {
+      CloseAll();
+      break;
+    }
+    if (command.type == CommandType::kStart) {
+      const uint32_t id = command.id;
+      auto transfer = std::make_unique<Transfer>(this, std::move(command.config));
+      Transfer* raw = transfer.get();
+      transfers_[id] = std::move(transfer);
+      raw->Begin();
+      continue;
+    }
+    auto it = transfers_.find(command.id);
+    if (it == transfers_.end()) continue;  // already over: nothing to do
+    Transfer* transfer = it->second.get();
+    switch (command.type) {
+      case CommandType::kMode: transfer->SetMode(command.mode); break;
+      case CommandType::kPause: transfer->SetReaderPaused(true); break;
+      case CommandType::kResume: transfer->SetReaderPaused(false); break;
+      case CommandType::kResumeBacklog: transfer->ResumeBacklog(); break;
+      case CommandType::kAbort: transfer->Abort(); break;
+      default: break;
+    }
+  }
+  running_commands_.clear();
+}
+
+void Engine::MarkDirty(Transfer* transfer) {
+  if (transfer->dirty) return;
+  transfer->dirty = true;
+  dirty_.push_back(transfer);
+}
+
+// Runs on the worker thread, once per loop callback: hands every stream's
+// new bytes to the main thread with (at most) one wakeup.
+void Engine::FlushDirty() {
+  if (shutting_down_) return;
+  for (size_t i = 0; i < dirty_.size(); ++i) {  // Publish may append (unpause)
+    Transfer* transfer = dirty_[i];
+    if (transfer->ended() && transfers_.count(transfer->id()) == 0) continue;
+    transfer->dirty = false;
+    transfer->Publish();
+    if (transfer->ended()) Finished(transfer);
+  }
+  dirty_.clear();
+  handoff_->WakeIfNeeded();
+}
+
+void Engine::Finished(Transfer* transfer) {
+  auto it = transfers_.find(transfer->id());
+  if (it == transfers_.end() || it->second.get() != transfer) return;
+  std::unique_ptr<Transfer> owned = std::move(it->second);
+  transfers_.erase(it);
+  transfer->dirty = true;  // never queued again; freed once libuv closes its timer
+  Transfer::Dispose(std::move(owned));
+}
+
+// Runs on the worker thread.
+void Engine::CloseAll() {
+  shutting_down_ = true;
+  for (auto& entry : transfers_) {
+    entry.second->Cancel();
+    Transfer::Dispose(std::move(entry.second));
+  }
+  transfers_.clear();
+  dirty_.clear();
+  // Closes pooled connections; curl reports their sockets through
+  // OnCurlSocket(CURL_POLL_REMOVE), which closes the polls.
+  CURLM* multi = multi_;
+  multi_ = nullptr;
+  curl_multi_cleanup(multi);
+  uv_timer_stop(&curl_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&curl_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&command_async_), nullptr);
+  // Any poll curl did not report is closed here, so uv_run can return.
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* handle, void*) {
+        if (handle->type == UV_POLL && !uv_is_closing(handle)) {
+          CloseSocketWatch(static_cast<SocketWatch*>(handle->data));
+        }
+      },
+      nullptr);
+}
+
+// Runs on the worker thread, inside curl.
+int Engine::OnCurlSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* userp, void* socketp) {
+  auto* self = static_cast<Engine*>(userp);
+  auto* watch = static_cast<SocketWatch*>(socketp);
+  if (what == CURL_POLL_REMOVE) {
+    if (watch != nullptr) {
+      if (self->multi_ != nullptr) curl_multi_assign(self->multi_, fd, nullptr);
+      CloseSocketWatch(watch);
+    }
+    return 0;
+  }
+  if (watch == nullptr) {
+    auto owned = std::make_unique<SocketWatch>();
+    owned->fd = fd;
+    owned->engine = self;
+    if (uv_poll_init_socket(&self->loop_, &owned->poll, fd) != 0) return -1;
+    owned->poll.data = owned.get();
+    watch = owned.release();  // owned by the uv handle from here: freed in CloseSocketWatch
+    curl_multi_assign(self->multi_, fd, watch);
+  }
+  int events = 0;
+  if (what & CURL_POLL_IN) events |= UV_READABLE;
+  if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  uv_poll_start(&watch->poll, events, &Engine::OnUvPoll);
+  return 0;
+}
+
+// Runs on the worker thread, inside curl: only (re)arms the uv timer; the
+// timer callback calls back into curl on a later loop turn.
+int Engine::OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* userp) {
+  auto* self = static_cast<Engine*>(userp);
+  if (timeout_ms < 0) {
+    uv_timer_stop(&self->curl_timer_);
+  } else {
+    uv_timer_start(&self->curl_timer_, &Engine::OnUvTimer, static_cast<uint64_t>(timeout_ms), 0);
+  }
+  return 0;
+}
+
+// Runs on the worker thread.
+void Engine::OnUvPoll(uv_poll_t* handle, int status, int events) {
+  auto* watch = static_cast<SocketWatch*>(handle->data);
+  Engine* self = watch->engine;
+  int flags = 0;
+  if (status < 0) flags = CURL_CSELECT_ERR;
+  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  self->SocketAction(watch->fd, flags);
+}
+
+// Runs on the worker thread.
+void Engine::OnUvTimer(uv_timer_t* handle) {
+  auto* self = static_cast<Engine*>(handle->data);
+  self->SocketAction(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void Engine::SocketAction(curl_socket_t fd, int events) {
+  if (multi_ == nullptr) return;
+  int running = 0;
+  curl_multi_socket_action(multi_, fd, events, &running);
+  CheckMultiInfo();
+  FlushDirty();
+}
+
+void Engine::CheckMultiInfo() {
+  int pending = 0;
+  while (CURLMsg* message = curl_multi_info_read(multi_, &pending)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    Transfer* transfer = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
+    const CURLcode result = message->data.result;
+    if (transfer != nullptr) {
+      transfer->OnCurlDone(result);
+      MarkDirty(transfer);
+    }
+  }
+}
+
+}  // namespace llmrelay
