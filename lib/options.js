@@ -238,6 +238,9 @@ function normalize(options) {
     retryMaxMs: retry.maxDelayMs,
     maxEventBytes,
     model: typeof model === 'string' ? model : '',
+    // Identifies the answer in downstream formats that carry an id.
+    responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,
+    created: Math.floor(Date.now() / 1000),
     ...tlsConfig,
   };
   return { config, provider, signal, model: config.model };

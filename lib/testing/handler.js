@@ -60,12 +60,16 @@ function createSink(req, res, record, mockSignal) {
         return;
       }
       const socket = req.socket;
+      // resetAndDestroy() sends a TCP RST instead of a FIN, but only on a socket whose handle is TCP:
+      // a TLS socket throws ERR_INVALID_HANDLE_TYPE, so reset the TCP socket beneath it (`_parent`,
+      // undocumented, hence the fallback to a plain destroy).
+      const tcp = typeof socket._parent === 'object' && socket._parent !== null ? socket._parent : socket;
       try {
-        // Sends a TCP RST instead of a FIN. Only plain TCP sockets support it (a TLS socket throws).
-        socket.resetAndDestroy();
+        tcp.resetAndDestroy();
       } catch {
-        socket.destroy();
+        // Fall through: a FIN is the closest remaining thing.
       }
+      socket.destroy();
     },
     head(status, headers) {
       if (controller.signal.aborted) return;
@@ -176,7 +180,7 @@ async function handleRequest(mock, req, res) {
   const ctx = {
     scenario,
     request: record,
-    model: scenario.model || (typeof body.model === 'string' ? body.model : undefined) || target.model || format.defaultModel,
+    model: scenario.model || target.model || (typeof body.model === 'string' ? body.model : undefined) || format.defaultModel,
     created: Math.floor(Date.now() / 1000),
     variant: target.variant,
     omitEndMarker: scenario.omitEndMarker,
@@ -230,7 +234,10 @@ async function handleRequest(mock, req, res) {
       }
       frames = splitFrames(fixture ? fixture.bytes : scenario.raw, contentType);
       if (cut) frames = frames.slice(0, cut.after === undefined ? frames.length : cut.after);
-      if (cut && cut.action === 'error') frames.push(...format.errorEvents(ctx, err).map((e) => Buffer.from(e)));
+      if (cut && cut.action === 'error') {
+        ctx.emitted = frames.length;
+        frames.push(...format.errorEvents(ctx, err).map((e) => Buffer.from(e)));
+      }
     } else {
       frames = generateFrames(format, ctx, cut, err);
     }
@@ -268,6 +275,7 @@ function generateFrames(format, ctx, cut, err) {
     if (ev.content) seen++;
   }
   if (cut && cut.action === 'error') {
+    ctx.emitted = frames.length;
     for (const e of format.errorEvents(ctx, err)) frames.push(Buffer.from(e));
   }
   return frames;

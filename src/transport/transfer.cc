@@ -282,7 +282,13 @@ size_t Transfer::HandleBody(const char* data, size_t len) {
     fail_code_ = pipeline_.error().code;
     return 0;  // makes curl end the transfer with CURLE_WRITE_ERROR
   }
-  if (pipeline_.metrics().deltas != before) content_ref_us_ = pipeline_.metrics().last_content_us;
+  if (pipeline_.metrics().deltas != before) {
+    content_ref_us_ = pipeline_.metrics().last_content_us;
+    // The first content delta switches from the first-byte deadline to the
+    // (usually shorter) idle one; later deltas only move content_ref_us_ and
+    // the timer re-arms itself lazily when it fires.
+    if (before == 0) ArmDeadline();
+  }
   if (!pipeline_.output().empty()) MarkDirty();
   if (!pipeline_.mode_set() && pipeline_.held_bytes() > kMaxHeld && !paused_hold_) {
     paused_hold_ = true;

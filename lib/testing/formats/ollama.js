@@ -5,13 +5,16 @@
 // nanoseconds). /api/chat puts text in message.content and reasoning in message.thinking;
 // /api/generate uses response / thinking. Tool calls arrive whole with arguments as an object.
 
-const crypto = require('node:crypto');
 const { goJson, sortKeysDeep } = require('../json');
+
+// Wall-clock nanoseconds from the monotonic clock, so successive lines never go back in time.
+const EPOCH_OFFSET_NS = BigInt(Date.now()) * 1000000n - process.hrtime.bigint();
 
 /** RFC 3339 with nanoseconds, as Go's time.Time marshals: 2025-08-06T12:00:00.123456789Z. */
 function createdAt() {
-  const nanos = String(crypto.randomInt(1000000)).padStart(6, '0');
-  return new Date().toISOString().replace(/\.(\d{3})Z$/, `.$1${nanos}Z`);
+  const ns = EPOCH_OFFSET_NS + process.hrtime.bigint();
+  const seconds = new Date(Number(ns / 1000000000n) * 1000).toISOString().slice(0, 19);
+  return `${seconds}.${String(ns % 1000000000n).padStart(9, '0')}Z`;
 }
 
 function parseArgs(call) {

@@ -153,6 +153,9 @@ function* events(ctx) {
  */
 function errorEvents(ctx, err) {
   const state = stateOf(ctx);
+  // Sequence numbers count the events sent; ctx.emitted says how many were (the generator may have
+  // numbered one more event that the cut then dropped).
+  if (ctx.emitted !== undefined) state.seq = ctx.emitted;
   const message = err.message || 'An error occurred while processing your request.';
   const code = err.code === undefined ? (err.type || 'server_error') : err.code;
   if (err.event === 'response.failed') {

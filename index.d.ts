@@ -1,0 +1,144 @@
+// Type definitions for llm-relay.
+
+/// <reference types="node" />
+
+export type ProviderName = 'openai' | 'openai-responses' | 'anthropic' | 'gemini' | 'ollama' | 'sse';
+
+export interface StreamOptions {
+  /** Which wire format the provider speaks. */
+  provider: ProviderName;
+  /** Base URL; the provider's default otherwise (e.g. https://api.openai.com/v1). */
+  baseURL?: string;
+  /** Full URL of the streaming endpoint; required for provider 'sse'. */
+  url?: string;
+  /** API key; OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY otherwise. Never appears in errors. */
+  apiKey?: string;
+  /** Extra request headers (they win over the defaults). */
+  headers?: Record<string, string> | Headers;
+  /** The provider's own request body; the stream flag is set for you. */
+  body?: Record<string, unknown>;
+  /** Gemini's model (else body.model). */
+  model?: string;
+  signal?: AbortSignal;
+  timeouts?: {
+    /** TCP + TLS connect. Default 10 000. */
+    connectMs?: number;
+    /** From the request until the first content delta. Default 60 000. */
+    firstByteMs?: number;
+    /** Between content deltas; comments, pings and keep-alives do not count. Default 30 000. */
+    idleMs?: number;
+    /** The whole stream, retries included. Default 600 000. 0 disables any timeout. */
+    totalMs?: number;
+  };
+  /** Retries before the first delta only. `false` disables. */
+  retry?: false | { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  tls?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+  /** Largest single event accepted (default 8 MiB); larger gives LIMIT. */
+  maxEventBytes?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
+
+export type Delta =
+  | { type: 'text'; text: string }
+  | { type: 'reasoning'; text: string }
+  | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
+  | { type: 'usage'; inputTokens: number | null; outputTokens: number | null; totalTokens?: number; raw: unknown }
+  | { type: 'finish'; reason: FinishReason; raw?: string }
+  | { type: 'event'; event: string; data: string; id?: string };
+
+export interface ToolCall {
+  index: number;
+  id: string | null;
+  name: string;
+  /** The exact concatenated argument string. */
+  arguments: string;
+  /** false when `arguments` is not valid JSON (it is never repaired). */
+  argumentsValid: boolean;
+}
+
+export interface StreamMetrics {
+  outcome: 'completed' | 'aborted' | 'timeout' | 'error';
+  ttfbMs: number | null;
+  ttftMs: number | null;
+  durationMs: number;
+  /** Content deltas (text, reasoning, tool-call fragments). */
+  deltas: number;
+  bytes: number;
+  retries: number;
+  gapP50Ms: number;
+  gapP99Ms: number;
+  gapMaxMs: number;
+  tokensPerSecond: number | null;
+}
+
+export interface StreamSummary {
+  text: string;
+  reasoning: string;
+  toolCalls: ToolCall[];
+  finishReason: FinishReason | null;
+  rawFinishReason: string | null;
+  usage: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null; raw: unknown } | null;
+  metrics: StreamMetrics;
+}
+
+export type Format = 'sse' | 'openai' | 'ndjson' | 'text' | 'ui-message';
+
+export interface RelayOptions {
+  format?: Format;
+  /** `: ping` while idle, in ms. Default 15 000; 0 disables. */
+  heartbeatMs?: number;
+  /** Coalesce writes for this long (ms). Default 0. */
+  flushMs?: number;
+  /** pipe() only: hold the headers until the provider answers, so an early error becomes a real HTTP status. */
+  errorStatus?: boolean;
+  /** Extra response headers. */
+  headers?: Record<string, string>;
+  /** toResponse() only: the request's signal; its abort aborts upstream. */
+  signal?: AbortSignal;
+}
+
+export type ErrorCode =
+  | 'HTTP_STATUS'
+  | 'NETWORK'
+  | 'TIMEOUT_CONNECT'
+  | 'TIMEOUT_FIRST_BYTE'
+  | 'TIMEOUT_IDLE'
+  | 'TIMEOUT_TOTAL'
+  | 'ABORTED'
+  | 'PROVIDER_ERROR'
+  | 'PROTOCOL'
+  | 'TRUNCATED'
+  | 'LIMIT'
+  | 'INVALID_ARGUMENT';
+
+export class RelayError extends Error {
+  constructor(code: ErrorCode, message: string, fields?: Partial<RelayError> & { cause?: unknown });
+  readonly name: 'RelayError' | 'AbortError';
+  readonly code: ErrorCode;
+  readonly status?: number;
+  readonly provider?: ProviderName;
+  readonly retryAfterMs?: number;
+  /** The provider's error type (e.g. 'overloaded_error'). */
+  readonly type?: string;
+  /** The summary so far, after an error or an abort. */
+  partial?: StreamSummary;
+  /** HTTP_STATUS: the provider's error body (at most 64 KiB). */
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export class LLMStream extends ReadableStream<Delta> {
+  constructor(options: StreamOptions);
+  /** Text deltas only. Consumes this stream. */
+  readonly textStream: ReadableStream<string>;
+  /** The assembled answer; rejects with the RelayError (with `partial`). */
+  readonly done: Promise<StreamSummary>;
+  abort(reason?: unknown): void;
+  pipe(res: import('node:http').ServerResponse, opts?: RelayOptions): Promise<StreamSummary>;
+  toResponse(opts?: RelayOptions): Response;
+  [Symbol.asyncIterator](): AsyncIterableIterator<Delta>;
+}
+
+export function stream(options: StreamOptions): LLMStream;
+export const providers: ProviderName[];
