@@ -1,0 +1,144 @@
+'use strict';
+
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+const { spawn } = require('node:child_process');
+const { stream } = require('../..');
+const { startMockProvider } = require('../../lib/testing');
+
+const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
+
+describe('transport', () => {
+  test('HTTPS against a self-signed server works inside Node with the tls.ca option', async () => {
+    const mock = await startMockProvider({ provider: 'openai', tls: true, script: { tokens: 'over tls' } });
+    try {
+      const done = await stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, tls: { ca: mock.ca } }).done;
+      expect(done.text).toBe('over tls');
+      expect(mock.baseURL('openai')).toMatch(/^https:/);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('HTTPS without the CA is refused as NETWORK (verification is on by default)', async () => {
+    const mock = await startMockProvider({ provider: 'openai', tls: true, script: { tokens: 'x' } });
+    try {
+      const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, retry: false });
+      const err = await s.done.catch((e) => e);
+      expect(err.code).toBe('NETWORK');
+      expect(err.message).toMatch(/certificate|issuer|verif/i);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('HTTP/2 is negotiated over TLS for concurrent streams', async () => {
+    const mock = await startMockProvider({ provider: 'openai', tls: true, http2: true, script: { tokens: 'h2 answer', delayMs: 5 } });
+    try {
+      const streams = Array.from({ length: 20 }, () =>
+        stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, tls: { ca: mock.ca } }).done);
+      const results = await Promise.all(streams);
+      expect(results.every((r) => r.text === 'h2 answer')).toBe(true);
+      expect(mock.requests.every((r) => r.httpVersion === '2.0')).toBe(true);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('500 concurrent streams all arrive whole', async () => {
+    const mock = await startMockProvider({
+      provider: 'openai',
+      script: (req) => ({ tokens: Array.from({ length: 20 }, (_, i) => `${req.body.messages[0].content}-${i} `), delayMs: 2 }),
+    });
+    try {
+      const n = 500;
+      const runs = Array.from({ length: n }, async (_, k) => {
+        const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: { model: 'm', messages: [{ role: 'user', content: `s${k}` }] } });
+        let text = '';
+        for await (const d of s) if (d.type === 'text') text += d.text;
+        return text === Array.from({ length: 20 }, (_, i) => `s${k}-${i} `).join('');
+      });
+      const ok = await Promise.all(runs);
+      expect(ok.filter(Boolean).length).toBe(n);
+    } finally {
+      await mock.close();
+    }
+  }, 60000);
+
+  test('a slow reader pauses the transfer: memory stays bounded and nothing is lost', async () => {
+    const token = 'y'.repeat(1000);
+    const count = 20000; // ~20 MB of text if nothing paused it
+    const mock = await startMockProvider({ provider: 'openai', script: { tokens: Array.from({ length: count }, () => token), eventsPerWrite: 50 } });
+    try {
+      const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, timeouts: { idleMs: 0 } });
+      const reader = s.getReader();
+      await reader.read();
+      global.gc?.();
+      const rss0 = process.memoryUsage().rss;
+      await new Promise((r) => setTimeout(r, 1000)); // the reader stalls
+      const grown = process.memoryUsage().rss - rss0;
+      expect(grown).toBeLessThan(12 * 1024 * 1024);
+      let received = 1;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (value.type === 'text') {
+          expect(value.text).toBe(token);
+          received++;
+        }
+      }
+      expect(received).toBe(count);
+    } finally {
+      await mock.close();
+    }
+  }, 60000);
+
+  test('the addon loads in two worker_threads at once, streams in both, and tears down cleanly', async () => {
+    const mock = await startMockProvider({ provider: 'openai', script: { tokens: 'from a worker', delayMs: 5 } });
+    try {
+      const run = () =>
+        new Promise((resolve, reject) => {
+          const worker = new Worker(path.join(__dirname, '..', 'helpers', 'stream-worker.js'), {
+            workerData: { baseURL: mock.baseURL('openai') },
+          });
+          let text;
+          worker.once('message', (m) => {
+            text = m;
+          });
+          worker.once('error', reject);
+          worker.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`worker exited ${code}`))));
+        });
+      expect(await Promise.all([run(), run()])).toEqual(['from a worker', 'from a worker']);
+      // A worker terminated mid-stream frees its engine too.
+      const worker = new Worker(path.join(__dirname, '..', 'helpers', 'stream-worker.js'), {
+        workerData: { baseURL: mock.baseURL('openai'), hold: true },
+      });
+      await new Promise((r) => worker.once('message', r));
+      const code = await worker.terminate();
+      expect(code).toBe(1);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('a process that used the addon exits promptly, even with a stream in flight', async () => {
+    const mock = await startMockProvider({ provider: 'openai', script: { tokens: 'x y z', stallAfter: 1 } });
+    try {
+      const script = `
+        const { stream } = require(${JSON.stringify(path.join(__dirname, '..', '..'))});
+        const s = stream({ provider: 'openai', baseURL: ${JSON.stringify(mock.baseURL('openai'))}, apiKey: 'k', body: {model:'m',messages:[]} });
+        const r = s.getReader();
+        r.read().then(() => { console.log('first'); process.exit(0); });`;
+      const t0 = Date.now();
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code).toBe(0);
+      expect(out.trim()).toBe('first');
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      await mock.close();
+    }
+  });
+});

@@ -1,0 +1,39 @@
+// Compiled with `tsc --noEmit` by test/unit/types.test.js: the public API as
+// a TypeScript user writes it.
+import { stream, LLMStream, RelayError, type Delta, type StreamSummary } from 'llm-relay';
+import { startMockProvider } from 'llm-relay/testing';
+import { readStream } from 'llm-relay/client';
+import type { ServerResponse } from 'node:http';
+
+export async function example(res: ServerResponse, signal: AbortSignal): Promise<string> {
+  const mock = await startMockProvider({ provider: 'openai', script: { tokens: 'hi' } });
+  const s: LLMStream = stream({
+    provider: 'openai',
+    baseURL: mock.baseURL('openai'),
+    apiKey: 'k',
+    body: { model: 'gpt-4o-mini', messages: [] },
+    signal,
+    timeouts: { idleMs: 10_000 },
+    retry: { attempts: 1 },
+  });
+  let text = '';
+  for await (const d of s) {
+    const delta: Delta = d;
+    if (delta.type === 'text') text += delta.text;
+    if (delta.type === 'tool-call') text += delta.argumentsDelta;
+  }
+  const done: StreamSummary = await s.done;
+  done.toolCalls.forEach((c) => c.argumentsValid);
+  const summary = await stream({ provider: 'anthropic', apiKey: 'k', body: {} }).pipe(res, { format: 'ui-message', heartbeatMs: 5000 });
+  const response: Response = stream({ provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k' }).toResponse({ format: 'openai' });
+  for await (const d of readStream(fetch('http://127.0.0.1/api/chat'), { signal })) {
+    if (d.type === 'finish') text += d.reason;
+  }
+  try {
+    s.abort(new Error('bye'));
+  } catch (err) {
+    if (err instanceof RelayError && err.code === 'ABORTED') text += err.partial?.text ?? '';
+  }
+  await mock.close();
+  return text + summary.text + String(response.status);
+}
