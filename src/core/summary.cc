@@ -1,6 +1,7 @@
 #include "core/summary.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/json_out.h"
 #include "rapidjson/document.h"
@@ -37,7 +38,7 @@ bool IsValidJson(const std::string& text) {
 
 uint32_t Percentile(std::vector<uint32_t>& sorted, double p) {
   if (sorted.empty()) return 0;
-  const auto rank = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  const auto rank = static_cast<size_t>(std::lround(p * static_cast<double>(sorted.size() - 1)));
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 

@@ -14,11 +14,11 @@ namespace llmrelay {
 namespace {
 
 // A non-2xx body is read for its error message; more is never needed.
-constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxErrorBody = size_t{64} * 1024;
 // Bytes waiting for the main thread before the transfer pauses itself.
-constexpr size_t kMaxBacklog = 1024 * 1024;
+constexpr size_t kMaxBacklog = size_t{1024} * 1024;
 // Raw bytes held before anyone chose how to consume the stream.
-constexpr size_t kMaxHeld = 256 * 1024;
+constexpr size_t kMaxHeld = size_t{256} * 1024;
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
