@@ -83,7 +83,7 @@ class DeltaEncoder final : public Encoder {
         out.append("data: [DONE]\n\n");
         break;
       case DeltaFraming::kNdjson:
-        out.append("{\"type\":\"done\"}\n");
+        out.append(R"({"type":"done"})" "\n");
         break;
     }
   }
@@ -103,7 +103,7 @@ class DeltaEncoder final : public Encoder {
         out.append("}\n\n");
         break;
       case DeltaFraming::kNdjson:
-        out.append("{\"type\":\"error\",\"code\":");
+        out.append(R"({"type":"error","code":)");
         AppendJsonString(out, code);
         out.append(",\"message\":");
         AppendJsonString(out, message);

@@ -26,8 +26,9 @@
 // - Usage is a chunk with "choices":[] and a usage object, as OpenAI sends it
 //   with stream_options.include_usage. A count the provider did not report is
 //   0 (the SDK types them as numbers), and an unreported total is the sum.
-// - An error is `data: {"error":{…}}`: the SDK's Stream raises APIError for any
-//   event whose JSON has an `error` member, with .code = our RelayError code.
+// - An error is `data: {"error":{"message","type":"relay_error","code"}}`: the
+//   SDK's Stream raises APIError for any event whose JSON has an `error`
+//   member, with .code = our RelayError code and .message = our message.
 // - Raw events (provider 'sse') have no Chat Completions equivalent and are
 //   dropped.
 // - Done without an earlier Finish first sends a "stop" finish chunk.
@@ -48,8 +49,9 @@ std::string_view OpenAiFinishReason(FinishReason reason) {
     case FinishReason::kLength: return "length";
     case FinishReason::kToolCalls: return "tool_calls";
     case FinishReason::kContentFilter: return "content_filter";
-    case FinishReason::kError: return "stop";
-    case FinishReason::kOther: return "stop";
+    case FinishReason::kError:
+    case FinishReason::kOther:
+      break;
   }
   return "stop";
 }
@@ -157,7 +159,7 @@ class OpenAiEncoder final : public Encoder {
   }
 
   // Closes the delta; an empty `finish_reason` writes null.
-  void EndDelta(std::string& out, std::string_view finish_reason) {
+  static void EndDelta(std::string& out, std::string_view finish_reason) {
     out.append(R"(},"finish_reason":)");
     if (finish_reason.empty()) {
       out.append("null");

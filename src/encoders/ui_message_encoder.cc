@@ -39,6 +39,7 @@
 //   {event, data, id?}: the protocol's extension point for app data, so they
 //   show up in message.parts instead of vanishing. They carry no part id on
 //   purpose: data parts with equal ids replace each other.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -88,7 +89,7 @@ class CompactJsonWriter
   bool StartArray() { return Open('['); }
   bool EndArray(rapidjson::SizeType /*count*/) { return Close(']'); }
   // Unreachable with kParseNumbersAsStringsFlag; any other event is a bug.
-  bool Default() { return false; }
+  static bool Default() { return false; }
 
  private:
   void Separate() {
@@ -117,10 +118,8 @@ class CompactJsonWriter
 };
 
 bool IsJsonWhitespace(std::string_view s) {
-  for (char c : s) {
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return false;
-  }
-  return true;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 // Appends `json` re-serialized compactly. On failure appends nothing and
@@ -361,7 +360,7 @@ class UiMessageEncoder final : public Encoder {
     out.append("}\n\n");
   }
 
-  void ToolInputDelta(std::string& out, const ToolSlot& slot, std::string_view delta) {
+  static void ToolInputDelta(std::string& out, const ToolSlot& slot, std::string_view delta) {
     out.append(R"(data: {"type":"tool-input-delta","toolCallId":)");
     AppendJsonString(out, slot.id);
     out.append(R"(,"inputTextDelta":)");

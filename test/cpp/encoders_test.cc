@@ -109,7 +109,7 @@ TEST(JsonEncoder, ABatchParsesAsOneArrayAfterDroppingTheLastComma) {
   doc.Parse(array.c_str());
   ASSERT_FALSE(doc.HasParseError());
   ASSERT_TRUE(doc.IsArray());
-  EXPECT_EQ(doc.Size(), 3u);
+  EXPECT_EQ(doc.Size(), 3U);
   EXPECT_STREQ(doc[0]["text"].GetString(), "a\"b\\c\n\x01");
 }
 
@@ -166,7 +166,7 @@ TEST(DeltaJson, FinishNamesEveryReasonAndLeavesOutAnEmptyRaw) {
 TEST(DeltaJson, ToolCallLeavesOutAnEmptyIdAndNameButKeepsEmptyArguments) {
   const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
     e.ToolCall(o, 3, "", "lookup", "");
-    e.ToolCall(o, 4294967295u, "id\"1", "", "{}");
+    e.ToolCall(o, 4294967295U, "id\"1", "", "{}");
   });
   EXPECT_EQ(out,
             R"({"type":"tool-call","index":3,"name":"lookup","argumentsDelta":""})"
@@ -692,7 +692,7 @@ TEST(UiMessageEncoder, RejectsTruncatedArgumentsAndEmbeddedNul) {
       o.clear();
       e.Finish(o, FinishReason::kToolCalls, "");
     });
-    EXPECT_EQ(out.rfind(R"(data: {"type":"tool-input-error","toolCallId":"c")", 0), 0u) << out;
+    EXPECT_EQ(out.rfind(R"(data: {"type":"tool-input-error","toolCallId":"c")", 0), 0U) << out;
     const size_t end = out.find("\n\n");
     EXPECT_TRUE(ParsesAsJson(std::string_view(out).substr(6, end - 6))) << out;
   }
@@ -709,7 +709,7 @@ TEST(UiMessageEncoder, DeeplyNestedArgumentsDoNotExhaustTheStack) {
   });
   const std::string prefix =
       R"(data: {"type":"tool-input-available","toolCallId":"c","toolName":"f","input":)";
-  ASSERT_EQ(out.rfind(prefix, 0), 0u);
+  ASSERT_EQ(out.rfind(prefix, 0), 0U);
   EXPECT_EQ(out.size(), prefix.size() + 400000 + 3 + Data(R"({"type":"finish-step"})").size());
 }
 
