@@ -11,6 +11,7 @@ const { loadFixture, splitFrames } = require('./fixtures');
 const { play, sleep } = require('./writer');
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
 
 /**
  * Wraps a response so the writer does not care about HTTP versions, and tracks how it closed.
@@ -73,6 +74,10 @@ function createSink(req, res, record, mockSignal) {
     },
     head(status, headers) {
       if (controller.signal.aborted) return;
+      if (res.stream) {
+        // HTTP/2 forbids connection-specific headers (RFC 9113 §8.2.2); node throws on them.
+        for (const name of HOP_BY_HOP) delete headers[name];
+      }
       res.writeHead(status, headers);
       // Headers go out now; the first event may come ttftMs later.
       if (typeof res.flushHeaders === 'function') res.flushHeaders();
@@ -190,8 +195,10 @@ async function handleRequest(mock, req, res) {
 
   if (scenario.hang) return; // Accept and never answer: the request ends when the client or the mock closes it.
 
-  if (scenario.ttftMs > 0 && scenario.status >= 300 && !(await sleep(scenario.ttftMs, sink.signal))) return;
-  if (scenario.status >= 300) {
+  const recorded = fixture !== undefined || scenario.raw !== undefined;
+  const scriptedError = !recorded && scenario.status !== undefined && scenario.status >= 300;
+  if (scriptedError && scenario.ttftMs > 0 && !(await sleep(scenario.ttftMs, sink.signal))) return;
+  if (scriptedError) {
     const headers = { ...format.responseHeaders(ctx), ...scenario.headers };
     if (scenario.errorBody !== undefined) {
       const text = typeof scenario.errorBody === 'string' ? scenario.errorBody : JSON.stringify(scenario.errorBody);
@@ -204,7 +211,7 @@ async function handleRequest(mock, req, res) {
   }
 
   // Checked after the scripted status so a scripted 429 still answers a request of any shape.
-  if (fixture === undefined && scenario.raw === undefined) {
+  if (!recorded) {
     if (body.stream === false) {
       const { contentType, body: text } = format.errorBody(400, ctx, STREAM_ONLY);
       sendPlain(sink, 400, contentType, text);
@@ -218,7 +225,7 @@ async function handleRequest(mock, req, res) {
     }
   }
 
-  let status = 200;
+  let status = scenario.status === undefined ? 200 : scenario.status;
   let contentType = scenario.contentType || format.contentType;
   let headers = { ...format.responseHeaders(ctx) };
   let frames;
@@ -226,9 +233,9 @@ async function handleRequest(mock, req, res) {
   const err = scenario.midStreamError || {};
 
   try {
-    if (fixture !== undefined || scenario.raw !== undefined) {
+    if (recorded) {
       if (fixture) {
-        status = fixture.status;
+        if (scenario.status === undefined) status = fixture.status;
         contentType = scenario.contentType || fixture.contentType;
         headers = { ...fixture.headers };
       }

@@ -4,6 +4,8 @@
 // not silently produce a happy stream, so unknown keys and wrong types throw a TypeError that names
 // the key, what was expected and what arrived.
 
+const { validateHeaderName, validateHeaderValue } = require('node:http');
+
 const DEFAULT_TEXT = 'Hello from the mock provider.';
 const DEFAULT_INPUT_TOKENS = 10;
 const PROVIDERS = ['openai', 'openai-completions', 'openai-responses', 'anthropic', 'gemini', 'ollama', 'sse'];
@@ -125,7 +127,14 @@ function normalizeHeaders(where, value) {
     if (typeof header !== 'string' && typeof header !== 'number' && !Array.isArray(header)) {
       fail(where, `headers[${JSON.stringify(name)}]`, 'a string, number or array of strings', header);
     }
-    out[name.toLowerCase()] = Array.isArray(header) ? header.map(String) : String(header);
+    const value = Array.isArray(header) ? header.map(String) : String(header);
+    try {
+      validateHeaderName(name);
+      for (const v of [].concat(value)) validateHeaderValue(name, v);
+    } catch (err) {
+      throw new TypeError(`${where}: invalid header ${JSON.stringify(name)}: ${err.message}`);
+    }
+    out[name.toLowerCase()] = value;
   }
   return out;
 }
@@ -191,8 +200,10 @@ function normalizeScenario(input, where = 'scenario') {
   }
   const outputDefault = tokens.length + reasoning.length + toolCalls.reduce((sum, c) => sum + Math.max(1, c.fragments.length), 0);
 
-  const status = s.status === undefined ? 200 : s.status;
-  if (!Number.isInteger(status) || status < 200 || status > 599) fail(where, 'status', 'an HTTP status between 200 and 599', status);
+  const { status } = s;
+  if (status !== undefined && (!Number.isInteger(status) || status < 200 || status > 599)) {
+    fail(where, 'status', 'an HTTP status between 200 and 599', status);
+  }
 
   let raw;
   if (s.raw !== undefined) {

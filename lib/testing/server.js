@@ -223,11 +223,13 @@ async function startMockProvider(options = {}) {
     req.on('error', noop);
     res.on('error', noop);
     handleRequest(host, req, res).catch((err) => {
-      // A bug in a scenario function or in the mock itself: answer 500 if still possible.
-      if (!res.headersSent && !res.destroyed) {
+      // A bug in the mock or a header node refuses (e.g. an invalid scripted header): answer 500 if
+      // still possible, else drop the response; never let it become an unhandled rejection.
+      try {
+        if (res.headersSent || res.destroyed) throw err;
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(`llm-relay mock provider: ${err && err.message}\n`);
-      } else {
+      } catch {
         res.destroy();
       }
     });

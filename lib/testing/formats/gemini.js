@@ -53,9 +53,10 @@ function* events(ctx) {
     candidate.index = 0;
     // usageMetadata is cumulative; the last chunk reports the scenario's totals.
     const candidateCount = last && ctx.complete ? Math.max(0, outputTokens - thoughts) : candidates;
+    // Protobuf JSON leaves out zero counts, so a thoughts-only chunk has no candidatesTokenCount.
     const usageMetadata = {
       promptTokenCount: inputTokens,
-      candidatesTokenCount: candidateCount,
+      candidatesTokenCount: candidateCount > 0 ? candidateCount : undefined,
       totalTokenCount: inputTokens + candidateCount + thoughts,
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: inputTokens }],
     };
