@@ -19,7 +19,6 @@ try {
 
 /** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer): void}>} */
 const streams = new Map();
-let nextId = 1;
 
 native.setHandler((records) => {
   for (let i = 0; i < records.length; i += 5) {
@@ -45,15 +44,10 @@ module.exports = {
   Command,
   /** Registers a stream and starts it; returns its id. */
   start(target, config) {
-    const id = nextId;
-    nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1;
+    // Records arrive on a later main-loop turn, so registering after the
+    // native start cannot miss any.
+    const id = native.start(config);
     streams.set(id, target);
-    try {
-      native.start(id, config);
-    } catch (err) {
-      streams.delete(id);
-      throw err;
-    }
     return id;
   },
   command(id, type, mode) {

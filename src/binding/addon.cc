@@ -5,7 +5,7 @@
 // JavaScript-facing functions (lib/binding.js wraps them):
 //   setHandler(fn)              fn(records) gets every ready stream per wakeup:
 //                               records = [id, head, data, end, tail, id, ...]
-//   start(id, config)           queue a stream (config: see ReadConfig)
+//   start(config) -> id         queue a stream (config: see Start)
 //   command(id, type[, mode])   1 mode, 2 pause, 3 resume, 4 abort
 //   providers()                 the provider names the native core knows
 //   parse(provider, format, buffer, chunkSize, iterations)  framing+adapter
@@ -32,6 +32,8 @@ struct AddonData {
   napi_threadsafe_function tsfn = nullptr;
   std::unique_ptr<Handoff> handoff;
   std::unique_ptr<Engine> engine;
+  napi_ref handler = nullptr;  // the JS function records go to (replaceable)
+  uint32_t next_id = 1;
   uint32_t active = 0;
   bool tsfn_ref = false;
   bool cleaned_up = false;
@@ -51,9 +53,10 @@ void Cleanup(void* arg) {
   }
 }
 
-void FinalizeData(napi_env /*env*/, void* arg, void* /*hint*/) {
+void FinalizeData(napi_env env, void* arg, void* /*hint*/) {
   std::unique_ptr<AddonData> data(static_cast<AddonData*>(arg));
   Cleanup(data.get());
+  if (data->handler != nullptr) napi_delete_reference(env, data->handler);
 }
 
 AddonData* GetData(napi_env env) {
@@ -83,10 +86,13 @@ napi_value StringOrUndefined(napi_env env, const std::string& s) {
 }
 
 // Runs on the main thread: one call drains every ready stream.
-void CallJs(napi_env env, napi_value callback, void* context, void* /*data*/) {
-  if (env == nullptr || callback == nullptr) return;
+void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
+  if (env == nullptr) return;
   auto* data = static_cast<AddonData*>(context);
-  if (data->cleaned_up) return;
+  if (data->cleaned_up || data->handler == nullptr) return;
+  napi_value callback = nullptr;
+  napi_get_reference_value(env, data->handler, &callback);
+  if (callback == nullptr) return;
   data->ready.clear();
   data->handoff->Drain(data->ready);
   if (data->ready.empty()) return;
@@ -138,13 +144,15 @@ Napi::Value SetHandler(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "setHandler expects a function").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (data->tsfn != nullptr) {
-    Napi::Error::New(env, "setHandler may be called once per environment").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
+  // A module system that re-evaluates lib/ (Jest's per-file registries)
+  // calls this again in the same environment: the new handler replaces the
+  // old one, and the engine stays.
+  if (data->handler != nullptr) napi_delete_reference(env, data->handler);
+  napi_create_reference(env, info[0], 1, &data->handler);
+  if (data->tsfn != nullptr) return env.Undefined();
   napi_value name;
   napi_create_string_utf8(env, "llm-relay handoff", NAPI_AUTO_LENGTH, &name);
-  napi_status status = napi_create_threadsafe_function(env, info[0], nullptr, name, 0, 1, nullptr, nullptr,
+  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr,
                                                        data, CallJs, &data->tsfn);
   if (status != napi_ok) {
     Napi::Error::New(env, "Could not create the thread-safe function").ThrowAsJavaScriptException();
@@ -187,13 +195,14 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Error::New(env, "setHandler must be called before start").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject()) {
-    Napi::TypeError::New(env, "start(id, config)").ThrowAsJavaScriptException();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "start(config)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  Napi::Object cfg = info[1].As<Napi::Object>();
+  Napi::Object cfg = info[0].As<Napi::Object>();
   auto config = std::make_unique<StreamConfig>();
-  config->id = info[0].As<Napi::Number>().Uint32Value();
+  config->id = data->next_id;
+  data->next_id = data->next_id >= 0xFFFFFFF0u ? 1 : data->next_id + 1;
   config->provider = GetString(cfg, "provider");
   if (!CreateAdapter(config->provider)) {
     Napi::TypeError::New(env, "Unknown provider '" + config->provider + "'").ThrowAsJavaScriptException();
@@ -230,14 +239,15 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
 
   Command command;
   command.type = CommandType::kStart;
-  command.id = config->id;
+  const uint32_t id = config->id;
+  command.id = id;
   command.config = std::move(config);
   if (!data->engine->Post(std::move(command))) {
     Napi::Error::New(env, "The llm-relay engine is shut down").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (data->active++ == 0) SetRef(data, true);
-  return env.Undefined();
+  return Napi::Number::New(env, id);
 }
 
 Napi::Value SendCommand(const Napi::CallbackInfo& info) {

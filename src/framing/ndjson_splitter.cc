@@ -16,7 +16,9 @@ namespace {
 // it) holds no value: a keep-alive or a stray CRLF, not a protocol error.
 bool IsBlank(std::string_view line) {
   for (const char c : line) {
-    if (c != ' ' && c != '\t' && c != '\r') return false;
+    if (c != ' ' && c != '\t' && c != '\r') {
+      return false;
+    }
   }
   return true;
 }
@@ -24,8 +26,12 @@ bool IsBlank(std::string_view line) {
 // Strips the CR of a CRLF and hands a non-blank line to the handler. Returns
 // false when the handler asks to stop.
 bool Deliver(std::string_view line, LineHandler& handler) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (IsBlank(line)) return true;
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  if (IsBlank(line)) {
+    return true;
+  }
   return handler.OnLine(line);
 }
 
@@ -34,7 +40,9 @@ bool Deliver(std::string_view line, LineHandler& handler) {
 NdjsonSplitter::NdjsonSplitter(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
 
 FramingStatus NdjsonSplitter::Feed(const char* data, size_t len, LineHandler& handler) {
-  if (failed_) return FramingStatus::kLimit;
+  if (failed_) {
+    return FramingStatus::kLimit;
+  }
   const char* p = data;
   const char* const end = data + len;
   while (p < end) {
@@ -60,14 +68,20 @@ FramingStatus NdjsonSplitter::Feed(const char* data, size_t len, LineHandler& ha
     p = eol + 1;
     const bool keep_going = Deliver(line, handler);
     line_.clear();
-    if (!keep_going) return FramingStatus::kStopped;
+    if (!keep_going) {
+      return FramingStatus::kStopped;
+    }
   }
   return FramingStatus::kOk;
 }
 
 FramingStatus NdjsonSplitter::Finish(LineHandler& handler) {
-  if (failed_) return FramingStatus::kLimit;
-  if (line_.empty()) return FramingStatus::kOk;
+  if (failed_) {
+    return FramingStatus::kLimit;
+  }
+  if (line_.empty()) {
+    return FramingStatus::kOk;
+  }
   const bool keep_going = Deliver(line_, handler);
   line_.clear();
   return keep_going ? FramingStatus::kOk : FramingStatus::kStopped;

@@ -34,8 +34,12 @@ class LineEndScanner {
 
   // The first CR or LF at or after `p`, or end when there is none.
   const char* Next(const char* p) {
-    if (next_cr_ < p) next_cr_ = Find(p, '\r');
-    if (next_lf_ < p) next_lf_ = Find(p, '\n');
+    if (next_cr_ < p) {
+      next_cr_ = Find(p, '\r');
+    }
+    if (next_lf_ < p) {
+      next_lf_ = Find(p, '\n');
+    }
     return std::min(next_cr_, next_lf_);
   }
 
@@ -53,11 +57,15 @@ class LineEndScanner {
 // Rule 12: only a non-empty run of ASCII digits is a valid `retry` value.
 // Values too large for int64_t saturate rather than overflow.
 bool ParseRetryMs(std::string_view value, int64_t* ms) {
-  if (value.empty()) return false;
+  if (value.empty()) {
+    return false;
+  }
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   int64_t result = 0;
   for (const char c : value) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') {
+      return false;
+    }
     const int digit = c - '0';
     result = result > (kMax - digit) / 10 ? kMax : result * 10 + digit;
   }
@@ -70,13 +78,17 @@ bool ParseRetryMs(std::string_view value, int64_t* ms) {
 SseParser::SseParser(size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
 FramingStatus SseParser::Feed(const char* data, size_t len, SseHandler& handler) {
-  if (failed_) return FramingStatus::kLimit;
+  if (failed_) {
+    return FramingStatus::kLimit;
+  }
   const char* p = data;
   const char* const end = data + len;
 
   if (!bom_checked_) {
     p = SkipByteOrderMark(p, end);
-    if (!bom_checked_) return FramingStatus::kOk;  // all of it was a BOM prefix
+    if (!bom_checked_) {  // all of it was a BOM prefix
+      return FramingStatus::kOk;
+    }
   }
   // Rule 2: the previous read ended in CR. The line it ended was processed
   // then (no need to hold it back), so only an LF that completes the CRLF pair
@@ -84,7 +96,9 @@ FramingStatus SseParser::Feed(const char* data, size_t len, SseHandler& handler)
   // leaves the question open.
   if (pending_cr_ && p < end) {
     pending_cr_ = false;
-    if (*p == '\n') ++p;
+    if (*p == '\n') {
+      ++p;
+    }
   }
 
   LineEndScanner scanner(p, end);
@@ -116,7 +130,9 @@ FramingStatus SseParser::Feed(const char* data, size_t len, SseHandler& handler)
     }
     const FramingStatus status = ProcessLine(line, handler);
     line_.clear();
-    if (status != FramingStatus::kOk) return status;
+    if (status != FramingStatus::kOk) {
+      return status;
+    }
   }
   return FramingStatus::kOk;
 }
@@ -135,13 +151,19 @@ const char* SseParser::SkipByteOrderMark(const char* p, const char* end) {
     ++bom_bytes_seen_;
     ++p;
   }
-  if (bom_bytes_seen_ == kByteOrderMark.size()) bom_checked_ = true;
+  if (bom_bytes_seen_ == kByteOrderMark.size()) {
+    bom_checked_ = true;
+  }
   return p;
 }
 
 FramingStatus SseParser::ProcessLine(std::string_view line, SseHandler& handler) {
-  if (line.empty()) return DispatchEvent(handler);  // rule 4
-  if (line.front() == ':') return FramingStatus::kOk;  // rule 5: comment
+  if (line.empty()) {  // rule 4
+    return DispatchEvent(handler);
+  }
+  if (line.front() == ':') {  // rule 5: comment
+    return FramingStatus::kOk;
+  }
 
   // Rules 6 and 7: the name runs to the first colon; without one, the whole
   // line is the name and the value is empty.
@@ -151,18 +173,24 @@ FramingStatus SseParser::ProcessLine(std::string_view line, SseHandler& handler)
   if (colon != std::string_view::npos) {
     name = line.substr(0, colon);
     value = line.substr(colon + 1);
-    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);  // one only
+    if (!value.empty() && value.front() == ' ') {  // exactly one space
+      value.remove_prefix(1);
+    }
   }
 
   // Rules 8-13: names compare case-sensitively; unknown names are ignored.
   if (name == "data") {
-    if (data_.size() + value.size() + 1 > max_event_bytes_) return FailOverLimit();
+    if (data_.size() + value.size() + 1 > max_event_bytes_) {
+      return FailOverLimit();
+    }
     data_.append(value);
     data_.push_back('\n');
   } else if (name == "event") {
     event_type_.assign(value);
   } else if (name == "id") {
-    if (value.find('\0') == std::string_view::npos) id_buffer_.assign(value);
+    if (value.find('\0') == std::string_view::npos) {
+      id_buffer_.assign(value);
+    }
   } else if (name == "retry") {
     ParseRetryMs(value, &retry_ms_);
   }

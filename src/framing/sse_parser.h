@@ -31,11 +31,13 @@ enum class FramingStatus : uint8_t {
   kStopped,  // the handler returned false
 };
 
-// Bytes are not decoded: lines are split on the raw bytes and field values are
-// handed on as they arrived, so invalid UTF-8 reaches the handler unchanged
-// instead of as U+FFFD (the JSON parser downstream validates it). Splitting
-// before decoding is exact: CR, LF, ':' and ' ' are ASCII and never occur
-// inside a UTF-8 multi-byte sequence, valid or not.
+// Bytes are not decoded (a deliberate deviation from the spec's UTF-8 decode):
+// lines are split on the raw bytes and field values are handed on as they
+// arrived, so invalid UTF-8 reaches the handler unchanged instead of as
+// U+FFFD. Whatever turns the bytes into text decides what to do with it (a
+// JSON parser may reject it, a UTF-8 decoder substitutes U+FFFD). Splitting
+// before decoding gives the same lines: CR, LF, ':' and ' ' are ASCII, and a
+// decoder never turns any byte sequence into them or swallows one of them.
 class SseParser {
  public:
   static constexpr size_t kDefaultMaxEventBytes = size_t{8} << 20;
