@@ -35,6 +35,7 @@ class LLMStream extends ReadableStream {
       controller: undefined,
       paused: false,
       ended: false,
+      pendingError: undefined,
       abortError: undefined,
       relay: undefined,
       signal,
@@ -51,6 +52,11 @@ class LLMStream extends ReadableStream {
           controller = c;
         },
         pull: () => {
+          if (state.pendingError !== undefined) {
+            // Every delta before the failure has been read: now fail.
+            controller.error(state.pendingError);
+            return;
+          }
           this.#decide('json');
           if (state.paused) {
             state.paused = false;
@@ -252,10 +258,17 @@ class LLMStream extends ReadableStream {
         // cancelled by the reader
       }
     } else if (!s.abortError) {
-      try {
-        s.controller.error(error);
-      } catch {
-        // cancelled by the reader
+      // controller.error() drops queued chunks; the deltas that arrived
+      // before the failure are part of the answer, so let the reader have
+      // them first (pull() raises the error once the queue is empty).
+      if (s.controller.desiredSize !== null && s.controller.desiredSize < 0) {
+        s.pendingError = error;
+      } else {
+        try {
+          s.controller.error(error);
+        } catch {
+          // cancelled by the reader
+        }
       }
     }
     if (error === undefined) s.resolveDone(summary);
