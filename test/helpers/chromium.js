@@ -1,0 +1,66 @@
+'use strict';
+
+// Debian's Chromium (/usr/bin/chromium; .ci/run installs it) driven by playwright-core, headless,
+// with a fresh profile per launch and nothing that talks to the network on its own.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  // Root in a container has no user namespace for the sandbox; the page is our own demo.
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Throws a message that says how to get Chromium when the binary is missing. */
+function requireChromium() {
+  try {
+    fs.accessSync(CHROMIUM, fs.constants.X_OK);
+  } catch {
+    throw new Error(`Chromium not found at ${CHROMIUM}: run \`apt-get install chromium\` (CI's .ci/run installs it), or set CHROMIUM_BIN`);
+  }
+  return CHROMIUM;
+}
+
+/**
+ * Launches Chromium with a new temporary profile (playwright passes it as --user-data-dir).
+ * @param {{ viewport?: { width: number, height: number } }} [opts]
+ * @returns {Promise<{ context: import('playwright-core').BrowserContext, close: () => Promise<void> }>}
+ */
+async function launchChromium({ viewport = { width: 900, height: 700 } } = {}) {
+  const executablePath = requireChromium();
+  const { chromium } = require('playwright-core');
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-relay-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: true,
+      args: ARGS,
+      viewport,
+      timeout: 30_000,
+    });
+  } catch (err) {
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    throw err;
+  }
+  let closing;
+  const close = () => {
+    if (!closing) {
+      closing = context.close().finally(() => fs.rmSync(userDataDir, { recursive: true, force: true }));
+    }
+    return closing;
+  };
+  return { context, close };
+}
+
+module.exports = { launchChromium, requireChromium, CHROMIUM_ARGS: ARGS };
