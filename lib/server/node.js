@@ -1,0 +1,279 @@
+'use strict';
+
+// pipe(): relays an LLMStream to a Node ServerResponse (node:http, Express 4
+// and 5, and the node:http2 compatibility API). It moves bytes, not tokens:
+// the worker thread encodes the downstream format and this file writes each
+// batch as it is, one write per stream per main-loop wakeup.
+//
+// For the README — compression() and other middleware: pipe() works behind
+// `compression()`. The response carries `Cache-Control: no-transform`, which
+// compression() honours by not compressing it at all (a gzip stream would
+// hold bytes back until its window fills). Should you override Cache-Control
+// and let it compress, pipe() calls `res.flush()` after every write, which
+// compression() maps to a zlib sync flush, so tokens still arrive as they are
+// generated.
+
+const { RelayError } = require('../errors');
+const { kRelay } = require('../internal');
+const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
+const { RelayWriter } = require('./relay-writer');
+
+// How long a cut-short response may take to flush its last bytes.
+const CUT_SHORT_GRACE_MS = 10_000;
+
+function noop() {}
+
+function checkResponse(res) {
+  if (res === null || typeof res !== 'object' || typeof res.write !== 'function' || typeof res.end !== 'function' || typeof res.setHeader !== 'function' || typeof res.on !== 'function') {
+    throw new RelayError('INVALID_ARGUMENT', 'Expected a Node ServerResponse (node:http, Express) for pipe(res) but received ' + (res === null ? 'null' : typeof res));
+  }
+  if (res.headersSent) {
+    throw new RelayError('INVALID_ARGUMENT', 'pipe(res) needs a response whose headers were not sent yet, but res.headersSent is true');
+  }
+}
+
+/**
+ * Whether to send `Connection: keep-alive`: only on HTTP/1.1, and only when
+ * Node itself means to keep the connection (res.shouldKeepAlive is false when
+ * the client sent `Connection: close` or the server stops reusing sockets).
+ * A header we set would override that decision and keep a socket open that
+ * the client asked to close (RFC 9112 §9.6).
+ */
+function keepAliveHeader(res) {
+  const req = res.req;
+  if (!req || req.httpVersion !== '1.1') return false;
+  return res.shouldKeepAlive !== false;
+}
+
+/**
+ * Ends the response without its end: on HTTP/1.1 the socket closes after the
+ * bytes already written (Node corks them until the next tick, and destroy()
+ * would drop them) but before the terminating zero-length chunk, which every
+ * client reports as an incomplete body. Elsewhere (HTTP/2) the stream is reset.
+ */
+function cutShort(res) {
+  const socket = res.socket;
+  if (res.stream === undefined && socket && !socket.destroyed && typeof socket.end === 'function') {
+    socket.end();
+    // A client that does not read would otherwise keep the socket half-open.
+    socket.setTimeout(CUT_SHORT_GRACE_MS, () => socket.destroy());
+  } else {
+    res.destroy();
+  }
+}
+
+class NodeRelay {
+  constructor(stream, res, options) {
+    this.stream = stream;
+    this.res = res;
+    this.options = options;
+    this.writer = new RelayWriter(stream, options, (bytes) => this.#write(bytes));
+    this.headersOut = false;
+    this.ended = false; // we ended (or destroyed) the response
+    this.gone = false; // the response closed before we ended it: the client left
+    this.finished = false; // sink.end ran
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // The caller may ignore the returned promise (the client already got the
+    // error in-band); that must not become an unhandled rejection. Awaiting
+    // it still sees the rejection.
+    this.promise.catch(noop);
+    this.onClose = () => this.#onClose();
+    this.onDrain = () => this.writer.resume();
+  }
+
+  begin() {
+    const { res } = this;
+    res.on('close', this.onClose);
+    res.on('drain', this.onDrain);
+    // Writes race with a disconnect; an 'error' on the response must not
+    // crash the process (the 'close' that follows aborts upstream).
+    res.on('error', noop);
+    // Fallback for a stream that ended before it became a relay (a signal
+    // that was already aborted): the worker then never calls end(). `done`
+    // settles after end() when end() does run, so this is a no-op otherwise.
+    this.stream.done.then(
+      (summary) => this.end(undefined, summary, undefined, true),
+      (error) => this.end(error, error.partial, undefined, true),
+    );
+    if (res.destroyed || res.writableEnded || (res.stream !== undefined && res.stream.destroyed)) {
+      this.#onClose();
+      return;
+    }
+    if (!this.options.errorStatus) this.#sendHeaders();
+  }
+
+  // ---- sink: called by the stream with the worker's records ----
+
+  head() {
+    if (this.headersOut || this.ended || this.gone) return;
+    try {
+      this.#sendHeaders();
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  data(bytes) {
+    if (this.ended || this.gone) return;
+    try {
+      if (!this.headersOut) this.#sendHeaders();
+      this.writer.data(bytes);
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  end(error, summary, tail, fallback = false) {
+    if (this.finished) return;
+    this.finished = true;
+    try {
+      this.#end(error, tail, fallback);
+    } catch (err) {
+      // Someone else wrote to `res` meanwhile (headers already sent, ...):
+      // never leave the response open.
+      this.ended = true;
+      this.writer.stop();
+      this.res.destroy();
+      if (error === undefined) {
+        error = new RelayError('ABORTED', `The response could not be written: ${err.message}`, { cause: err });
+        error.partial = summary;
+      }
+    }
+    this.#detach();
+    if (error === undefined) this.resolve(summary);
+    else this.reject(error);
+  }
+
+  // ---- internals ----
+
+  #end(error, tail, fallback) {
+    const { res } = this;
+    if (this.gone || this.ended) {
+      this.writer.stop();
+      return;
+    }
+    if (!this.headersOut && error !== undefined) {
+      this.writer.stop();
+      this.#sendError(error);
+      return;
+    }
+    if (!this.headersOut) this.#sendHeaders();
+    this.writer.finish();
+    this.ended = true;
+    if (error !== undefined && (this.options.format === 'text' || fallback)) {
+      // Plain text cannot carry an error, and the fallback path has no
+      // encoded error event: cut the body short so the client sees an
+      // incomplete transfer (no terminating chunk) instead of a clean end.
+      cutShort(res);
+      return;
+    }
+    // The tail ([DONE] or the error event) rides with the terminating chunk.
+    if (tail !== undefined) res.end(tail);
+    else res.end();
+  }
+
+  #sendHeaders() {
+    const { res } = this;
+    this.headersOut = true;
+    // A length set by other code would end the body early; ours is chunked.
+    res.removeHeader('Content-Length');
+    for (const [name, value] of streamHeaders(this.options, { keepAlive: keepAliveHeader(res) })) res.setHeader(name, value);
+    res.writeHead(200);
+    // Headers go out now, before the first token: the browser sees the
+    // response start and proxies see a live stream.
+    res.flushHeaders();
+    this.writer.startHeartbeat();
+  }
+
+  #sendError(error) {
+    const { res } = this;
+    const answer = errorAnswer(error);
+    this.ended = true;
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
+    for (const [name, value] of this.options.headers) res.setHeader(name, value);
+    res.removeHeader('Content-Length');
+    res.writeHead(answer.status);
+    res.end(answer.body);
+  }
+
+  #write(bytes) {
+    const { res } = this;
+    const ok = res.write(bytes);
+    // compression() buffers inside zlib until flushed; res.flush is its
+    // sync-flush (Node's own ServerResponse has no flush method).
+    if (typeof res.flush === 'function') res.flush();
+    return ok;
+  }
+
+  // Writing failed in a way the stream cannot recover from (another piece of
+  // code answered or ended `res` behind our back): close both ends.
+  #fail(err) {
+    if (this.ended || this.gone) return;
+    this.ended = true;
+    this.writer.stop();
+    this.res.destroy();
+    this.stream.abort(err);
+  }
+
+  #onClose() {
+    if (this.ended || this.gone) return;
+    // 'close' before we ended the response: the client went away. Stop
+    // paying for tokens nobody will read.
+    this.gone = true;
+    this.writer.stop();
+    if (!this.finished) this.stream.abort(new Error('The client closed the connection before the response ended'));
+  }
+
+  #detach() {
+    const { res } = this;
+    res.removeListener('drain', this.onDrain);
+    // 'close' stays: it is harmless after end (ended is set) and tells us
+    // nothing new; the 'error' no-op stays for writes still in flight.
+  }
+}
+
+/**
+ * Relays `stream` to a Node ServerResponse (LLMStream#pipe calls this).
+ *
+ * Options (all optional):
+ * - `format` 'sse' (default) | 'openai' | 'ui-message' | 'ndjson' | 'text'.
+ * - `heartbeatMs` (default 15000, 0 = off): after this long without a write,
+ *   `: ping` (SSE-based formats) or a blank line (ndjson); never for text.
+ * - `flushMs` (default 0): gather the writes of this many ms into one.
+ * - `headers`: extra response headers (object or Headers), set after ours.
+ * - `errorStatus` (default false): hold the headers until the provider has
+ *   answered, so a failure before the stream becomes a real HTTP status:
+ *   provider 429 → 429 with Retry-After, a timeout → 504, anything else →
+ *   502, with the body `{"error":{"code","message"}}`. No heartbeat goes out
+ *   before the headers do.
+ *
+ * A client disconnect aborts the provider request; a full socket
+ * (res.write() false) pauses it until 'drain'. An error after the 200 is sent
+ * as the format's error event and the response ends; 'text' cannot carry one,
+ * so its body is cut short instead. Invalid options throw RelayError
+ * INVALID_ARGUMENT synchronously and leave `res` and the stream untouched.
+ *
+ * The promise resolves with the summary of `done`, or rejects with the same
+ * RelayError as `done` (ABORTED after a disconnect). The client has already
+ * been told by then, so ignoring the promise is safe: it is never an
+ * unhandled rejection.
+ * @param {import('../stream').LLMStream} stream
+ * @param {import('node:http').ServerResponse} res
+ * @param {import('../../index').RelayOptions} [opts]
+ * @returns {Promise<import('../../index').StreamSummary>}
+ */
+function pipe(stream, res, opts) {
+  const options = relayOptions(opts, 'pipe');
+  checkResponse(res);
+  const relay = new NodeRelay(stream, res, options);
+  // Throws INVALID_ARGUMENT when the stream is already consumed; nothing has
+  // touched `res` yet, so the caller can still answer it.
+  stream[kRelay](options.format, relay);
+  relay.begin();
+  return relay.promise;
+}
+
+module.exports = { pipe };

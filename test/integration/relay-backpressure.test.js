@@ -1,0 +1,97 @@
+'use strict';
+
+// A client that stops reading must not make the relay buffer the whole answer:
+// pipe() pauses the provider transfer when res.write() returns false and
+// resumes it on 'drain'. A raw socket that never reads is the slow client; the
+// mock provider sends a large answer as fast as it can.
+
+const net = require('node:net');
+const { startServer, startMockProvider, mockStream, within, sleep } = require('./relay-helpers');
+
+const TOKEN = 'x'.repeat(1000);
+// ~16 MB of text, ~21 MB on the upstream wire: well above what the loopback
+// socket buffers of the three hops can absorb, so the mock must stall.
+const TOKENS = 16_000;
+const TOTAL_TEXT_BYTES = TOKENS * TOKEN.length;
+
+const cleanups = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()();
+});
+
+test('a client that stops reading pauses the upstream transfer and keeps memory bounded', async () => {
+  const mock = await startMockProvider({ provider: 'openai', script: { tokens: Array.from({ length: TOKENS }, () => TOKEN) } });
+  cleanups.push(() => mock.close());
+  let written = 0;
+  const results = [];
+  const server = await startServer((req, res) => {
+    // Count what the relay hands to the response (instrumentation only).
+    const write = res.write;
+    res.write = function countingWrite(chunk, ...rest) {
+      written += chunk.length;
+      return write.call(this, chunk, ...rest);
+    };
+    results.push(mockStream(mock).pipe(res).then((summary) => ({ summary }), (error) => ({ error })));
+  });
+  cleanups.push(() => server.close());
+
+  const socket = net.connect(server.port, '127.0.0.1');
+  cleanups.push(() => socket.destroy());
+  socket.on('error', () => {});
+  socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  const received = [];
+  let receivedBytes = 0;
+  const onData = (chunk) => {
+    received.push(chunk);
+    receivedBytes += chunk.length;
+  };
+  // Read until the first token arrived (the mock has built its answer by
+  // then), then stop reading for good.
+  await within(
+    new Promise((resolve) => {
+      socket.on('data', (chunk) => {
+        onData(chunk);
+        if (Buffer.concat(received).includes('"type":"text"')) {
+          socket.pause();
+          resolve();
+        }
+      });
+    }),
+    5000,
+    'the first token',
+  );
+  socket.removeAllListeners('data');
+
+  global.gc?.();
+  const before = process.memoryUsage();
+  // Wait until the relay stops writing: it has paused the provider.
+  let last = -1;
+  let stableSince = Date.now();
+  for (let i = 0; i < 100 && Date.now() - stableSince < 600; i++) {
+    await sleep(100);
+    if (written !== last) {
+      last = written;
+      stableSince = Date.now();
+    }
+  }
+  const after = process.memoryUsage();
+  const [request] = mock.requests;
+
+  expect(Date.now() - stableSince).toBeGreaterThanOrEqual(600); // the writes did stop
+  expect(written).toBeLessThan(TOTAL_TEXT_BYTES / 2);
+  expect(request.completed).toBe(false); // the mock's own writes are stalled
+  // Generous bounds: without the pause the whole answer (16 MB) would pile up.
+  expect(after.rss - before.rss).toBeLessThan(48 * 1024 * 1024);
+  expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(12 * 1024 * 1024);
+
+  // Reading again resumes the transfer and the whole answer arrives intact.
+  socket.on('data', onData);
+  socket.resume();
+  await within(new Promise((resolve) => socket.once('close', resolve)), 20000, 'the rest of the response');
+  const raw = Buffer.concat(received).toString('latin1');
+  expect(raw.endsWith('data: [DONE]\n\n\r\n0\r\n\r\n')).toBe(true);
+  const { summary } = await results[0];
+  expect(summary.text.length).toBe(TOTAL_TEXT_BYTES);
+  expect(request.completed).toBe(true);
+  expect(receivedBytes).toBeGreaterThan(TOTAL_TEXT_BYTES);
+});
