@@ -36,6 +36,8 @@ class LLMStream extends ReadableStream {
       paused: false,
       ended: false,
       pendingError: undefined,
+      finalError: undefined,
+      finalSummary: undefined,
       abortError: undefined,
       relay: undefined,
       signal,
@@ -85,6 +87,8 @@ class LLMStream extends ReadableStream {
       state.ended = true;
       const err = abortError(signal.reason);
       err.partial = emptySummary('aborted');
+      state.finalError = err;
+      state.finalSummary = err.partial;
       controller.error(err);
       state.rejectDone(err);
       return;
@@ -184,10 +188,16 @@ class LLMStream extends ReadableStream {
    */
   [kRelay](format, sink) {
     const s = this[kState];
-    if (s.mode !== '' || this.locked) {
+    if ((s.mode !== '' && !(s.ended && s.mode === 'discard')) || this.locked) {
       throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
     }
     s.relay = sink;
+    if (s.ended) {
+      // Aborted before start, or failed before anyone chose a consumer: the
+      // sink still hears how it ended, once, asynchronously like any end.
+      queueMicrotask(() => sink.end(s.finalError, s.finalSummary, undefined));
+      return;
+    }
     this.#decide(format);
   }
 
@@ -249,6 +259,8 @@ class LLMStream extends ReadableStream {
         error = fromNative(record.error, s.provider, summary);
       }
     }
+    s.finalError = error;
+    s.finalSummary = summary;
     if (s.relay !== undefined) {
       s.relay.end(error, summary, tail);
     } else if (error === undefined) {
