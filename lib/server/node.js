@@ -163,7 +163,7 @@ class NodeRelay {
     if (!this.headersOut) this.#sendHeaders();
     this.writer.finish();
     this.ended = true;
-    if (error !== undefined && (this.options.format === 'text' || fallback)) {
+    if (error !== undefined && (this.options.format === 'text' || fallback || tail === undefined)) {
       // Plain text cannot carry an error, and the fallback path has no
       // encoded error event: cut the body short so the client sees an
       // incomplete transfer (no terminating chunk) instead of a clean end.

@@ -98,7 +98,7 @@ class WebRelay {
     this.writer.finish();
     this.closed = true;
     try {
-      if (error !== undefined && (this.options.format === 'text' || fallback)) {
+      if (error !== undefined && (this.options.format === 'text' || fallback || tail === undefined)) {
         // Plain text cannot carry an error, and the fallback path has no
         // encoded error event: fail the body so the reader sees an error
         // instead of a clean end.
