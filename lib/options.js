@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { invalidArgument } = require('./errors');
+const { describe, isPlainObject, checkHeaders } = require('./validate');
 const { PROVIDERS, PROVIDER_NAMES } = require('./providers');
 
 const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 60_000, idleMs: 30_000, totalMs: 600_000 });
@@ -16,18 +17,6 @@ const KNOWN_OPTIONS = new Set([
   'provider', 'baseURL', 'url', 'apiKey', 'headers', 'body', 'signal', 'timeouts', 'retry', 'tls', 'model',
   'maxEventBytes',
 ]);
-
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-function isPlainObject(value) {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function checkInteger(value, name, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -52,24 +41,11 @@ function checkURL(value, name) {
   return value;
 }
 
-/** Headers as "Name: value" lines; rejects CR/LF injection. */
+/** Headers as "Name: value" lines (validated: no CR/LF injection). */
 function headerLines(headers, name) {
-  if (headers === undefined) return [];
-  let entries;
-  if (typeof Headers !== 'undefined' && headers instanceof Headers) entries = [...headers.entries()];
-  else if (isPlainObject(headers)) entries = Object.entries(headers);
-  else throw invalidArgument(`Expected an object or Headers for ${name} but received ${describe(headers)}`);
   const lines = [];
-  for (const [key, value] of entries) {
-    if (value === undefined || value === null) continue;
-    const text = String(value);
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key)) {
-      throw invalidArgument(`Expected a valid header name in ${name} but received ${JSON.stringify(key)}`);
-    }
-    if (/[\r\n\0]/.test(text)) {
-      throw invalidArgument(`Header ${name}.${key} contains a line break or NUL`);
-    }
-    lines.push(`${key}: ${text}`);
+  for (const [key, value] of checkHeaders(headers, name)) {
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key}: ${v}`);
   }
   return lines;
 }
