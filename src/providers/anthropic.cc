@@ -135,17 +135,21 @@ class AnthropicAdapter final : public JsonAdapter {
     rapidjson::Document merged;
     auto& allocator = merged.GetAllocator();
     merged.SetObject();
+    auto add = [&](const JsonValue& name, const JsonValue& value) {
+      JsonValue key;
+      JsonValue copy;
+      DeepCopy(name, key, allocator);
+      DeepCopy(value, copy, allocator);
+      merged.AddMember(key, copy, allocator);
+    };
     if (usage_.IsObject()) {
       for (const auto& member : usage_.GetObject()) {
         const auto newer = update.FindMember(member.name);
-        const JsonValue& value = newer != update.MemberEnd() ? newer->value : member.value;
-        merged.AddMember(JsonValue(member.name, allocator), JsonValue(value, allocator), allocator);
+        add(member.name, newer != update.MemberEnd() ? newer->value : member.value);
       }
     }
     for (const auto& member : update.GetObject()) {
-      if (usage_.IsObject() && usage_.HasMember(member.name)) continue;
-      merged.AddMember(JsonValue(member.name, allocator), JsonValue(member.value, allocator),
-                       allocator);
+      if (!usage_.IsObject() || !usage_.HasMember(member.name)) add(member.name, member.value);
     }
     usage_.Swap(merged);
   }

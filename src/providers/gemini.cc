@@ -141,16 +141,18 @@ class GeminiAdapter final : public JsonAdapter {
   // usageMetadata is cumulative: keep the last one, relay it once, just
   // before the finish. output = candidatesTokenCount + thoughtsTokenCount:
   // thinking tokens are billed as output, and with them input + output adds
-  // up to totalTokenCount (tool-use prompt tokens aside).
+  // up to totalTokenCount (tool-use prompt tokens aside). Google's JSON is
+  // proto3, which leaves out fields whose value is 0, so a missing count is
+  // 0 (a blocked prompt has no candidatesTokenCount at all).
   void HoldUsage(const JsonValue& usage) {
+    const auto count = [&usage](std::string_view key) {
+      const int64_t value = FindCount(usage, key);
+      return value < 0 ? 0 : value;
+    };
     has_usage_ = true;
-    usage_.input_tokens = FindCount(usage, "promptTokenCount");
-    const int64_t candidates = FindCount(usage, "candidatesTokenCount");
-    const int64_t thoughts = FindCount(usage, "thoughtsTokenCount");
-    usage_.output_tokens = candidates < 0 && thoughts < 0
-                               ? -1
-                               : (candidates < 0 ? 0 : candidates) + (thoughts < 0 ? 0 : thoughts);
-    usage_.total_tokens = FindCount(usage, "totalTokenCount");
+    usage_.input_tokens = count("promptTokenCount");
+    usage_.output_tokens = count("candidatesTokenCount") + count("thoughtsTokenCount");
+    usage_.total_tokens = count("totalTokenCount");
     usage_raw_.assign(compact_.Write(usage));
     usage_.raw_json = usage_raw_;
   }

@@ -1,44 +1,204 @@
 #include "providers/json_util.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/json_out.h"
 
 namespace llmrelay {
 
-EventJson::EventJson()
-    : value_pool_(value_buffer_, sizeof value_buffer_),
-      stack_pool_(stack_buffer_, sizeof stack_buffer_),
-      doc_(&value_pool_, kStackInitialBytes, &stack_pool_) {}
+// Builds the tree from SAX events: scalars are pushed on stack_, and the end
+// of an object or array moves its members off the stack into one value.
+// Refuses to open a level past kMaxDepth, which stops the reader before it
+// recurses any deeper.
+class EventJson::TreeBuilder {
+ public:
+  TreeBuilder(std::vector<JsonValue>& stack, Pool& pool) : stack_(stack), pool_(pool) {}
 
-const JsonValue* EventJson::ParseObject(std::string_view text) {
+  bool Null() { return Push(JsonValue()); }
+  bool Bool(bool b) { return Push(JsonValue(b)); }
+  bool Int(int i) { return Push(JsonValue(i)); }
+  bool Uint(unsigned u) { return Push(JsonValue(u)); }
+  bool Int64(int64_t i) { return Push(JsonValue(i)); }
+  bool Uint64(uint64_t u) { return Push(JsonValue(u)); }
+  bool Double(double d) { return Push(JsonValue(d)); }
+  // Only sent with kParseNumbersAsStringsFlag, which we do not use.
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) {
+    // In situ, strings are never copied: the value points into the text.
+    return Push(copy ? JsonValue(s, n, pool_) : JsonValue(rapidjson::StringRef(s, n)));
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return String(s, n, copy); }
+  bool StartObject() { return Enter(); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    JsonValue object(rapidjson::kObjectType);
+    const size_t first = stack_.size() - 2 * static_cast<size_t>(members);
+    for (size_t i = first; i < stack_.size(); i += 2) {
+      object.AddMember(stack_[i], stack_[i + 1], pool_);  // moves both
+    }
+    stack_.resize(first);
+    return Push(std::move(object));
+  }
+  bool StartArray() { return Enter(); }
+  bool EndArray(rapidjson::SizeType elements) {
+    --depth_;
+    JsonValue array(rapidjson::kArrayType);
+    array.Reserve(elements, pool_);
+    const size_t first = stack_.size() - elements;
+    for (size_t i = first; i < stack_.size(); ++i) array.PushBack(stack_[i], pool_);
+    stack_.resize(first);
+    return Push(std::move(array));
+  }
+
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool Push(JsonValue&& value) {
+    stack_.push_back(std::move(value));
+    return true;
+  }
+  bool Enter() {
+    if (++depth_ > kMaxDepth) too_deep_ = true;
+    return !too_deep_;
+  }
+
+  std::vector<JsonValue>& stack_;
+  Pool& pool_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
+EventJson::EventJson() : pool_(pool_buffer_, sizeof pool_buffer_) {}
+
+const JsonValue* EventJson::Parse(std::string_view text) {
+  too_deep_ = false;
   // RapidJSON stops at a NUL as if the text ended there, which would accept
   // `{"a":1}<NUL>garbage`. A raw NUL is never valid JSON, so refuse it here.
   if (std::memchr(text.data(), '\0', text.size()) != nullptr) return nullptr;
 
-  // Rewind both pools: the previous tree is dead from here on. Clear() keeps
-  // the fixed buffers and releases only overflow chunks of a large event.
-  doc_.SetNull();
-  value_pool_.Clear();
-  stack_pool_.Clear();
+  // Rewind: the previous tree is dead from here on. (Values need no
+  // destruction: the pool allocator never frees one by one.)
+  root_.SetNull();
+  stack_.clear();
+  pool_.Clear();  // keeps the fixed buffer, releases overflow chunks
 
+  // One huge event should not pin its buffer for the rest of the stream.
+  if (text_.capacity() > kKeptTextBytes && text.size() + kSimdPadding <= kKeptTextBytes) {
+    std::string().swap(text_);
+  }
   if (text_.capacity() < text.size() + kSimdPadding) text_.reserve(text.size() + kSimdPadding);
   text_.assign(text.data(), text.size());
-  // kParseDefaultFlags decodes \uXXXX escapes, surrogate pairs included, and
-  // rejects lone surrogates and trailing bytes after the root value.
-  doc_.ParseInsitu<rapidjson::kParseDefaultFlags>(&text_[0]);
-  if (doc_.HasParseError() || !doc_.IsObject()) return nullptr;
-  return &doc_;
+
+  // kParseDefaultFlags (in situ) decodes \uXXXX escapes, surrogate pairs
+  // included, and rejects lone high surrogates, raw control characters and
+  // trailing bytes after the root value. In situ, the reader needs no stack
+  // of its own: strings are decoded in place and numbers are not copied.
+  rapidjson::InsituStringStream stream(&text_[0]);
+  rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>> reader;
+  TreeBuilder builder(stack_, pool_);
+  const bool ok =
+      !reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseDefaultFlags>(stream, builder)
+           .IsError();
+  too_deep_ = builder.too_deep();
+  const bool parsed = ok && stack_.size() == 1;
+  if (parsed) root_ = std::move(stack_.back());
+  stack_.clear();
+  if (stack_.capacity() > kKeptStackValues) std::vector<JsonValue>().swap(stack_);
+  return parsed ? &root_ : nullptr;
 }
 
-CompactJson::CompactJson() : stream_(&out_), writer_(stream_) {}
+const JsonValue* EventJson::ParseObject(std::string_view text) {
+  const JsonValue* root = Parse(text);
+  return root != nullptr && root->IsObject() ? root : nullptr;
+}
+
+void DeepCopy(const JsonValue& source, JsonValue& target,
+              rapidjson::MemoryPoolAllocator<>& allocator) {
+  if (source.IsString()) {
+    target.SetString(source.GetString(), source.GetStringLength(), allocator);
+  } else if (source.IsObject()) {
+    target.SetObject();
+    for (const auto& member : source.GetObject()) {
+      JsonValue name(member.name.GetString(), member.name.GetStringLength(), allocator);
+      JsonValue value;
+      DeepCopy(member.value, value, allocator);
+      target.AddMember(name, value, allocator);
+    }
+  } else if (source.IsArray()) {
+    target.SetArray();
+    target.Reserve(source.Size(), allocator);
+    for (const JsonValue& element : source.GetArray()) {
+      JsonValue value;
+      DeepCopy(element, value, allocator);
+      target.PushBack(value, allocator);
+    }
+  } else {
+    target.CopyFrom(source, allocator);  // numbers, booleans, null: no pointers
+  }
+}
 
 std::string_view CompactJson::Write(const JsonValue& value) {
   out_.clear();
-  writer_.Reset(stream_);
-  value.Accept(writer_);
+  Append(value);
   return out_;
+}
+
+void CompactJson::Append(const JsonValue& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType:
+      out_.append("null");
+      return;
+    case rapidjson::kFalseType:
+      out_.append("false");
+      return;
+    case rapidjson::kTrueType:
+      out_.append("true");
+      return;
+    case rapidjson::kStringType:
+      AppendJsonString(out_, AsString(value));
+      return;
+    case rapidjson::kNumberType: {
+      char buf[32];
+      std::to_chars_result res{};
+      if (value.IsInt64()) {
+        res = std::to_chars(buf, buf + sizeof buf, value.GetInt64());
+      } else if (value.IsUint64()) {
+        res = std::to_chars(buf, buf + sizeof buf, value.GetUint64());
+      } else {
+        // Shortest form that reads back as the same double ("0.1", "1e+100").
+        res = std::to_chars(buf, buf + sizeof buf, value.GetDouble());
+      }
+      out_.append(buf, res.ptr);
+      return;
+    }
+    case rapidjson::kObjectType: {
+      out_.push_back('{');
+      bool first = true;
+      for (const auto& member : value.GetObject()) {
+        if (!first) out_.push_back(',');
+        first = false;
+        AppendJsonString(out_, AsString(member.name));
+        out_.push_back(':');
+        Append(member.value);
+      }
+      out_.push_back('}');
+      return;
+    }
+    case rapidjson::kArrayType: {
+      out_.push_back('[');
+      bool first = true;
+      for (const JsonValue& element : value.GetArray()) {
+        if (!first) out_.push_back(',');
+        first = false;
+        Append(element);
+      }
+      out_.push_back(']');
+      return;
+    }
+  }
 }
 
 const JsonValue* FindMember(const JsonValue& object, std::string_view key) {
@@ -113,7 +273,7 @@ void UsageDeduper::Remember(const UsageInfo& usage) {
 const JsonValue* JsonAdapter::ParseEvent(std::string_view data, DeltaSink& sink) {
   const JsonValue* root = json_.ParseObject(data);
   if (root == nullptr) {
-    FormatInvalidJson(provider_, data, scratch_);
+    FormatInvalidJson(provider_, data, json_.too_deep(), scratch_);
     FailProtocol(scratch_, sink);
   }
   return root;
@@ -153,9 +313,10 @@ bool IsBlankData(std::string_view data) {
   return true;
 }
 
-void FormatInvalidJson(std::string_view provider, std::string_view data, std::string& out) {
+void FormatInvalidJson(std::string_view provider, std::string_view data, bool too_deep,
+                       std::string& out) {
   constexpr size_t kQuoteBytes = 120;
-  out.assign("invalid JSON in ");
+  out.assign(too_deep ? "JSON nested too deeply in " : "invalid JSON in ");
   out.append(provider);
   out.append(" event: ");
   if (data.size() <= kQuoteBytes) {

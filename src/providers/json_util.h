@@ -5,12 +5,12 @@
 #define LLMRELAY_PROVIDERS_JSON_UTIL_H_
 
 #include <rapidjson/document.h>
-#include <rapidjson/writer.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/delta.h"
 #include "providers/adapter.h"
@@ -23,69 +23,76 @@ using JsonValue = rapidjson::Value;
 // event, so a steady stream allocates nothing per token:
 //  - the text is copied into a std::string that keeps its capacity and is
 //    parsed in situ (strings are decoded in place, never copied again);
-//  - values and the parser's stack come from pools that start in fixed
-//    buffers inside this object and are rewound, not freed, before each parse.
-// Only an event larger than the fixed buffers makes the pools take heap
-// chunks, which the next parse releases.
-// The tree returned by ParseObject() is valid until the next call.
+//  - the tree is built by our own SAX handler on a std::vector that keeps
+//    its capacity, with objects and arrays taken from a pool that starts in
+//    a fixed buffer inside this object and is rewound, not freed, before
+//    each parse. Only an event larger than that buffer takes heap chunks,
+//    which the next parse releases.
+// (rapidjson::Document would do the same job, but 1.1.0 frees its parse
+// stack after every parse, and its stack does arithmetic on a null pointer
+// when it starts again, which UBSan rightly reports.)
+//
+// Nesting is limited to kMaxDepth: RapidJSON's reader, CompactJson and
+// DeepCopy recurse once per level, and an event of eight million '[' would
+// otherwise overflow the worker thread's stack.
+// The tree returned by Parse() is valid until the next call; its strings
+// point into this object's buffer (copy them with DeepCopy).
 class EventJson {
  public:
+  static constexpr int kMaxDepth = 128;
+
   EventJson();
   EventJson(const EventJson&) = delete;
   EventJson& operator=(const EventJson&) = delete;
 
-  // The root object, or nullptr when `text` is not one JSON object (a syntax
-  // error, trailing bytes, an embedded NUL, or another top-level type).
+  // The root value, or nullptr when `text` is not one JSON value (a syntax
+  // error, trailing bytes, an embedded NUL, or nesting past kMaxDepth).
+  const JsonValue* Parse(std::string_view text);
+  // As Parse, but nullptr also when the root is not an object.
   const JsonValue* ParseObject(std::string_view text);
+
+  // After a failed parse: whether it failed on the nesting limit.
+  bool too_deep() const { return too_deep_; }
 
  private:
   using Pool = rapidjson::MemoryPoolAllocator<>;
-  using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+  class TreeBuilder;
 
-  static constexpr size_t kValuePoolBytes = 12 * 1024;
-  static constexpr size_t kStackPoolBytes = 4 * 1024;
-  static constexpr size_t kStackInitialBytes = 1024;
+  static constexpr size_t kPoolBytes = size_t{12} * 1024;
+  // Buffer sizes kept between events; a huge event's buffers are let go.
+  static constexpr size_t kKeptStackValues = 4096;
+  static constexpr size_t kKeptTextBytes = size_t{64} * 1024;
   // With RAPIDJSON_SSE2 the in-situ whitespace skipper loads aligned 16-byte
   // blocks, which may reach up to 15 bytes past the terminating NUL. Keeping
   // that much capacity behind the text keeps those loads inside our buffer.
   static constexpr size_t kSimdPadding = 16;
 
-  alignas(16) char value_buffer_[kValuePoolBytes];
-  alignas(16) char stack_buffer_[kStackPoolBytes];
+  alignas(16) char pool_buffer_[kPoolBytes];
   std::string text_;
-  Pool value_pool_;
-  Pool stack_pool_;
-  Document doc_;
+  Pool pool_;
+  std::vector<JsonValue> stack_;  // values of the levels still open
+  JsonValue root_;
+  bool too_deep_ = false;
 };
 
 // Re-serializes a value as compact JSON (no spaces, key order kept, UTF-8
-// copied as is) into a buffer that is reused from call to call.
+// copied as is) into a buffer that is reused from call to call. Doubles get
+// their shortest round-trip form.
 class CompactJson {
  public:
-  CompactJson();
-  CompactJson(const CompactJson&) = delete;
-  CompactJson& operator=(const CompactJson&) = delete;
-
   // Valid until the next call.
   std::string_view Write(const JsonValue& value);
 
  private:
-  // The minimal RapidJSON output stream over a std::string.
-  class StringStream {
-   public:
-    using Ch = char;
-    explicit StringStream(std::string* out) : out_(out) {}
-    void Put(char c) { out_->push_back(c); }
-    void Flush() {}
-
-   private:
-    std::string* out_;
-  };
+  void Append(const JsonValue& value);
 
   std::string out_;
-  StringStream stream_;
-  rapidjson::Writer<StringStream> writer_;  // kept: its level stack is reused
 };
+
+// Copies `source` into `target`, strings included. (RapidJSON's own copy
+// keeps pointing at strings parsed in situ, which die with the next event.)
+void DeepCopy(const JsonValue& source, JsonValue& target,
+              rapidjson::MemoryPoolAllocator<>& allocator);
 
 // Field lookups that treat a missing key, null and a value of another type
 // alike, so adapters never index into a shape they did not check.
@@ -166,9 +173,12 @@ class JsonAdapter : public Adapter {
 // value: a keep-alive some proxies send as a bare `data:` line.
 bool IsBlankData(std::string_view data);
 
-// "invalid JSON in <provider> event: " plus at most ~120 bytes of `data`,
-// cut back to a whole UTF-8 character so the message stays valid UTF-8.
-void FormatInvalidJson(std::string_view provider, std::string_view data, std::string& out);
+// "invalid JSON in <provider> event: " (or, for an event over the nesting
+// limit, "JSON nested too deeply in <provider> event: ") plus at most ~120
+// bytes of `data`, cut back to a whole UTF-8 character so the message stays
+// valid UTF-8. Control characters are kept as they are.
+void FormatInvalidJson(std::string_view provider, std::string_view data, bool too_deep,
+                       std::string& out);
 
 }  // namespace llmrelay
 

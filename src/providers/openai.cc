@@ -40,6 +40,7 @@ class ToolSlots {
 
   struct Slot {
     std::string id;
+    bool announced = false;  // a delta went out for this slot
     bool id_emitted = false;
     bool name_emitted = false;
   };
@@ -167,6 +168,12 @@ class OpenAiChatAdapter final : public JsonAdapter {
   // JSON sent as `event: error` (openai-python raises on both).
   bool HandleError(const JsonValue& root, std::string_view event_type, DeltaSink& sink) {
     const JsonValue* error = FindMember(root, "error");
+    // `"error": null` (skipped by FindMember), `false` or `""` on an
+    // ordinary chunk means no error.
+    if (error != nullptr &&
+        (error->IsFalse() || (error->IsString() && error->GetStringLength() == 0))) {
+      error = nullptr;
+    }
     const JsonValue* fields = nullptr;
     if (error != nullptr) {
       if (error->IsString()) {
@@ -298,7 +305,11 @@ class OpenAiChatAdapter final : public JsonAdapter {
       new_name = name;
       slot.name_emitted = true;
     }
-    if (new_id.empty() && new_name.empty() && arguments.empty()) return true;
+    // A new slot always gets a delta, even an empty one, so the slots a sink
+    // sees stay dense (0, 1, 2...) whatever the first fragment carried.
+    const bool fresh = !slot.announced;
+    slot.announced = true;
+    if (!fresh && new_id.empty() && new_name.empty() && arguments.empty()) return true;
     sink.OnToolCall(static_cast<uint32_t>(slot_index), new_id, new_name, arguments);
     return true;
   }

@@ -57,39 +57,52 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
  private:
   struct Call {
     std::string item_id;  // fc_…, the key argument deltas use
+    bool id_sent = false;
+    bool name_sent = false;
     bool arguments_seen = false;
   };
   static constexpr size_t kMaxCalls = 1024;  // as many as Summary keeps
 
-  // The slot for an item id, opened when new; -1 once there are too many.
-  int Slot(std::string_view item_id, DeltaSink& sink) {
-    for (size_t i = 0; i < calls_.size(); ++i) {
-      if (calls_[i].item_id == item_id) return static_cast<int>(i);
+  // The slot for an item id. A new slot is announced at once (with the call
+  // id and name when known) so slots reach the sink dense and in order; a
+  // known one gets only an id or name it has not had yet. -1 once there are
+  // too many calls (the adapter has stopped).
+  int Slot(std::string_view item_id, std::string_view call_id, std::string_view name,
+           DeltaSink& sink) {
+    size_t slot = 0;
+    while (slot < calls_.size() && calls_[slot].item_id != item_id) ++slot;
+    const bool fresh = slot == calls_.size();
+    if (fresh) {
+      if (calls_.size() >= kMaxCalls) {
+        FailProtocol("too many tool calls in openai-responses stream (more than 1024)", sink);
+        return -1;
+      }
+      calls_.emplace_back();
+      calls_.back().item_id.assign(item_id);
     }
-    if (calls_.size() >= kMaxCalls) {
-      FailProtocol("too many tool calls in openai-responses stream (more than 1024)", sink);
-      return -1;
+    Call& call = calls_[slot];
+    const std::string_view new_id = call.id_sent ? std::string_view() : call_id;
+    const std::string_view new_name = call.name_sent ? std::string_view() : name;
+    call.id_sent = call.id_sent || !new_id.empty();
+    call.name_sent = call.name_sent || !new_name.empty();
+    if (fresh || !new_id.empty() || !new_name.empty()) {
+      sink.OnToolCall(static_cast<uint32_t>(slot), new_id, new_name, {});
     }
-    calls_.emplace_back();
-    calls_.back().item_id.assign(item_id);
-    return static_cast<int>(calls_.size() - 1);
+    return static_cast<int>(slot);
   }
 
   // The call id (`call_id`, what function_call_output must echo) and the
-  // name exist only here, not on the argument deltas.
+  // name exist only on the item, not on the argument deltas.
   void OnItemAdded(const JsonValue& item, DeltaSink& sink) {
     if (FindString(item, "type") != "function_call") return;
-    const int slot = Slot(FindString(item, "id"), sink);
-    if (slot < 0) return;
-    sink.OnToolCall(static_cast<uint32_t>(slot), FindString(item, "call_id"),
-                    FindString(item, "name"), {});
+    Slot(FindString(item, "id"), FindString(item, "call_id"), FindString(item, "name"), sink);
   }
 
   // `whole` marks the complete arguments of a .done event: relayed only when
   // no delta came for the call, as from a proxy that drops the deltas.
   void OnArguments(std::string_view item_id, std::string_view arguments, bool whole,
                    DeltaSink& sink) {
-    const int slot = Slot(item_id, sink);
+    const int slot = Slot(item_id, {}, {}, sink);
     if (slot < 0) return;
     Call& call = calls_[static_cast<size_t>(slot)];
     if (whole && call.arguments_seen) return;
@@ -98,12 +111,12 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
     sink.OnToolCall(static_cast<uint32_t>(slot), {}, {}, arguments);
   }
 
+  // output_item.done repeats the whole item: it fills in what an absent
+  // .added or absent deltas left out.
   void OnItemDone(const JsonValue& item, DeltaSink& sink) {
     if (FindString(item, "type") != "function_call") return;
     const std::string_view item_id = FindString(item, "id");
-    bool known = false;
-    for (const Call& call : calls_) known = known || call.item_id == item_id;
-    if (!known) OnItemAdded(item, sink);  // no .added seen: id and name from here
+    if (Slot(item_id, FindString(item, "call_id"), FindString(item, "name"), sink) < 0) return;
     OnArguments(item_id, FindString(item, "arguments"), /*whole=*/true, sink);
   }
 
