@@ -37,32 +37,29 @@ class DeltaEncoder final : public Encoder {
     }
   }
 
-  void Text(std::string& out, std::string_view text) override {
-    out.append(prefix_);
-    AppendTextDeltaJson(out, "text", text);
-    out.append(suffix_);
-  }
+  void Text(std::string& out, std::string_view text) override { TextLike(out, Open::kText, "text", text); }
 
   void Reasoning(std::string& out, std::string_view text) override {
-    out.append(prefix_);
-    AppendTextDeltaJson(out, "reasoning", text);
-    out.append(suffix_);
+    TextLike(out, Open::kReasoning, "reasoning", text);
   }
 
   void ToolCall(std::string& out, uint32_t index, std::string_view id, std::string_view name,
                 std::string_view arguments_delta) override {
+    open_ = Open::kNone;
     out.append(prefix_);
     AppendToolCallDeltaJson(out, index, id, name, arguments_delta);
     out.append(suffix_);
   }
 
   void Usage(std::string& out, const UsageInfo& usage) override {
+    open_ = Open::kNone;
     out.append(prefix_);
     AppendUsageDeltaJson(out, usage);
     out.append(suffix_);
   }
 
   void Finish(std::string& out, FinishReason reason, std::string_view raw) override {
+    open_ = Open::kNone;
     out.append(prefix_);
     AppendFinishDeltaJson(out, reason, raw);
     out.append(suffix_);
@@ -70,6 +67,7 @@ class DeltaEncoder final : public Encoder {
 
   void RawEvent(std::string& out, std::string_view event, std::string_view data,
                 std::string_view id, bool has_id) override {
+    open_ = Open::kNone;
     out.append(prefix_);
     AppendEventDeltaJson(out, event, data, id, has_id);
     out.append(suffix_);
@@ -113,6 +111,36 @@ class DeltaEncoder final : public Encoder {
   }
 
  private:
+  enum class Open : uint8_t { kNone, kText, kReasoning };
+
+  // Object mode merges consecutive text (or reasoning) fragments of one
+  // batch into one delta: they reach JavaScript in the same wakeup anyway,
+  // and every delta object costs the reader a promise turn. The text is the
+  // same; only the number of objects shrinks (done.metrics.deltas still
+  // counts the provider's fragments). A batch is taken from `out` by a swap
+  // that leaves it empty, and every other write goes through this encoder,
+  // so "out still ends where the last text delta ended" means "same batch".
+  void TextLike(std::string& out, Open kind, std::string_view type, std::string_view text) {
+    if (framing_ == DeltaFraming::kJson && open_ == kind && !out.empty() && out.size() == open_end_) {
+      out.resize(out.size() - 3);  // reopen the string: drop `"},`
+      const size_t quote = out.size();
+      AppendJsonString(out, text);
+      out.erase(quote, 1);  // the opening quote of the appended string
+      out.append("},");
+      open_end_ = out.size();
+      return;
+    }
+    out.append(prefix_);
+    AppendTextDeltaJson(out, type, text);
+    out.append(suffix_);
+    if (framing_ == DeltaFraming::kJson) {
+      open_ = kind;
+      open_end_ = out.size();
+    }
+  }
+
+  Open open_ = Open::kNone;
+  size_t open_end_ = 0;
   DeltaFraming framing_;
   std::string_view prefix_;
   std::string_view suffix_;

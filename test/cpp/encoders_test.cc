@@ -808,3 +808,46 @@ TEST(UiMessageEncoder, EscapesTextDeltas) {
 
 }  // namespace
 }  // namespace llmrelay
+
+namespace llmrelay {
+namespace {
+
+TEST(JsonEncoderMerging, ConsecutiveTextFragmentsOfOneBatchBecomeOneDelta) {
+  auto encoder = CreateEncoder("json", EncoderOptions{});
+  std::string out;
+  encoder->Text(out, "Hel");
+  encoder->Text(out, "lo \"w\xC3\xB6rld\"\n");
+  encoder->Reasoning(out, "think");
+  encoder->Reasoning(out, "ing");
+  encoder->Text(out, "!");
+  encoder->ToolCall(out, 0, "call_1", "f", "{}");
+  encoder->Text(out, "after");
+  EXPECT_EQ(out,
+            "{\"type\":\"text\",\"text\":\"Hello \\\"w\xC3\xB6rld\\\"\\n\"},"
+            "{\"type\":\"reasoning\",\"text\":\"thinking\"},"
+            "{\"type\":\"text\",\"text\":\"!\"},"
+            "{\"type\":\"tool-call\",\"index\":0,\"id\":\"call_1\",\"name\":\"f\",\"argumentsDelta\":\"{}\"},"
+            "{\"type\":\"text\",\"text\":\"after\"},");
+}
+
+TEST(JsonEncoderMerging, TextAfterTheBatchWasTakenStartsANewDelta) {
+  auto encoder = CreateEncoder("json", EncoderOptions{});
+  std::string out;
+  encoder->Text(out, "a");
+  std::string taken;
+  taken.swap(out);  // what the handoff does
+  encoder->Text(out, "b");
+  EXPECT_EQ(taken, "{\"type\":\"text\",\"text\":\"a\"},");
+  EXPECT_EQ(out, "{\"type\":\"text\",\"text\":\"b\"},");
+}
+
+TEST(JsonEncoderMerging, TheSseFormatKeepsOneEventPerFragment) {
+  auto encoder = CreateEncoder("sse", EncoderOptions{});
+  std::string out;
+  encoder->Text(out, "a");
+  encoder->Text(out, "b");
+  EXPECT_EQ(out, "data: {\"type\":\"text\",\"text\":\"a\"}\n\ndata: {\"type\":\"text\",\"text\":\"b\"}\n\n");
+}
+
+}  // namespace
+}  // namespace llmrelay
