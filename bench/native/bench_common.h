@@ -152,7 +152,7 @@ inline ProcCpu ReadProcCpu(int pid) {
   if (DIR* dir = opendir(path)) {
     while (dirent* e = readdir(dir)) {
       if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-      char tpath[160];
+      char tpath[320];
       std::snprintf(tpath, sizeof tpath, "/proc/%d/task/%s/schedstat", pid, e->d_name);
       if (ReadSmallFile(tpath, &s)) r.threads_ns += ParseSchedstatNs(s);
     }

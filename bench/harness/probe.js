@@ -1,0 +1,86 @@
+'use strict';
+// Preloaded into every system under test (`node -r bench/harness/probe.js app.js`).
+// Records event-loop delay and answers the runner over the IPC channel:
+//   { cmd: 'reset' } -> starts a new measurement window
+//   { cmd: 'read' }  -> { eld, rss, heapUsed, mainCpuNs, procCpuNs, cpuUsage }
+// CPU per token is taken by the load client from /proc/<pid>/task/<pid>/schedstat
+// at the exact window edges (an IPC round trip waits for a busy event loop); the
+// probe's own reading of /proc/self/task/<tid>/stat is reported as a cross-check.
+
+const fs = require('node:fs');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+
+// 10 ms is Node's default. Node 20 records the whole interval between two timer
+// callbacks, so the delay is the value minus the resolution. A 1 ms resolution
+// would cost 1,000 wakeups a second, which on this VM is a few % of the core.
+const RESOLUTION_MS = 10;
+let histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+histogram.enable();
+
+const CLK_TCK = 100; // USER_HZ on Linux; /proc reports stat times in these ticks
+
+function readTicks(path) {
+  try {
+    const s = fs.readFileSync(path, 'latin1');
+    const fields = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return (Number(fields[11]) + Number(fields[12])) * (1e9 / CLK_TCK);
+  } catch {
+    return null;
+  }
+}
+
+function schedstatNs(path) {
+  try {
+    return Number(fs.readFileSync(path, 'latin1').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+function delayMs(q) {
+  if (histogram.count === 0) return 0;
+  return Math.max(0, histogram.percentile(q) / 1e6 - RESOLUTION_MS);
+}
+
+function snapshot() {
+  const mem = process.memoryUsage();
+  const pid = process.pid; // the main thread's tid is the pid
+  return {
+    eld: {
+      count: histogram.count,
+      p50: delayMs(50),
+      p99: delayMs(99),
+      max: Math.max(0, histogram.max / 1e6 - RESOLUTION_MS),
+      resolutionMs: RESOLUTION_MS,
+    },
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    external: mem.external,
+    mainCpuNs: schedstatNs(`/proc/self/task/${pid}/schedstat`) ?? readTicks(`/proc/self/task/${pid}/stat`),
+    mainStatCpuNs: readTicks(`/proc/self/task/${pid}/stat`),
+    procCpuNs: readTicks('/proc/self/stat'),
+    cpuUsage: process.cpuUsage(),
+  };
+}
+
+if (typeof process.send === 'function') {
+  process.on('message', (msg) => {
+    if (!msg || typeof msg !== 'object' || typeof msg.cmd !== 'string') return;
+    if (msg.cmd === 'reset') {
+      histogram.disable();
+      histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+      histogram.enable();
+      process.send({ type: 'probe', id: msg.id, data: snapshot() });
+    } else if (msg.cmd === 'read') {
+      process.send({ type: 'probe', id: msg.id, data: snapshot() });
+    } else if (msg.cmd === 'gc' && typeof global.gc === 'function') {
+      global.gc();
+      process.send({ type: 'probe', id: msg.id, data: snapshot() });
+    }
+  });
+  // The IPC channel must not keep a finished app alive.
+  if (process.channel && typeof process.channel.unref === 'function') process.channel.unref();
+}
+
+module.exports = { snapshot };
