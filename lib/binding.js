@@ -37,7 +37,9 @@ native.setHandler((records) => {
   }
 });
 
-const Command = Object.freeze({ MODE: 1, PAUSE: 2, RESUME: 3, ABORT: 4 });
+// DIRECT: set the mode and let the worker write the body to the client's
+// socket itself (lib/server/node.js); DETACH: that client is gone.
+const Command = Object.freeze({ MODE: 1, PAUSE: 2, RESUME: 3, ABORT: 4, DIRECT: 5, DETACH: 6 });
 
 module.exports = {
   native,
@@ -52,6 +54,15 @@ module.exports = {
   },
   command(id, type, mode) {
     native.command(id, type, mode);
+  },
+  /**
+   * Sets the mode and hands the worker the client's socket fd: from now on it
+   * writes `header` (the response head) and the body there as HTTP/1.1
+   * chunks, with `heartbeat` (a Buffer, or null) after `heartbeatMs` without
+   * a write.
+   */
+  direct(id, mode, fd, heartbeat, heartbeatMs, header) {
+    native.command(id, Command.DIRECT, mode, fd, heartbeat, heartbeatMs, header);
   },
   providers() {
     return native.providers().split(',').map((s) => s.trim());

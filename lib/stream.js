@@ -184,9 +184,15 @@ class LLMStream extends ReadableStream {
 
   /**
    * Internal: switch to downstream bytes in `format`. `sink` gets
-   * head(headObject), data(Buffer), end(error|undefined, summary, tail Buffer|undefined).
+   * head(headObject), data(Buffer), end(error|undefined, summary, tail Buffer|undefined,
+   * fallback false, direct 'finished'|'open'|'gone'|undefined).
+   * `direct` (optional) is called once the stream is known to be free; it
+   * returns `{fd, heartbeat, heartbeatMs, header}` to have the worker write the head and body
+   * to that socket itself (lib/server/node.js), or null. The mode and the fd
+   * travel in one command, so no byte of this format can reach JavaScript
+   * first and then race the worker's own writes.
    */
-  [kRelay](format, sink) {
+  [kRelay](format, sink, direct) {
     const s = this[kState];
     if ((s.mode !== '' && !(s.ended && s.mode === 'discard')) || this.locked) {
       throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
@@ -198,7 +204,13 @@ class LLMStream extends ReadableStream {
       queueMicrotask(() => sink.end(s.finalError, s.finalSummary, undefined));
       return;
     }
-    this.#decide(format);
+    const target = direct === undefined ? null : direct();
+    if (target === null) {
+      this.#decide(format);
+      return;
+    }
+    s.mode = format;
+    binding.direct(s.id, format, target.fd, target.heartbeat, target.heartbeatMs, target.header);
   }
 
   [kPause]() {
@@ -262,7 +274,7 @@ class LLMStream extends ReadableStream {
     s.finalError = error;
     s.finalSummary = summary;
     if (s.relay !== undefined) {
-      s.relay.end(error, summary, tail);
+      s.relay.end(error, summary, tail, false, record.direct);
     } else if (error === undefined) {
       try {
         s.controller.close();

@@ -12,9 +12,35 @@
 // and let it compress, pipe() calls `res.flush()` after every write, which
 // compression() maps to a zlib sync flush, so tokens still arrive as they are
 // generated.
+//
+// Direct mode (plain HTTP/1.1 only). One res.write per token costs the main
+// thread a syscall plus Node's http machinery (~30 µs at 1,000 streams × 50
+// tok/s, where tokens of one stream are 20 ms apart and never coalesce).
+// When the response is a plain HTTP/1.1 chunked response on a plain TCP
+// socket that nobody wraps, pipe() sends the headers through Node as usual,
+// then hands the socket's fd to the worker thread, which writes every body
+// chunk (`<hex size>\r\n<bytes>\r\n`, Node's own framing), the heartbeats and
+// the last-chunk itself (src/transport/socket_sink.h) and reports only the
+// end. The main thread then ends the response without writing a byte, so
+// 'finish' fires and keep-alive reuses the socket as usual. TLS, HTTP/2,
+// HEAD, HTTP/1.0, compression() (or anything wrapping res.write), flushMs and
+// errorStatus keep Node's writes. `direct: true|false` in the options turns
+// it on or off for one response; LLM_RELAY_DIRECT=1 makes it the default,
+// LLM_RELAY_DIRECT=0 turns it off everywhere (debugging).
+//
+// Off by default for now (DIRECT_DEFAULT): the bytes are the same either way,
+// but the chunk boundaries are not (the worker writes what each read from
+// the provider brought; Node's path writes what piled up until the main
+// thread woke up), and test/integration/relay-node.test.js 'no heartbeat
+// bytes in the text format' waits for 'ab' inside one chunk. Flip it once that
+// test waits on the de-chunked body.
+const DIRECT_DEFAULT = false;
 
-const { RelayError } = require('../errors');
-const { kRelay } = require('../internal');
+const http = require('node:http');
+const binding = require('../binding');
+const { RelayError, invalidArgument } = require('../errors');
+const { kRelay, kInfo } = require('../internal');
+const { describe } = require('../validate');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
 const { RelayWriter } = require('./relay-writer');
 
@@ -62,11 +88,40 @@ function cutShort(res) {
   }
 }
 
+/**
+ * Whether `res` can be written by the worker: a plain-TCP HTTP/1.1 response
+ * whose write/end are Node's own (compression() and similar middleware wrap
+ * them and must see every byte), still unanswered, owning its socket (a
+ * pipelined response waiting for its turn does not), and options that need
+ * no JavaScript timing (flushMs, errorStatus).
+ */
+function directEligible(res, options, wanted) {
+  const env = process.env.LLM_RELAY_DIRECT;
+  if (env === '0') return false;
+  if (!(wanted === undefined ? DIRECT_DEFAULT || env === '1' : wanted)) return false;
+  if (options.flushMs !== 0 || options.errorStatus) return false;
+  if (res.stream !== undefined || !(res instanceof http.ServerResponse)) return false;
+  if (res.write !== http.ServerResponse.prototype.write || res.end !== http.ServerResponse.prototype.end) return false;
+  if (typeof res.flush === 'function') return false;
+  const req = res.req;
+  if (!req || req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1 || req.method === 'HEAD') return false;
+  if (res.destroyed || res.writableEnded || res.headersSent) return false;
+  const socket = res.socket;
+  if (!socket || socket.destroyed || socket.encrypted || socket._httpMessage !== res) return false;
+  // An idle timeout (server.timeout, socket.setTimeout) counts Node's own
+  // writes only: with the worker writing, it would cut a healthy stream.
+  if (socket.timeout > 0) return false;
+  const handle = socket._handle;
+  return !!handle && typeof handle.fd === 'number' && handle.fd >= 0;
+}
+
 class NodeRelay {
   constructor(stream, res, options) {
     this.stream = stream;
     this.res = res;
     this.options = options;
+    this.direct = false; // the worker writes the body to the socket
+    this.headByWorker = false; // ... and the head, which Node believes sent
     this.writer = new RelayWriter(stream, options, (bytes) => this.#write(bytes));
     this.headersOut = false;
     this.ended = false; // we ended (or destroyed) the response
@@ -102,7 +157,49 @@ class NodeRelay {
       this.#onClose();
       return;
     }
-    if (!this.options.errorStatus) this.#sendHeaders();
+    if (!this.options.errorStatus && !this.headersOut) this.#sendHeaders();
+  }
+
+  /**
+   * Called by the stream (kRelay) once it is ours: builds the response head
+   * and returns it with the socket for the worker, or sends it and returns
+   * null to keep Node's writes.
+   */
+  attachDirect() {
+    const { res } = this;
+    this.#sendHeaders(false, false);
+    const socket = res.socket;
+    // Node chose chunked framing (no Content-Length or Transfer-Encoding from
+    // opts.headers), a body is allowed, the head is built but not sent, and
+    // nothing of Node's is queued on the socket in front of the worker's bytes.
+    if (res.chunkedEncoding !== true || res._hasBody === false || typeof res._header !== 'string' || res._headerSent !== false || res.writableLength !== 0 || !socket || socket.writableLength !== 0 || !socket._handle || typeof socket._handle.fd !== 'number') {
+      res.flushHeaders();
+      this.writer.startHeartbeat();
+      return null;
+    }
+    // The worker writes the head too (one socket write less on the main
+    // thread per response). Node's _send() writes the head before the first
+    // bytes while _headerSent is false; marking it sent keeps end() from
+    // writing it again. #headFallback undoes this if the worker never starts.
+    const header = res._header;
+    res._headerSent = true;
+    this.direct = true;
+    this.headByWorker = true;
+    const { heartbeatMs, spec } = this.options;
+    return { fd: socket._handle.fd, heartbeat: heartbeatMs > 0 ? spec.heartbeat : null, heartbeatMs, header };
+  }
+
+  /**
+   * The worker did not take the socket (the stream ended before the direct
+   * command reached it, or the fd was unusable): Node writes everything, the
+   * head first, as it would have without direct mode.
+   */
+  #headFallback() {
+    this.direct = false;
+    if (!this.headByWorker) return;
+    this.headByWorker = false;
+    this.res._headerSent = false;
+    this.res.flushHeaders();
   }
 
   // ---- sink: called by the stream with the worker's records ----
@@ -118,6 +215,11 @@ class NodeRelay {
 
   data(bytes) {
     if (this.ended || this.gone) return;
+    if (this.direct) {
+      // The worker could not use the socket and hands the bytes to us.
+      this.#headFallback();
+      this.writer.startHeartbeat();
+    }
     try {
       if (!this.headersOut) this.#sendHeaders();
       this.writer.data(bytes);
@@ -126,11 +228,11 @@ class NodeRelay {
     }
   }
 
-  end(error, summary, tail, fallback = false) {
+  end(error, summary, tail, fallback = false, direct = undefined) {
     if (this.finished) return;
     this.finished = true;
     try {
-      this.#end(error, tail, fallback);
+      this.#end(error, tail, fallback, direct);
     } catch (err) {
       // Someone else wrote to `res` meanwhile (headers already sent, ...):
       // never leave the response open.
@@ -149,10 +251,28 @@ class NodeRelay {
 
   // ---- internals ----
 
-  #end(error, tail, fallback) {
+  #end(error, tail, fallback, direct) {
     const { res } = this;
     if (this.gone || this.ended) {
       this.writer.stop();
+      return;
+    }
+    if (direct === undefined && this.direct) this.#headFallback();
+    if (direct !== undefined) {
+      // The worker wrote the body and has stopped touching the socket.
+      this.writer.stop();
+      this.ended = true;
+      if (direct === 'finished') {
+        // The last-chunk is on the wire already. Without chunkedEncoding,
+        // end() with nothing buffered writes nothing and just finishes the
+        // response ('finish', then keep-alive reuse of the socket).
+        res.chunkedEncoding = false;
+        res.end();
+      } else if (direct === 'gone') {
+        res.destroy(); // a write failed: the client is gone
+      } else {
+        cutShort(res); // 'open': an error text cannot carry, or an abort
+      }
       return;
     }
     if (!this.headersOut && error !== undefined) {
@@ -175,7 +295,7 @@ class NodeRelay {
     else res.end();
   }
 
-  #sendHeaders() {
+  #sendHeaders(heartbeat = true, flush = true) {
     const { res } = this;
     this.headersOut = true;
     // A length set by other code would end the body early; ours is chunked.
@@ -184,8 +304,8 @@ class NodeRelay {
     res.writeHead(200);
     // Headers go out now, before the first token: the browser sees the
     // response start and proxies see a live stream.
-    res.flushHeaders();
-    this.writer.startHeartbeat();
+    if (flush) res.flushHeaders();
+    if (heartbeat) this.writer.startHeartbeat();
   }
 
   #sendError(error) {
@@ -224,6 +344,9 @@ class NodeRelay {
     // paying for tokens nobody will read.
     this.gone = true;
     this.writer.stop();
+    // Before the abort: the worker must stop writing to the socket at once
+    // (an abort alone would write the error event to it).
+    if (this.direct && !this.finished) binding.command(this.stream[kInfo].id, binding.Command.DETACH);
     if (!this.finished) this.stream.abort(new Error('The client closed the connection before the response ended'));
   }
 
@@ -249,6 +372,10 @@ class NodeRelay {
  *   provider 429 → 429 with Retry-After, a timeout → 504, anything else →
  *   502, with the body `{"error":{"code","message"}}`. No heartbeat goes out
  *   before the headers do.
+ * - `direct` (default off, LLM_RELAY_DIRECT=1 turns it on): on a plain
+ *   HTTP/1.1 socket, the worker thread writes the head and the body itself
+ *   (same bytes, no main-thread work per token); ignored where it cannot apply
+ *   (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket idle timeout).
  *
  * A client disconnect aborts the provider request; a full socket
  * (res.write() false) pauses it until 'drain'. An error after the 200 is sent
@@ -266,12 +393,23 @@ class NodeRelay {
  * @returns {Promise<import('../../index').StreamSummary>}
  */
 function pipe(stream, res, opts) {
+  // `direct` is validated here (relay-options.js is shared with toResponse,
+  // where it has no meaning).
+  let wantDirect;
+  if (opts !== null && typeof opts === 'object' && Object.prototype.hasOwnProperty.call(opts, 'direct')) {
+    if (opts.direct !== undefined && typeof opts.direct !== 'boolean') {
+      throw invalidArgument(`Expected a boolean for direct but received ${describe(opts.direct)}`);
+    }
+    wantDirect = opts.direct;
+    opts = { ...opts };
+    delete opts.direct;
+  }
   const options = relayOptions(opts, 'pipe');
   checkResponse(res);
   const relay = new NodeRelay(stream, res, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed; nothing has
   // touched `res` yet, so the caller can still answer it.
-  stream[kRelay](options.format, relay);
+  stream[kRelay](options.format, relay, directEligible(res, options, wantDirect) ? () => relay.attachDirect() : undefined);
   relay.begin();
   return relay.promise;
 }

@@ -6,7 +6,11 @@
 //   setHandler(fn)              fn(records) gets every ready stream per wakeup:
 //                               records = [id, head, data, end, tail, id, ...]
 //   start(config) -> id         queue a stream (config: see Start)
-//   command(id, type[, mode])   1 mode, 2 pause, 3 resume, 4 abort
+//   command(id, type[, mode])   1 mode, 2 pause, 3 resume, 4 abort,
+//                               5 direct (mode, fd, heartbeat Buffer|null, heartbeatMs, head):
+//                                 mode + the worker writes `head` (the
+//                                 response head) and then the body to the socket
+//                               6 detach (the client's socket is gone)
 //   providers()                 the provider names the native core knows
 //   parse(provider, format, buffer, chunkSize, iterations)  framing+adapter
 //                               over bytes in memory (benchmarks, tests)
@@ -266,6 +270,26 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
     case 2: command.type = CommandType::kPause; break;
     case 3: command.type = CommandType::kResume; break;
     case 4: command.type = CommandType::kAbort; break;
+    case 5:
+      if (info.Length() < 6 || !info[2].IsString() || !info[3].IsNumber() || !info[5].IsNumber()) {
+        Napi::TypeError::New(env, "command(id, 5, mode, fd, heartbeat, heartbeatMs)").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      command.type = CommandType::kDirect;
+      command.mode = info[2].As<Napi::String>().Utf8Value();
+      command.fd = info[3].As<Napi::Number>().Int32Value();
+      if (info[4].IsBuffer()) {
+        auto heartbeat = info[4].As<Napi::Buffer<char>>();
+        command.heartbeat.assign(heartbeat.Data(), heartbeat.Length());
+      }
+      command.heartbeat_ms = info[5].As<Napi::Number>().Int64Value();
+      if (info.Length() > 6 && info[6].IsString()) {
+        // UTF-8, byte for byte what res.flushHeaders() writes for the same
+        // head (it hands the string to socket.write without an encoding).
+        command.preamble = info[6].As<Napi::String>().Utf8Value();
+      }
+      break;
+    case 6: command.type = CommandType::kDetach; break;
     default: return env.Undefined();
   }
   data->engine->Post(std::move(command));

@@ -1,5 +1,6 @@
 #include "transport/engine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "transport/transfer.h"
@@ -129,6 +130,11 @@ void Engine::ProcessCommands() {
       case CommandType::kResume: transfer->SetReaderPaused(false); break;
       case CommandType::kResumeBacklog: transfer->ResumeBacklog(); break;
       case CommandType::kAbort: transfer->Abort(); break;
+      case CommandType::kDirect:
+        transfer->SetModeDirect(command.mode, command.fd, command.preamble, std::move(command.heartbeat),
+                                static_cast<uint64_t>(std::max<int64_t>(0, command.heartbeat_ms)));
+        break;
+      case CommandType::kDetach: transfer->DetachSocket(); break;
       default: break;
     }
   }
@@ -149,8 +155,9 @@ void Engine::FlushDirty() {
     Transfer* transfer = dirty_[i];
     if (transfer->ended() && transfers_.count(transfer->id()) == 0) continue;
     transfer->dirty = false;
-    transfer->Publish();
-    if (transfer->ended()) Finished(transfer);
+    // Publish is true once the end went out; a transfer writing to the
+    // client's socket itself may have ended but still wait for that socket.
+    if (transfer->Publish()) Finished(transfer);
   }
   dirty_.clear();
   handoff_->WakeIfNeeded();

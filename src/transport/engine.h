@@ -47,13 +47,27 @@ struct StreamConfig {
   EncoderOptions encoder;
 };
 
-enum class CommandType : uint8_t { kStart, kMode, kPause, kResume, kResumeBacklog, kAbort, kShutdown };
+enum class CommandType : uint8_t {
+  kStart,
+  kMode,
+  kPause,
+  kResume,
+  kResumeBacklog,
+  kAbort,
+  kShutdown,
+  kDirect,  // mode + write the downstream bytes to Node's socket `fd` ourselves
+  kDetach,  // the client is gone: stop writing to the socket at once
+};
 
 struct Command {
   CommandType type;
   uint32_t id = 0;
   std::unique_ptr<StreamConfig> config;  // kStart
-  std::string mode;                      // kMode
+  std::string mode;                      // kMode, kDirect
+  int fd = -1;                           // kDirect: Node's socket fd (dup()ed, never used itself)
+  std::string heartbeat;                 // kDirect: heartbeat bytes ("" = none)
+  std::string preamble;                  // kDirect: the response head, written before the body
+  int64_t heartbeat_ms = 0;              // kDirect
 };
 
 class Transfer;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <ctime>
 #include <random>
@@ -104,6 +105,7 @@ Transfer::~Transfer() {
 
 void Transfer::Dispose(std::unique_ptr<Transfer> transfer) {
   Transfer* raw = transfer.release();
+  SocketSink::Close(std::move(raw->sink_));
   uv_timer_stop(&raw->deadline_);
   uv_close(reinterpret_cast<uv_handle_t*>(&raw->deadline_), [](uv_handle_t* handle) {
     std::unique_ptr<Transfer> owned(static_cast<Transfer*>(handle->data));
@@ -319,6 +321,41 @@ void Transfer::SetMode(std::string_view mode) {
   }
 }
 
+void Transfer::SetModeDirect(std::string_view mode, int fd, std::string_view preamble, std::string heartbeat,
+                             uint64_t heartbeat_ms) {
+  if (ended_) return;  // the end (with its tail) goes to JavaScript as usual
+  SetMode(mode);
+  if (ended_ || json_mode_) return;
+  int error = 0;
+  sink_ = SocketSink::Open(engine_->loop(), fd, std::move(heartbeat), heartbeat_ms, &Transfer::OnSinkEvent, this,
+                           &error);
+  if (!sink_) return;  // not a usable socket: the bytes go to JavaScript, which writes them
+  direct_ = Direct::kAttached;
+  sink_->WriteRaw(preamble);
+  direct_text_ = mode == "text";
+  MarkDirty();  // bytes held before the mode was chosen go out now
+}
+
+void Transfer::DetachSocket() {
+  if (!sink_) return;
+  // Also when the transfer ended and only its last bytes wait for the socket:
+  // nobody will read them.
+  SocketSink::Close(std::move(sink_));
+  direct_ = Direct::kGone;
+  MarkDirty();  // an ended transfer waiting for the socket can publish its end now
+}
+
+void Transfer::OnSinkEvent(void* context) {
+  auto* self = static_cast<Transfer*>(context);
+  Engine* engine = self->engine_;
+  if (self->sink_ && self->sink_->drained() && self->paused_socket_) {
+    self->paused_socket_ = false;
+    self->ApplyPause();
+  }
+  self->MarkDirty();
+  engine->FlushDirty();
+}
+
 void Transfer::SetReaderPaused(bool paused) {
   if (ended_ || paused_reader_ == paused) return;
   paused_reader_ = paused;
@@ -333,7 +370,7 @@ void Transfer::ResumeBacklog() {
 
 void Transfer::ApplyPause() {
   if (easy_ == nullptr) return;
-  const bool want = paused_reader_ || paused_backlog_ || paused_hold_;
+  const bool want = paused_reader_ || paused_backlog_ || paused_hold_ || paused_socket_;
   if (want == curl_paused_) return;
   curl_paused_ = want;
   if (!want) {
@@ -348,11 +385,20 @@ void Transfer::ApplyPause() {
 }
 
 void Transfer::Abort() {
-  if (ended_) return;
+  if (ended_) {
+    // Ended but still flushing its last bytes to a client's socket: stop.
+    if (sink_) {
+      SocketSink::Close(std::move(sink_));
+      if (direct_ == Direct::kAttached) direct_ = Direct::kOpen;
+      MarkDirty();
+    }
+    return;
+  }
   Fail("ABORTED", "The stream was aborted");
 }
 
 void Transfer::Cancel() {
+  SocketSink::Close(std::move(sink_));
   DetachEasy();
   uv_timer_stop(&deadline_);
   phase_ = Phase::kEnded;
@@ -554,6 +600,7 @@ void Transfer::Succeed() {
   phase_ = Phase::kEnded;
   ended_ = true;
   pipeline_.metrics().end_us = NowUs();
+  ok_end_ = true;
   end_out_.append("{\"ok\":true,\"summary\":");
   pipeline_.summary().AppendJson(end_out_, pipeline_.metrics(), "completed");
   end_out_.push_back('}');
@@ -563,8 +610,9 @@ void Transfer::Succeed() {
 
 void Transfer::MarkDirty() { engine_->MarkDirty(this); }
 
-void Transfer::Publish() {
+bool Transfer::Publish() {
   if (paused_hold_) ApplyPause();
+  if (direct_ != Direct::kNone) return PublishDirect();
   const size_t backlog = engine_->handoff()->Publish(id(), head_out_, pipeline_.output(), end_out_,
                                                      tail_out_, json_mode_);
   if (!ended_ && backlog > kMaxBacklog && !paused_backlog_) {
@@ -574,6 +622,64 @@ void Transfer::Publish() {
     engine_->handoff()->MarkBacklogPaused(id());
     ApplyPause();
   }
+  return ended_;
+}
+
+// The direct path: the bytes go to the client's socket, and JavaScript hears
+// only the end. Nothing per token reaches the main thread.
+bool Transfer::PublishDirect() {
+  head_out_.clear();  // JavaScript built the response head; the sink wrote it
+  std::string& out = pipeline_.output();
+  if (sink_) {
+    // One chunk per publish, i.e. per worker-loop callback: every delta that
+    // arrived in one read from the provider goes out in one write.
+    sink_->WriteChunk(out);
+    if (sink_->failed() && !ended_) {
+      Fail("ABORTED", std::string("The client closed the connection (") + std::strerror(sink_->error()) + ")");
+    }
+  }
+  out.clear();
+  if (ended_ && sink_) {
+    if (!tail_written_ && !sink_->failed()) {
+      tail_written_ = true;
+      // Mirrors lib/server/node.js: a clean end, or an error the format can
+      // carry, goes out as the tail plus the last-chunk; text cannot carry
+      // an error, so its body is left unterminated for JS to cut short.
+      if (ok_end_ || (!direct_text_ && !tail_out_.empty())) {
+        sink_->WriteChunk(tail_out_);
+        sink_->WriteLastChunk();
+        direct_ = Direct::kFinished;
+      } else {
+        direct_ = Direct::kOpen;
+      }
+    }
+    // The end record waits until the socket took the last bytes: Node must
+    // not finish the response (or reuse the connection) before that.
+    if (!sink_->failed() && !sink_->drained()) return false;
+    if (sink_->failed()) direct_ = Direct::kGone;
+    SocketSink::Close(std::move(sink_));  // no write after this point
+  } else if (sink_ && sink_->failed()) {
+    SocketSink::Close(std::move(sink_));
+    direct_ = Direct::kGone;
+  }
+  tail_out_.clear();
+  if (!ended_) {
+    if (sink_ && !sink_->drained() && !paused_socket_) {
+      // The client reads slower than the provider writes: stop reading from
+      // the provider until the socket drains (OnSinkEvent resumes).
+      paused_socket_ = true;
+      ApplyPause();
+    }
+    return false;
+  }
+  if (direct_ == Direct::kAttached) direct_ = Direct::kOpen;
+  end_out_.pop_back();  // the closing brace: the direct outcome goes in
+  end_out_.append(",\"direct\":\"");
+  end_out_.append(direct_ == Direct::kFinished ? "finished" : direct_ == Direct::kGone ? "gone" : "open");
+  end_out_.append("\"}");
+  std::string empty_data;
+  engine_->handoff()->Publish(id(), head_out_, empty_data, end_out_, tail_out_, json_mode_);
+  return true;
 }
 
 }  // namespace llmrelay

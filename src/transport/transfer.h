@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "core/pipeline.h"
+#include "transport/socket_sink.h"
 #include "transport/engine.h"
 
 namespace llmrelay {
@@ -29,13 +30,24 @@ class Transfer {
 
   void Begin();
   void SetMode(std::string_view mode);
+  // SetMode(mode), then write the response to the client's HTTP/1.1 socket
+  // (Node's `fd`): `preamble` (the head Node built but did not send), then
+  // the body as chunks, instead of handing the bytes to JavaScript. If that
+  // cannot start (the transfer already ended, the fd is unusable), nothing is
+  // written and the bytes go to JavaScript as usual: the end record has no
+  // "direct" field then, and JS sends the head itself.
+  void SetModeDirect(std::string_view mode, int fd, std::string_view preamble, std::string heartbeat,
+                     uint64_t heartbeat_ms);
+  // The client is gone (its response closed): never touch its socket again.
+  void DetachSocket();
   void SetReaderPaused(bool paused);
   void ResumeBacklog();
   void Abort();
   // curl finished the transfer (from CURLMSG_DONE).
   void OnCurlDone(CURLcode result);
-  // Moves what is ready into the handoff.
-  void Publish();
+  // Moves what is ready into the handoff (or onto the client's socket).
+  // True once the end record is published: the transfer is over.
+  bool Publish();
   // Ends the transfer on shutdown without publishing anything more.
   void Cancel();
   // Closes the uv handles; `delete_after` owns this object and frees it when
@@ -65,6 +77,8 @@ class Transfer {
   void Succeed();
   void EndRecord(bool ok, std::string_view outcome);
   void MarkDirty();
+  bool PublishDirect();
+  static void OnSinkEvent(void* context);
   // Moves what `encode` appends to the pipeline output into tail_out_.
   template <typename Fn>
   void SplitTail(Fn encode) {
@@ -112,6 +126,19 @@ class Transfer {
 
   // Error of the attempt (set before curl reports done, when we caused it).
   std::string fail_code_;
+
+  // Direct socket writes (SetModeDirect). The end record tells JavaScript
+  // what became of the socket: "finished" (the worker wrote the body's end;
+  // Node must end the response without writing), "open" (nothing more was
+  // written: JS ends it, e.g. cuts a text body short) or "gone" (a write
+  // failed or the client left).
+  enum class Direct : uint8_t { kNone, kAttached, kFinished, kOpen, kGone };
+  Direct direct_ = Direct::kNone;
+  std::unique_ptr<SocketSink> sink_;
+  bool direct_text_ = false;    // text format: an error cuts the body short
+  bool paused_socket_ = false;  // the client's socket is full
+  bool tail_written_ = false;
+  bool ok_end_ = false;
 
   // Pending handoff strings.
   std::string head_out_;
