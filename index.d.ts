@@ -33,6 +33,8 @@ export interface StreamOptions {
   /** Retries before the first delta only. `false` disables. */
   retry?: false | { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   tls?: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+  /** true (default): HTTP/2 over TLS when the server offers it; 'prior-knowledge': h2c over http://. */
+  http2?: true | 'prior-knowledge';
   /** Largest single event accepted (default 8 MiB); larger gives LIMIT. */
   maxEventBytes?: number;
 }

@@ -15,7 +15,7 @@ const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 60_000,
 const DEFAULT_RETRY = Object.freeze({ attempts: 2, baseDelayMs: 500, maxDelayMs: 8_000 });
 const KNOWN_OPTIONS = new Set([
   'provider', 'baseURL', 'url', 'apiKey', 'headers', 'body', 'signal', 'timeouts', 'retry', 'tls', 'model',
-  'maxEventBytes',
+  'maxEventBytes', 'http2',
 ]);
 
 function checkInteger(value, name, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
@@ -175,6 +175,17 @@ function normalize(options) {
   let maxEventBytes = 8 * 1024 * 1024;
   if (options.maxEventBytes !== undefined) maxEventBytes = checkInteger(options.maxEventBytes, 'maxEventBytes', { min: 1024, max: 2 ** 31 - 1 });
 
+  // http2: true (default) negotiates HTTP/2 over TLS by ALPN, as the hosted
+  // providers offer; 'prior-knowledge' speaks HTTP/2 over plain http:// with
+  // no upgrade (h2c: local gateways, vLLM behind a proxy, the benchmarks).
+  let http2PriorKnowledge = false;
+  if (options.http2 !== undefined && options.http2 !== true) {
+    if (options.http2 !== 'prior-knowledge') {
+      throw invalidArgument(`Expected http2 to be true or 'prior-knowledge' but received ${describe(options.http2)}`);
+    }
+    http2PriorKnowledge = true;
+  }
+
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw invalidArgument(`Expected signal to be an AbortSignal but received ${describe(signal)}`);
@@ -213,6 +224,7 @@ function normalize(options) {
     retryBaseMs: retry.baseDelayMs,
     retryMaxMs: retry.maxDelayMs,
     maxEventBytes,
+    http2PriorKnowledge,
     model: typeof model === 'string' ? model : '',
     // Identifies the answer in downstream formats that carry an id.
     responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,

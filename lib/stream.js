@@ -9,8 +9,16 @@ const { kRelay, kPause, kResume, kInfo } = require('./internal');
 const startChannel = diagnostics.channel('llm-relay:stream:start');
 const endChannel = diagnostics.channel('llm-relay:stream:end');
 
-// Pause the provider transfer when this many deltas wait unread.
-const MAX_QUEUED_DELTAS = 512;
+// Pause the provider transfer when this much delta text (UTF-16 code units,
+// plus a fixed cost per delta) waits unread. Counted in text, not in deltas:
+// fragments of one batch are merged, so one delta may hold many tokens.
+const MAX_QUEUED_SIZE = 256 * 1024;
+
+/** The queue size of one delta for the backpressure strategy. */
+function deltaSize(d) {
+  const text = d.text !== undefined ? d.text : d.argumentsDelta !== undefined ? d.argumentsDelta : d.data;
+  return 64 + (typeof text === 'string' ? text.length : 0);
+}
 
 const kState = Symbol('llm-relay.state');
 
@@ -70,7 +78,9 @@ class LLMStream extends ReadableStream {
           this.abort(reason);
         },
       },
-      { highWaterMark: 0 },
+      // highWaterMark 0: nothing is requested before a reader asks (pull),
+      // so choosing a consumer stays open until then.
+      { highWaterMark: 0, size: deltaSize },
     );
     state.controller = controller;
     state.done = new Promise((resolve, reject) => {
@@ -249,7 +259,7 @@ class LLMStream extends ReadableStream {
       const deltas = JSON.parse(`[${data.slice(0, -1)}]`);
       const c = s.controller;
       for (let i = 0; i < deltas.length; i++) c.enqueue(deltas[i]);
-      if (!s.paused && c.desiredSize < -MAX_QUEUED_DELTAS) {
+      if (!s.paused && c.desiredSize < -MAX_QUEUED_SIZE) {
         s.paused = true;
         binding.command(s.id, binding.Command.PAUSE);
       }

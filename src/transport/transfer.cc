@@ -77,6 +77,11 @@ bool IsRetryableCurlError(CURLcode code) {
   }
 }
 
+bool MultiplexesPriorKnowledge() {
+  static const bool multiplexes = curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+  return multiplexes;
+}
+
 std::mt19937& Rng() {
   thread_local std::mt19937 rng{std::random_device{}()};
   return rng;
@@ -176,6 +181,14 @@ void Transfer::StartAttempt() {
   if (https) version = CURL_HTTP_VERSION_2TLS;
   else if (config_->http2_prior_knowledge) version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
   curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, version);
+  if (version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE && !MultiplexesPriorKnowledge()) {
+    // libcurl 7.x fails every stream ("Error in the HTTP2 framing layer")
+    // when a second h2c prior-knowledge transfer joins a connection (the
+    // curl CLI's -Z shows the same). Give each stream its own connection
+    // there: correct, just not multiplexed. h2 over TLS is unaffected.
+    curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
+  }
   if (!config_->ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, config_->ca_file.c_str());
   if (!config_->verify_tls) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -309,6 +322,12 @@ void Transfer::SetMode(std::string_view mode) {
     return;
   }
   if (!pipeline_.output().empty()) MarkDirty();
+  if (pipeline_.failed()) fail_code_ = pipeline_.error().code;
+  if (phase_ == Phase::kAwaitMode) {
+    phase_ = Phase::kRunning;
+    OnCurlDone(pending_result_);
+    return;
+  }
   if (pipeline_.failed() && easy_ != nullptr) {
     fail_code_ = pipeline_.error().code;
     const PipelineError err = pipeline_.error();
@@ -471,6 +490,17 @@ void Transfer::CheckDeadline() {
 
 void Transfer::OnCurlDone(CURLcode result) {
   if (ended_ || phase_ != Phase::kRunning) return;
+  if (!pipeline_.mode_set()) {
+    // The whole answer arrived before JavaScript chose a consumer (a reader
+    // that starts after an await, pipe() called late). Its bytes are held
+    // raw; ending now would have to parse them for nobody. Wait for the mode
+    // (only timeouts.totalMs runs meanwhile).
+    DetachEasy();
+    pending_result_ = result;
+    phase_ = Phase::kAwaitMode;
+    ArmDeadline();
+    return;
+  }
   if (!fail_code_.empty() && pipeline_.failed()) {
     const PipelineError err = pipeline_.error();
     Fail(err.code, err.message, status_, err.type);

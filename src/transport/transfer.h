@@ -57,7 +57,9 @@ class Transfer {
   bool dirty = false;  // queued in Engine::dirty_
 
  private:
-  enum class Phase : uint8_t { kIdle, kRunning, kRetryWait, kEnded };
+  // kAwaitMode: curl is done but nobody chose how to consume the stream yet;
+  // the body is held raw and the end waits for the mode.
+  enum class Phase : uint8_t { kIdle, kRunning, kRetryWait, kAwaitMode, kEnded };
 
   static size_t OnCurlWrite(char* data, size_t size, size_t nmemb, void* userp);
   static size_t OnCurlHeader(char* data, size_t size, size_t nmemb, void* userp);
@@ -99,6 +101,7 @@ class Transfer {
 
   Phase phase_ = Phase::kIdle;
   bool ended_ = false;
+  CURLcode pending_result_ = CURLE_OK;  // kAwaitMode: curl's result, replayed on SetMode
   bool json_mode_ = false;  // output is Delta JSON for JS, not downstream bytes
   uint32_t attempt_ = 0;
 

@@ -74,6 +74,16 @@ describe('stream()', () => {
     expect(parts.join('')).toBe('one two three');
   });
 
+  test('a reader that starts after the whole answer arrived still gets every delta', async () => {
+    const s = openai({ tokens: ['late', ' but', ' whole'] });
+    await new Promise((r) => setTimeout(r, 150)); // the provider finished meanwhile
+    const deltas = [];
+    for await (const d of s) deltas.push(d);
+    expect(deltas.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe('late but whole');
+    expect(deltas.map((d) => d.type)).toContain('finish');
+    expect((await s.done).text).toBe('late but whole');
+  });
+
   test('awaiting done without reading the stream still completes', async () => {
     const s = openai({ tokens: 'just the summary please', delayMs: 2 });
     const done = await s.done;
