@@ -96,6 +96,12 @@ export interface RelayOptions {
   errorStatus?: boolean;
   /** Extra response headers. */
   headers?: Record<string, string>;
+  /**
+   * pipe() only: let the worker thread write the bytes straight to a plain
+   * HTTP/1.1 socket (default true; TLS, HTTP/2 and wrapped responses such as
+   * compression() always use Node's writes). LLM_RELAY_DIRECT=0 turns it off.
+   */
+  direct?: boolean;
   /** toResponse() only: the request's signal; its abort aborts upstream. */
   signal?: AbortSignal;
 }

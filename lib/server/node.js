@@ -28,13 +28,10 @@
 // it on or off for one response; LLM_RELAY_DIRECT=1 makes it the default,
 // LLM_RELAY_DIRECT=0 turns it off everywhere (debugging).
 //
-// Off by default for now (DIRECT_DEFAULT): the bytes are the same either way,
-// but the chunk boundaries are not (the worker writes what each read from
-// the provider brought; Node's path writes what piled up until the main
-// thread woke up), and test/integration/relay-node.test.js 'no heartbeat
-// bytes in the text format' waits for 'ab' inside one chunk. Flip it once that
-// test waits on the de-chunked body.
-const DIRECT_DEFAULT = false;
+// On by default: the bytes on the wire are the same either way (the tests
+// compare them); only the chunk boundaries follow the provider's reads
+// instead of the main thread's wakeups.
+const DIRECT_DEFAULT = true;
 
 const http = require('node:http');
 const binding = require('../binding');

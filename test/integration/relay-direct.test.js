@@ -352,7 +352,7 @@ describe('pipe() direct mode', () => {
     }
   });
 
-  test('the option and LLM_RELAY_DIRECT choose who writes: off by default, =1 turns it on, =0 wins over direct: true', async () => {
+  test('the option and LLM_RELAY_DIRECT choose who writes: on by default, =1 keeps it on, =0 wins over direct: true', async () => {
     const mock = await mockWith({ tokens: ['p', 'q'] });
     const nodeWrites = async (pipeOptions, env) => {
       if (env === undefined) delete process.env.LLM_RELAY_DIRECT;
@@ -369,7 +369,7 @@ describe('pipe() direct mode', () => {
         delete process.env.LLM_RELAY_DIRECT;
       }
     };
-    expect(await nodeWrites({}, undefined)).toBe('node');
+    expect(await nodeWrites({}, undefined)).toBe('worker');
     expect(await nodeWrites({ direct: false }, undefined)).toBe('node');
     expect(await nodeWrites({ direct: true }, undefined)).toBe('worker');
     expect(await nodeWrites({}, '1')).toBe('worker');

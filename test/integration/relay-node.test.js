@@ -300,7 +300,15 @@ describe('pipe(res) on node:http', () => {
     for (const pipeOptions of [{ format: 'text', heartbeatMs: 20 }, { format: 'sse', heartbeatMs: 0 }]) {
       const relay = await relayServer(mock, { pipeOptions });
       const client = rawRequest(relay.port);
-      await within(client.waitFor(pipeOptions.format === 'text' ? 'ab' : '"text":"b"'), 5000, 'the tokens before the stall');
+      // Wait on the de-chunked body: 'a' and 'b' may travel in separate chunks.
+      const wanted = pipeOptions.format === 'text' ? 'ab' : '"text":"b"';
+      await within(
+        (async () => {
+          while (!parseRawResponse(client.text()).body.includes(wanted)) await sleep(10);
+        })(),
+        5000,
+        'the tokens before the stall',
+      );
       const before = client.text();
       await sleep(200);
       expect(client.text()).toBe(before);
