@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "chunking.h"
+
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -25,36 +27,8 @@ constexpr size_t kNoStop = std::numeric_limits<size_t>::max();
 
 // ---- Reading a stream split into reads ---------------------------------------
 
-// A way to split an input: read boundaries as offsets into it.
-struct Chunking {
-  std::string label;
-  std::vector<size_t> cuts;  // ascending, each in [0, size]
-};
-
-std::vector<Chunking> EveryChunking(size_t size) {
-  std::vector<Chunking> all;
-  all.push_back({"whole", {}});
-  for (size_t cut = 0; cut <= size; ++cut) {
-    all.push_back({"split at " + std::to_string(cut), {cut}});
-  }
-  Chunking bytes{"1-byte reads", {}};
-  for (size_t cut = 1; cut < size; ++cut) bytes.cuts.push_back(cut);
-  all.push_back(std::move(bytes));
-  for (uint32_t seed = 1; seed <= 24; ++seed) {
-    std::mt19937 rng(seed);
-    // Mostly short reads, sometimes long ones; empty reads are allowed.
-    std::uniform_int_distribution<size_t> small(0, 5);
-    std::uniform_int_distribution<size_t> large(6, 64);
-    Chunking random{"random reads, seed " + std::to_string(seed), {}};
-    for (size_t at = 0;;) {
-      at += (rng() % 4 == 0) ? large(rng) : small(rng);
-      if (at >= size) break;
-      random.cuts.push_back(at);
-    }
-    all.push_back(std::move(random));
-  }
-  return all;
-}
+using test_support::Chunking;
+using test_support::EveryChunking;
 
 struct Event {
   std::string type;
