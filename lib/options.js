@@ -103,6 +103,10 @@ function normalize(options) {
   if (!isPlainObject(body)) throw invalidArgument(`Expected body to be an object (the provider's request body) but received ${describe(body)}`);
 
   if (options.baseURL !== undefined) checkURL(options.baseURL, 'baseURL');
+  // Like the official SDKs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, ... point
+  // every stream of that provider at a gateway, a proxy or a local mock.
+  const envBase = spec.envBaseURL !== undefined ? process.env[spec.envBaseURL] : undefined;
+  if (options.baseURL === undefined && envBase) checkURL(envBase, spec.envBaseURL);
   if (options.url !== undefined) checkURL(options.url, 'url');
   if (spec.needsURL && options.url === undefined) {
     throw invalidArgument(`Expected url (the full SSE endpoint) for provider '${provider}' but received undefined`);
@@ -129,7 +133,7 @@ function normalize(options) {
     }
   }
   if (apiKey !== undefined && /[\r\n\0]/.test(apiKey)) throw invalidArgument('apiKey contains a line break or NUL');
-  const customEndpoint = options.baseURL !== undefined || options.url !== undefined;
+  const customEndpoint = options.baseURL !== undefined || options.url !== undefined || Boolean(envBase);
   if (apiKey === undefined && !spec.optionalKey && !customEndpoint) {
     throw invalidArgument(`Missing API key for provider '${provider}': pass apiKey or set ${spec.envKey.join(' or ')}`);
   }
@@ -193,7 +197,7 @@ function normalize(options) {
 
   let url = options.url;
   if (url === undefined) {
-    const base = (options.baseURL || spec.baseURL).replace(/\/+$/, '');
+    const base = (options.baseURL || envBase || spec.baseURL).replace(/\/+$/, '');
     url = base + spec.path(body, model);
   }
   const prepared = spec.prepare(body);

@@ -7,6 +7,7 @@
 const PROVIDERS = {
   openai: {
     baseURL: 'https://api.openai.com/v1',
+    envBaseURL: 'OPENAI_BASE_URL',
     envKey: ['OPENAI_API_KEY'],
     path: (body) => (body.messages === undefined && body.prompt !== undefined ? '/completions' : '/chat/completions'),
     auth: (key) => [`Authorization: Bearer ${key}`],
@@ -22,6 +23,7 @@ const PROVIDERS = {
   },
   'openai-responses': {
     baseURL: 'https://api.openai.com/v1',
+    envBaseURL: 'OPENAI_BASE_URL',
     envKey: ['OPENAI_API_KEY'],
     path: () => '/responses',
     auth: (key) => [`Authorization: Bearer ${key}`],
@@ -30,6 +32,7 @@ const PROVIDERS = {
   },
   anthropic: {
     baseURL: 'https://api.anthropic.com',
+    envBaseURL: 'ANTHROPIC_BASE_URL',
     envKey: ['ANTHROPIC_API_KEY'],
     path: () => '/v1/messages',
     auth: (key) => [`x-api-key: ${key}`],
@@ -39,6 +42,7 @@ const PROVIDERS = {
   },
   gemini: {
     baseURL: 'https://generativelanguage.googleapis.com/v1beta',
+    envBaseURL: 'GEMINI_BASE_URL',
     envKey: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
     needsModel: true,
     path: (body, model) => `/models/${encodeURIComponent(model)}:streamGenerateContent?alt=sse`,
@@ -52,6 +56,7 @@ const PROVIDERS = {
   },
   ollama: {
     baseURL: 'http://127.0.0.1:11434',
+    envBaseURL: 'OLLAMA_BASE_URL',
     envKey: ['OLLAMA_API_KEY'],
     optionalKey: true,
     path: (body) => (body.messages === undefined && body.prompt !== undefined ? '/api/generate' : '/api/chat'),
