@@ -64,6 +64,14 @@ function createServer(useTls, useHttp2, credentials, onRequest) {
   return http.createServer(onRequest);
 }
 
+// Every open response listens on the mock-wide abort signal; hundreds of
+// concurrent requests are normal here, so lift Node's 10-listener warning.
+function unlimitedAbortController() {
+  const controller = new AbortController();
+  require('node:events').setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 /**
  * A running mock provider. Create it with `startMockProvider()`.
  */
@@ -191,7 +199,7 @@ async function startMockProvider(options = {}) {
     waiters: new Set(),
     sockets: new Set(),
     sessions: new Set(),
-    abort: new AbortController(),
+    abort: unlimitedAbortController(),
     closing: undefined,
     server: undefined,
     ca,
