@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,7 +39,8 @@ struct AddonData {
   std::unique_ptr<Engine> engine;
   napi_ref handler = nullptr;  // the JS function records go to (replaceable)
   uint32_t next_id = 1;
-  uint32_t active = 0;
+  uint32_t active = 0;            // streams that keep the event loop alive
+  std::unordered_set<uint32_t> parked;  // complete answers waiting for a consumer
   bool tsfn_ref = false;
   bool cleaned_up = false;
   std::vector<Handoff::Ready> ready;  // reused across wakeups
@@ -133,7 +135,21 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
       command.id = ready.id;
       data->engine->Post(std::move(command));
     }
-    if (!box.end.empty() && data->active > 0 && --data->active == 0) SetRef(data, false);
+    // A parked stream (answer complete, no consumer chosen yet) must not keep
+    // the process alive: nothing is in flight, and an abandoned stream would
+    // otherwise hold the loop until timeouts.totalMs.
+    const bool was_parked = data->parked.count(ready.id) != 0;
+    if (box.parked && box.end.empty() && !was_parked) {
+      data->parked.insert(ready.id);
+      if (data->active > 0 && --data->active == 0) SetRef(data, false);
+    }
+    if (!box.end.empty()) {
+      if (was_parked) {
+        data->parked.erase(ready.id);
+      } else if (data->active > 0 && --data->active == 0) {
+        SetRef(data, false);
+      }
+    }
   }
   data->ready.clear();
   napi_value undefined;
@@ -264,6 +280,8 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   command.id = info[0].As<Napi::Number>().Uint32Value();
   switch (info[1].As<Napi::Number>().Int32Value()) {
     case 1:
+      // A consumer for a parked stream: it is live again until its end.
+      if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
       command.type = CommandType::kMode;
       if (info.Length() > 2 && info[2].IsString()) command.mode = info[2].As<Napi::String>().Utf8Value();
       break;
@@ -271,6 +289,7 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
     case 3: command.type = CommandType::kResume; break;
     case 4: command.type = CommandType::kAbort; break;
     case 5:
+      if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
       if (info.Length() < 6 || !info[2].IsString() || !info[3].IsNumber() || !info[5].IsNumber()) {
         Napi::TypeError::New(env, "command(id, 5, mode, fd, heartbeat, heartbeatMs)").ThrowAsJavaScriptException();
         return env.Undefined();

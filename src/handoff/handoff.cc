@@ -42,6 +42,17 @@ void Handoff::MarkBacklogPaused(uint32_t id) {
   if (it != boxes_.end()) it->second.backlog_paused = true;
 }
 
+void Handoff::MarkParked(uint32_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Outbox& box = boxes_[id];
+  box.parked = true;
+  if (!box.queued) {
+    box.queued = true;
+    ready_.push_back(id);
+    published_ = true;
+  }
+}
+
 void Handoff::WakeIfNeeded() {
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -26,6 +26,7 @@ struct Outbox {
   bool json = true;   // `data` is Delta JSON for JS, not downstream bytes
   bool queued = false;
   bool backlog_paused = false;  // the worker paused the transfer: data is piling up
+  bool parked = false;  // the answer is complete and waits for a consumer: nothing in flight
 };
 
 class Handoff {
@@ -41,6 +42,10 @@ class Handoff {
                  std::string& tail, bool json);
   // Runs on the worker thread: marks the stream paused for backlog.
   void MarkBacklogPaused(uint32_t id);
+  // Runs on the worker thread: tells the main thread the stream is parked
+  // (its answer is complete and held until JavaScript picks a consumer), so
+  // it no longer needs to keep the event loop alive.
+  void MarkParked(uint32_t id);
   // Runs on the worker thread once per loop turn: wakes the main thread if
   // anything was published since the last drain.
   void WakeIfNeeded();

@@ -498,6 +498,7 @@ void Transfer::OnCurlDone(CURLcode result) {
     DetachEasy();
     pending_result_ = result;
     phase_ = Phase::kAwaitMode;
+    engine_->handoff()->MarkParked(id());
     ArmDeadline();
     return;
   }

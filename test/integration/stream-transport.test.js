@@ -153,6 +153,26 @@ describe('transport', () => {
     }
   });
 
+  test('a finished stream nobody consumed does not keep the process alive', async () => {
+    const mock = await startMockProvider({ provider: 'openai', script: { tokens: 'never read' } });
+    try {
+      const script = `
+        const { stream } = require(${JSON.stringify(path.join(__dirname, '..', '..'))});
+        stream({ provider: 'openai', baseURL: ${JSON.stringify(mock.baseURL('openai'))}, apiKey: 'k', body: {} });
+        setTimeout(() => console.log('answer arrived, nobody read it'), 300);`;
+      const t0 = Date.now();
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code).toBe(0);
+      expect(out.trim()).toBe('answer arrived, nobody read it');
+      expect(Date.now() - t0).toBeLessThan(3000);
+    } finally {
+      await mock.close();
+    }
+  });
+
   test('a process that used the addon exits promptly, even with a stream in flight', async () => {
     const mock = await startMockProvider({ provider: 'openai', script: { tokens: 'x y z', stallAfter: 1 } });
     try {
