@@ -39,15 +39,10 @@ export interface StreamOptions {
   maxEventBytes?: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
-
-export type Delta =
-  | { type: 'text'; text: string }
-  | { type: 'reasoning'; text: string }
-  | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
-  | { type: 'usage'; inputTokens: number | null; outputTokens: number | null; totalTokens?: number; raw: unknown }
-  | { type: 'finish'; reason: FinishReason; raw?: string }
-  | { type: 'event'; event: string; data: string; id?: string };
+// The delta model, finish reasons and error codes are shared with the
+// browser client's types (client.d.ts is self-contained for bundles).
+import type { Delta, FinishReason, ErrorCode } from './client';
+export type { Delta, FinishReason, ErrorCode };
 
 export interface ToolCall {
   index: number;
@@ -105,20 +100,6 @@ export interface RelayOptions {
   /** toResponse() only: the request's signal; its abort aborts upstream. */
   signal?: AbortSignal;
 }
-
-export type ErrorCode =
-  | 'HTTP_STATUS'
-  | 'NETWORK'
-  | 'TIMEOUT_CONNECT'
-  | 'TIMEOUT_FIRST_BYTE'
-  | 'TIMEOUT_IDLE'
-  | 'TIMEOUT_TOTAL'
-  | 'ABORTED'
-  | 'PROVIDER_ERROR'
-  | 'PROTOCOL'
-  | 'TRUNCATED'
-  | 'LIMIT'
-  | 'INVALID_ARGUMENT';
 
 export class RelayError extends Error {
   constructor(code: ErrorCode, message: string, fields?: Partial<RelayError> & { cause?: unknown });
