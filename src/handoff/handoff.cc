@@ -18,9 +18,9 @@ void MoveInto(std::string& dst, std::string& src) {
 
 }  // namespace
 
-size_t Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::string& end,
-                        std::string& tail, bool json) {
-  if (head.empty() && data.empty() && end.empty() && tail.empty()) return 0;
+bool Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail,
+                      bool json, size_t backlog_limit) {
+  if (head.empty() && data.empty() && end.empty() && tail.empty()) return false;
   std::lock_guard<std::mutex> lock(mutex_);
   Outbox& box = boxes_[id];
   MoveInto(box.head, head);
@@ -33,13 +33,11 @@ size_t Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::
     ready_.push_back(id);
     published_ = true;
   }
-  return box.data.size();
-}
-
-void Handoff::MarkBacklogPaused(uint32_t id) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = boxes_.find(id);
-  if (it != boxes_.end()) it->second.backlog_paused = true;
+  if (backlog_limit != 0 && box.data.size() > backlog_limit && !box.backlog_paused) {
+    box.backlog_paused = true;
+    return true;
+  }
+  return false;
 }
 
 void Handoff::MarkParked(uint32_t id) {

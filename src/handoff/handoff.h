@@ -36,12 +36,11 @@ class Handoff {
 
   // Runs on the worker thread. Moves the non-empty strings in, leaving them
   // empty (buffers are swapped, not copied, when the outbox is empty).
-  // Returns the size of the outbox's data after publishing, so the worker can
-  // pause a transfer whose reader is not keeping up.
-  size_t Publish(uint32_t id, std::string& head, std::string& data, std::string& end,
-                 std::string& tail, bool json);
-  // Runs on the worker thread: marks the stream paused for backlog.
-  void MarkBacklogPaused(uint32_t id);
+  // Returns true when the outbox's data grew past `backlog_limit` (0: no
+  // limit); the outbox is then marked backlog_paused in the same critical
+  // section, so the drain that takes it always sees the mark.
+  bool Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail,
+               bool json, size_t backlog_limit);
   // Runs on the worker thread: tells the main thread the stream is parked
   // (its answer is complete and held until JavaScript picks a consumer), so
   // it no longer needs to keep the event loop alive.

@@ -644,13 +644,15 @@ void Transfer::MarkDirty() { engine_->MarkDirty(this); }
 bool Transfer::Publish() {
   if (paused_hold_) ApplyPause();
   if (direct_ != Direct::kNone) return PublishDirect();
-  const size_t backlog = engine_->handoff()->Publish(id(), head_out_, pipeline_.output(), end_out_,
-                                                     tail_out_, json_mode_);
-  if (!ended_ && backlog > kMaxBacklog && !paused_backlog_) {
-    // The main thread is not draining (busy, or a reader that never reads):
-    // stop reading from the provider until it catches up.
+  // The main thread is not draining (busy, or a reader that never reads):
+  // past kMaxBacklog the handoff marks the outbox and we stop reading from
+  // the provider until the main thread has taken it (it then sends
+  // kResumeBacklog). Marking under the publish lock matters: marked later, a
+  // drain in between would miss the mark and the transfer would stay paused.
+  const bool over = engine_->handoff()->Publish(id(), head_out_, pipeline_.output(), end_out_, tail_out_,
+                                                json_mode_, ended_ || paused_backlog_ ? 0 : kMaxBacklog);
+  if (over) {
     paused_backlog_ = true;
-    engine_->handoff()->MarkBacklogPaused(id());
     ApplyPause();
   }
   return ended_;
@@ -709,7 +711,7 @@ bool Transfer::PublishDirect() {
   end_out_.append(direct_ == Direct::kFinished ? "finished" : direct_ == Direct::kGone ? "gone" : "open");
   end_out_.append("\"}");
   std::string empty_data;
-  engine_->handoff()->Publish(id(), head_out_, empty_data, end_out_, tail_out_, json_mode_);
+  engine_->handoff()->Publish(id(), head_out_, empty_data, end_out_, tail_out_, json_mode_, 0);
   return true;
 }
 
