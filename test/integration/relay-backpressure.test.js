@@ -6,7 +6,7 @@
 // mock provider sends a large answer as fast as it can.
 
 const net = require('node:net');
-const { startServer, startMockProvider, mockStream, within, sleep } = require('./relay-helpers');
+const { startServer, startMockProvider, mockStream, within, sleep, stalledReader } = require('./relay-helpers');
 
 const TOKEN = 'x'.repeat(1000);
 // ~16 MB of text, ~21 MB on the upstream wire: well above what the loopback
@@ -35,32 +35,10 @@ test('a client that stops reading pauses the upstream transfer and keeps memory 
   });
   cleanups.push(() => server.close());
 
-  const socket = net.connect(server.port, '127.0.0.1');
-  cleanups.push(() => socket.destroy());
-  socket.on('error', () => {});
-  socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  const received = [];
-  let receivedBytes = 0;
-  const onData = (chunk) => {
-    received.push(chunk);
-    receivedBytes += chunk.length;
-  };
   // Read until the first token arrived (the mock has built its answer by
   // then), then stop reading for good.
-  await within(
-    new Promise((resolve) => {
-      socket.on('data', (chunk) => {
-        onData(chunk);
-        if (Buffer.concat(received).includes('"type":"text"')) {
-          socket.pause();
-          resolve();
-        }
-      });
-    }),
-    5000,
-    'the first token',
-  );
-  socket.removeAllListeners('data');
+  const client = await stalledReader(server.port);
+  cleanups.push(() => client.socket.destroy());
 
   global.gc?.();
   const before = process.memoryUsage();
@@ -85,13 +63,10 @@ test('a client that stops reading pauses the upstream transfer and keeps memory 
   expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(12 * 1024 * 1024);
 
   // Reading again resumes the transfer and the whole answer arrives intact.
-  socket.on('data', onData);
-  socket.resume();
-  await within(new Promise((resolve) => socket.once('close', resolve)), 20000, 'the rest of the response');
-  const raw = Buffer.concat(received).toString('latin1');
+  const raw = await client.readToEnd(20000);
   expect(raw.endsWith('data: [DONE]\n\n\r\n0\r\n\r\n')).toBe(true);
   const { summary } = await results[0];
   expect(summary.text.length).toBe(TOTAL_TEXT_BYTES);
   expect(request.completed).toBe(true);
-  expect(receivedBytes).toBeGreaterThan(TOTAL_TEXT_BYTES);
+  expect(client.bytes()).toBeGreaterThan(TOTAL_TEXT_BYTES);
 });

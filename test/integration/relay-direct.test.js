@@ -13,7 +13,7 @@ const net = require('node:net');
 const express = require('express');
 const compression = require('compression');
 const { getTestCertificates } = require('../helpers/tls');
-const { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse } = require('./relay-helpers');
+const { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse, stalledReader } = require('./relay-helpers');
 
 const cleanups = [];
 afterEach(async () => {
@@ -229,30 +229,8 @@ describe('pipe() direct mode', () => {
     const TOKENS = 16_000;
     const mock = await mockWith({ tokens: Array.from({ length: TOKENS }, () => TOKEN) });
     const relay = await relayServer(mock);
-    const socket = net.connect(relay.port, '127.0.0.1');
-    cleanups.push(() => socket.destroy());
-    socket.on('error', () => {});
-    socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    const received = [];
-    let receivedBytes = 0;
-    const onData = (chunk) => {
-      received.push(chunk);
-      receivedBytes += chunk.length;
-    };
-    await within(
-      new Promise((resolve) => {
-        socket.on('data', (chunk) => {
-          onData(chunk);
-          if (Buffer.concat(received).includes('"type":"text"')) {
-            socket.pause();
-            resolve();
-          }
-        });
-      }),
-      5000,
-      'the first token',
-    );
-    socket.removeAllListeners('data');
+    const client = await stalledReader(relay.port);
+    cleanups.push(() => client.socket.destroy());
     const [request] = await mock.waitForRequests(1);
     global.gc?.();
     const before = process.memoryUsage();
@@ -262,15 +240,12 @@ describe('pipe() direct mode', () => {
     expect(request.completed).toBe(false);
     expect(after.rss - before.rss).toBeLessThan(48 * 1024 * 1024);
 
-    socket.on('data', onData);
-    socket.resume();
-    await within(new Promise((resolve) => socket.once('close', resolve)), 30000, 'the rest of the response');
-    const raw = Buffer.concat(received).toString('latin1');
+    const raw = await client.readToEnd(30000);
     expect(raw.endsWith('data: [DONE]\n\n\r\n0\r\n\r\n')).toBe(true);
     const { summary } = await relay.results[0];
     expect(summary.text.length).toBe(TOKENS * TOKEN.length);
     expect(request.completed).toBe(true);
-    expect(receivedBytes).toBeGreaterThan(TOKENS * TOKEN.length);
+    expect(client.bytes()).toBeGreaterThan(TOKENS * TOKEN.length);
     const { chunks, complete } = strictChunks(raw);
     expect(complete).toBe(true);
     expect(Buffer.concat(chunks).toString('latin1').split('data: {"type":"text"').length - 1).toBe(TOKENS);

@@ -153,4 +153,47 @@ function parseRawResponse(raw) {
   return { status, headers, body: Buffer.from(body, 'latin1').toString('utf8'), complete, chunks };
 }
 
-module.exports = { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse };
+
+/**
+ * A raw HTTP/1.1 client that reads until the first token arrived, then stops
+ * reading for good (a browser tab that froze): the relay's backpressure case.
+ * `readToEnd(ms)` starts reading again and resolves with everything received
+ * once the response closed.
+ */
+async function stalledReader(port) {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  const received = [];
+  let receivedBytes = 0;
+  const onData = (chunk) => {
+    received.push(chunk);
+    receivedBytes += chunk.length;
+  };
+  await within(
+    new Promise((resolve) => {
+      socket.on('data', (chunk) => {
+        onData(chunk);
+        if (Buffer.concat(received).includes('"type":"text"')) {
+          socket.pause();
+          resolve();
+        }
+      });
+    }),
+    5000,
+    'the first token',
+  );
+  socket.removeAllListeners('data');
+  return {
+    socket,
+    bytes: () => receivedBytes,
+    async readToEnd(timeoutMs) {
+      socket.on('data', onData);
+      socket.resume();
+      await within(new Promise((resolve) => socket.once('close', resolve)), timeoutMs, 'the rest of the response');
+      return Buffer.concat(received).toString('latin1');
+    },
+  };
+}
+
+module.exports = { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse, stalledReader };
