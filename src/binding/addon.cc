@@ -14,6 +14,7 @@
 //   providers()                 the provider names the native core knows
 //   parse(provider, format, buffer, chunkSize, iterations)  framing+adapter
 //                               over bytes in memory (benchmarks, tests)
+#include <fcntl.h>
 #include <napi.h>
 
 #include <algorithm>
@@ -296,7 +297,13 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
       }
       command.type = CommandType::kDirect;
       command.mode = info[2].As<Napi::String>().Utf8Value();
-      command.fd = info[3].As<Napi::Number>().Int32Value();
+      // Duplicated here, on the main thread, while Node's socket is certainly
+      // open (pipe() checked it in this same call): from now on the worker
+      // owns a descriptor for *this* client's socket, whatever becomes of
+      // Node's fd number (socket_sink.h). Close-on-exec, like every
+      // descriptor the addon makes. If this fails the worker gets none and
+      // the bytes go to JavaScript, which writes them itself.
+      command.socket = UniqueFd(::fcntl(info[3].As<Napi::Number>().Int32Value(), F_DUPFD_CLOEXEC, 0));
       if (info[4].IsBuffer()) {
         auto heartbeat = info[4].As<Napi::Buffer<char>>();
         command.heartbeat.assign(heartbeat.Data(), heartbeat.Length());

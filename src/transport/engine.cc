@@ -11,6 +11,8 @@ uint64_t NowUs() { return uv_hrtime() / 1000; }
 
 namespace {
 
+constexpr long kMaxIdleConnections = 64;
+
 // One uv_poll_t per socket curl asks us to watch.
 struct SocketWatch {
   uv_poll_t poll{};
@@ -63,6 +65,13 @@ bool Engine::StartWorker() {
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+  // Idle connections kept for reuse. Unbounded (curl's default grows the
+  // cache with every handle ever added), a burst of 1,000 streams would
+  // leave 1,000 idle sockets behind, and those the provider closes linger
+  // in CLOSE_WAIT: curl notices a dead idle connection only when it looks
+  // for one to reuse. Busy servers start a stream the moment another ends,
+  // so a small pool still serves nearly every new stream.
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, kMaxIdleConnections);
 
   started_ = true;
   thread_ = std::thread([this] { Run(); });
@@ -131,7 +140,7 @@ void Engine::ProcessCommands() {
       case CommandType::kResumeBacklog: transfer->ResumeBacklog(); break;
       case CommandType::kAbort: transfer->Abort(); break;
       case CommandType::kDirect:
-        transfer->SetModeDirect(command.mode, command.fd, command.preamble, std::move(command.heartbeat),
+        transfer->SetModeDirect(command.mode, std::move(command.socket), command.preamble, std::move(command.heartbeat),
                                 static_cast<uint64_t>(std::max<int64_t>(0, command.heartbeat_ms)));
         break;
       case CommandType::kDetach: transfer->DetachSocket(); break;

@@ -21,6 +21,7 @@
 
 #include "encoders/encoder.h"
 #include "handoff/handoff.h"
+#include "transport/unique_fd.h"
 
 namespace llmrelay {
 
@@ -55,7 +56,7 @@ enum class CommandType : uint8_t {
   kResumeBacklog,
   kAbort,
   kShutdown,
-  kDirect,  // mode + write the downstream bytes to Node's socket `fd` ourselves
+  kDirect,  // mode + write the downstream bytes to the client's socket ourselves
   kDetach,  // the client is gone: stop writing to the socket at once
 };
 
@@ -64,7 +65,7 @@ struct Command {
   uint32_t id = 0;
   std::unique_ptr<StreamConfig> config;  // kStart
   std::string mode;                      // kMode, kDirect
-  int fd = -1;                           // kDirect: Node's socket fd (dup()ed, never used itself)
+  UniqueFd socket;                       // kDirect: our own duplicate of the client's socket
   std::string heartbeat;                 // kDirect: heartbeat bytes ("" = none)
   std::string preamble;                  // kDirect: the response head, written before the body
   int64_t heartbeat_ms = 0;              // kDirect

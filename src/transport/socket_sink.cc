@@ -33,19 +33,19 @@ ssize_t SendV(int fd, iovec* iov, int count) {
 
 }  // namespace
 
-std::unique_ptr<SocketSink> SocketSink::Open(uv_loop_t* loop, int fd, std::string heartbeat, uint64_t heartbeat_ms,
-                                             Notify notify, void* context, int* error) {
+std::unique_ptr<SocketSink> SocketSink::Open(uv_loop_t* loop, UniqueFd socket, std::string heartbeat,
+                                             uint64_t heartbeat_ms, Notify notify, void* context, int* error) {
   *error = 0;
-  const int dup_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) {
-    *error = errno;
+  if (!socket.valid()) {
+    *error = EBADF;
     return nullptr;
   }
+  const int fd = socket.get();
   std::unique_ptr<SocketSink> sink(
-      new SocketSink(loop, dup_fd, std::move(heartbeat), heartbeat_ms, notify, context));
-  if (uv_poll_init_socket(loop, &sink->poll_, dup_fd) != 0) {
+      new SocketSink(loop, std::move(socket), std::move(heartbeat), heartbeat_ms, notify, context));
+  if (uv_poll_init_socket(loop, &sink->poll_, fd) != 0) {
     *error = EBADF;  // not a socket
-    return nullptr;  // the destructor closes the dup
+    return nullptr;  // the destructor closes the duplicate
   }
   sink->poll_.data = sink.get();
   sink->poll_open_ = true;
@@ -59,20 +59,18 @@ std::unique_ptr<SocketSink> SocketSink::Open(uv_loop_t* loop, int fd, std::strin
   return sink;
 }
 
-SocketSink::SocketSink(uv_loop_t* loop, int fd, std::string heartbeat, uint64_t heartbeat_ms, Notify notify,
-                       void* context)
+SocketSink::SocketSink(uv_loop_t* loop, UniqueFd socket, std::string heartbeat, uint64_t heartbeat_ms,
+                       Notify notify, void* context)
     : loop_(loop),
-      fd_(fd),
+      fd_(std::move(socket)),
       heartbeat_(std::move(heartbeat)),
       heartbeat_ms_(heartbeat_ms),
       notify_(notify),
       context_(context) {}
 
-SocketSink::~SocketSink() {
-  // Only reached with the handles closed (Close) or never opened (Open
-  // failing): either way libuv no longer watches the fd.
-  if (fd_ >= 0) ::close(fd_);
-}
+// Only reached with the handles closed (Close) or never opened (Open
+// failing): either way libuv no longer watches the fd, which fd_ closes.
+SocketSink::~SocketSink() = default;
 
 void SocketSink::Close(std::unique_ptr<SocketSink> sink) {
   if (!sink) return;
@@ -92,10 +90,7 @@ void SocketSink::Close(std::unique_ptr<SocketSink> sink) {
     // its own fd) would not send its FIN yet.
     uv_close(reinterpret_cast<uv_handle_t*>(&raw->poll_), &SocketSink::OnHandleClosed);
   }
-  if (raw->fd_ >= 0) {
-    ::close(raw->fd_);
-    raw->fd_ = -1;
-  }
+  raw->fd_.reset();
   if (raw->open_handles_ == 0) {
     std::unique_ptr<SocketSink> owned(raw);  // no handle was ever opened
   }
@@ -141,7 +136,7 @@ void SocketSink::Send(std::string_view head, std::string_view body, std::string_
     ++count;
   }
   const size_t total = head.size() + body.size() + tail.size();
-  const ssize_t n = SendV(fd_, iov, count);
+  const ssize_t n = SendV(fd_.get(), iov, count);
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
     Fail(errno);
     return;
@@ -166,7 +161,7 @@ void SocketSink::FlushPending() {
   while (!pending_.empty()) {
     ssize_t n;
     do {
-      n = ::send(fd_, pending_.data(), pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      n = ::send(fd_.get(), pending_.data(), pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // still full: keep watching

@@ -3,12 +3,15 @@
 // chunks, so the main thread does no work per token (see lib/server/node.js
 // for when pipe() uses it, and the fallback to Node's own writes).
 //
-// The socket belongs to Node. The sink writes to its own dup() of Node's fd:
-// should Node close its fd (a destroyed socket) before the worker hears the
-// detach/abort, the fd number may already be reused by another connection,
-// but the dup still names the old socket, so a late write can only reach the
-// client that left (EPIPE) and never a stranger. The sink never shutdown()s
-// the socket and closes only its dup.
+// The socket belongs to Node. The sink writes to its own duplicate of Node's
+// fd, made on the main thread at the moment pipe() chose direct mode (while
+// Node's socket was certainly open) and owned from then on. Duplicating
+// later, on the worker, from the fd *number* would be wrong: a client that
+// left in between frees the number, the next accepted connection gets it, and
+// the worker would write this response into a stranger's connection. The
+// duplicate names this client's socket whatever happens to the number, so a
+// late write can only reach the client that left (EPIPE). The sink never
+// shutdown()s the socket and closes only its duplicate.
 #ifndef LLMRELAY_TRANSPORT_SOCKET_SINK_H_
 #define LLMRELAY_TRANSPORT_SOCKET_SINK_H_
 
@@ -19,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "transport/unique_fd.h"
+
 namespace llmrelay {
 
 // Runs on the worker thread, every method.
@@ -28,10 +33,10 @@ class SocketSink {
   // or a write failed): the owner looks at drained()/failed().
   using Notify = void (*)(void* context);
 
-  // `fd` is Node's socket fd (it is dup()ed, never used itself). The
+  // `socket` is the sink's own duplicate of the client's socket. The
   // heartbeat (empty or heartbeat_ms 0 = none) goes out as a chunk when
   // nothing was written for heartbeat_ms.
-  static std::unique_ptr<SocketSink> Open(uv_loop_t* loop, int fd, std::string heartbeat, uint64_t heartbeat_ms,
+  static std::unique_ptr<SocketSink> Open(uv_loop_t* loop, UniqueFd socket, std::string heartbeat, uint64_t heartbeat_ms,
                                           Notify notify, void* context, int* error);
   // Stops every write, closes the dup and the uv handles; the object is freed
   // once libuv is done with them.
@@ -59,7 +64,7 @@ class SocketSink {
   uint64_t bytes_written() const { return bytes_written_; }
 
  private:
-  SocketSink(uv_loop_t* loop, int fd, std::string heartbeat, uint64_t heartbeat_ms, Notify notify, void* context);
+  SocketSink(uv_loop_t* loop, UniqueFd socket, std::string heartbeat, uint64_t heartbeat_ms, Notify notify, void* context);
 
   static void OnWritable(uv_poll_t* handle, int status, int events);
   static void OnHeartbeat(uv_timer_t* handle);
@@ -73,7 +78,7 @@ class SocketSink {
   void Fail(int err);
 
   uv_loop_t* loop_;
-  int fd_;  // our dup of Node's fd, -1 once closed
+  UniqueFd fd_;  // our duplicate of the client's socket
   uv_poll_t poll_{};
   uv_timer_t heartbeat_timer_{};
   bool poll_open_ = false;

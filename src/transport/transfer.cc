@@ -340,13 +340,13 @@ void Transfer::SetMode(std::string_view mode) {
   }
 }
 
-void Transfer::SetModeDirect(std::string_view mode, int fd, std::string_view preamble, std::string heartbeat,
+void Transfer::SetModeDirect(std::string_view mode, UniqueFd socket, std::string_view preamble, std::string heartbeat,
                              uint64_t heartbeat_ms) {
   if (ended_) return;  // the end (with its tail) goes to JavaScript as usual
   SetMode(mode);
   if (ended_ || json_mode_) return;
   int error = 0;
-  sink_ = SocketSink::Open(engine_->loop(), fd, std::move(heartbeat), heartbeat_ms, &Transfer::OnSinkEvent, this,
+  sink_ = SocketSink::Open(engine_->loop(), std::move(socket), std::move(heartbeat), heartbeat_ms, &Transfer::OnSinkEvent, this,
                            &error);
   if (!sink_) return;  // not a usable socket: the bytes go to JavaScript, which writes them
   direct_ = Direct::kAttached;

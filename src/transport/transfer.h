@@ -31,12 +31,13 @@ class Transfer {
   void Begin();
   void SetMode(std::string_view mode);
   // SetMode(mode), then write the response to the client's HTTP/1.1 socket
-  // (Node's `fd`): `preamble` (the head Node built but did not send), then
+  // (`socket`, a duplicate made on the main thread while Node's socket was
+  // open): `preamble` (the head Node built but did not send), then
   // the body as chunks, instead of handing the bytes to JavaScript. If that
   // cannot start (the transfer already ended, the fd is unusable), nothing is
   // written and the bytes go to JavaScript as usual: the end record has no
   // "direct" field then, and JS sends the head itself.
-  void SetModeDirect(std::string_view mode, int fd, std::string_view preamble, std::string heartbeat,
+  void SetModeDirect(std::string_view mode, UniqueFd socket, std::string_view preamble, std::string heartbeat,
                      uint64_t heartbeat_ms);
   // The client is gone (its response closed): never touch its socket again.
   void DetachSocket();
