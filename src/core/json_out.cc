@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "core/utf8.h"
+
 namespace llmrelay {
 
 namespace {
@@ -35,15 +37,25 @@ void AppendJsonString(std::string& out, std::string_view s) {
     const auto c = static_cast<unsigned char>(*p);
     const char esc = kEscape[c];
     if (esc == 0) {
+      if (c < 0x80) continue;
+      size_t skip = 0;
+      const size_t length = Utf8SequenceLength(std::string_view(p, static_cast<size_t>(end - p)), &skip);
+      if (length == 0) {
+        out.append(run, p);
+        out.append(kReplacementCharacter);
+        p += skip - 1;
+        run = p + 1;
+        continue;
+      }
       // U+2028 / U+2029 are E2 80 A8 / E2 80 A9: legal JSON, but not legal
       // inside a JS string literal in older engines; escape them.
-      if (c == 0xE2 && end - p >= 3 && static_cast<unsigned char>(p[1]) == 0x80 &&
+      if (c == 0xE2 && static_cast<unsigned char>(p[1]) == 0x80 &&
           (static_cast<unsigned char>(p[2]) == 0xA8 || static_cast<unsigned char>(p[2]) == 0xA9)) {
         out.append(run, p);
         out.append(static_cast<unsigned char>(p[2]) == 0xA8 ? "\\u2028" : "\\u2029");
-        p += 2;
-        run = p + 1;
+        run = p + 3;
       }
+      p += length - 1;
       continue;
     }
     out.append(run, p);

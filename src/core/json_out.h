@@ -8,9 +8,10 @@
 
 namespace llmrelay {
 
-// Appends `s` as a quoted JSON string. Bytes >= 0x80 are copied as they are
-// (the input is UTF-8 from a JSON parser); control characters, '"' and '\\'
-// are escaped, and so are U+2028/U+2029 so the output is also valid JS.
+// Appends `s` as a quoted JSON string. Well-formed UTF-8 is copied as it is,
+// ill-formed bytes become U+FFFD (core/utf8.h: the output is always valid
+// UTF-8, and the same text V8 would decode); control characters, '"' and
+// '\\' are escaped, and so are U+2028/U+2029 so the output is also valid JS.
 void AppendJsonString(std::string& out, std::string_view s);
 
 // Appends a decimal integer.
