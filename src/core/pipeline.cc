@@ -75,6 +75,7 @@ void StreamPipeline::Restart(std::unique_ptr<Adapter> adapter) {
   summary_.Reset();
   error_ = PipelineError{};
   emitted_ = 0;
+  end_marker_ = false;
   held_.clear();
   const uint32_t retries = metrics_.retries;
   const uint64_t start = metrics_.start_us;

@@ -55,6 +55,9 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   // Deltas emitted in this attempt (any kind).
   uint64_t emitted() const { return emitted_; }
   bool content_seen() const { return metrics_.first_content_us != 0; }
+  // The provider's end marker ([DONE], message_stop, ...) was parsed: the
+  // answer is complete whether or not the body ends.
+  bool end_marker_seen() const { return end_marker_; }
   Summary& summary() { return summary_; }
   StreamMetrics& metrics() { return metrics_; }
   Framing framing() const { return adapter_->framing(); }
@@ -70,7 +73,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
                   bool has_id) override;
   void OnProviderError(std::string_view type, std::string_view message) override;
   void OnProtocolError(std::string_view detail) override;
-  void OnEndMarker() override {}
+  void OnEndMarker() override { end_marker_ = true; }
 
   // SseHandler / LineHandler
   bool OnSseEvent(const SseEvent& event) override;
@@ -94,6 +97,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   PipelineError error_;
   uint64_t now_us_ = 0;
   uint64_t emitted_ = 0;
+  bool end_marker_ = false;
 };
 
 }  // namespace llmrelay

@@ -12,6 +12,11 @@ uint64_t NowUs() { return uv_hrtime() / 1000; }
 namespace {
 
 constexpr long kMaxIdleConnections = 64;
+// How long a stream that completed at its end marker may keep reading the
+// rest of an open body so its connection can be reused.
+constexpr uint64_t kLingerMs = 1000;
+
+size_t DiscardBytes(char* /*data*/, size_t size, size_t nmemb, void* /*userp*/) { return size * nmemb; }
 
 // One uv_poll_t per socket curl asks us to watch.
 struct SocketWatch {
@@ -50,6 +55,8 @@ bool Engine::StartWorker() {
   command_async_.data = this;
   uv_timer_init(&loop_, &curl_timer_);
   curl_timer_.data = this;
+  uv_timer_init(&loop_, &linger_timer_);
+  linger_timer_.data = this;
 
   share_ = curl_share_init();
   // DNS answers and TLS sessions are shared by every request of this engine;
@@ -172,6 +179,56 @@ void Engine::FlushDirty() {
   handoff_->WakeIfNeeded();
 }
 
+// Runs on the worker thread, outside curl callbacks.
+void Engine::Linger(CURL* easy, curl_slist* headers, const std::string& body) {
+  Lingering entry;
+  entry.easy = easy;
+  entry.headers = headers;
+  entry.body = std::make_unique<std::string>(body);
+  entry.until_us = NowUs() + kLingerMs * 1000;
+  // Nothing of the Transfer may be reached from here on: it is about to be
+  // freed. The request went out already; these keep curl's pointers valid.
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, nullptr);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &DiscardBytes);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, nullptr);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &DiscardBytes);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, nullptr);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, entry.body->data());
+  lingering_.push_back(std::move(entry));
+  // A paused transfer would never read the rest.
+  curl_easy_pause(easy, CURLPAUSE_CONT);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer_))) {
+    uv_timer_start(&linger_timer_, &Engine::OnLingerTimer, kLingerMs, 0);
+  }
+}
+
+// Runs on the worker thread.
+void Engine::OnLingerTimer(uv_timer_t* handle) {
+  auto* self = static_cast<Engine*>(handle->data);
+  self->ReleaseExpiredLingering();
+  if (!self->lingering_.empty()) {
+    const uint64_t now = NowUs();
+    const uint64_t next = self->lingering_.front().until_us;
+    uv_timer_start(handle, &Engine::OnLingerTimer, next > now ? (next - now + 999) / 1000 : 0, 0);
+  }
+}
+
+void Engine::ReleaseExpiredLingering() {
+  const uint64_t now = NowUs();
+  // Oldest first: entries are appended in time order.
+  while (!lingering_.empty() && lingering_.front().until_us <= now) ReleaseLingering(lingering_.front().easy);
+}
+
+void Engine::ReleaseLingering(CURL* easy) {
+  auto it = std::find_if(lingering_.begin(), lingering_.end(), [easy](const Lingering& l) { return l.easy == easy; });
+  if (it == lingering_.end()) return;
+  if (multi_ != nullptr) curl_multi_remove_handle(multi_, easy);
+  curl_easy_cleanup(easy);
+  curl_slist_free_all(it->headers);
+  lingering_.erase(it);
+}
+
 void Engine::Finished(Transfer* transfer) {
   auto it = transfers_.find(transfer->id());
   if (it == transfers_.end() || it->second.get() != transfer) return;
@@ -190,6 +247,9 @@ void Engine::CloseAll() {
   }
   transfers_.clear();
   dirty_.clear();
+  while (!lingering_.empty()) ReleaseLingering(lingering_.front().easy);
+  uv_timer_stop(&linger_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&linger_timer_), nullptr);
   // Closes pooled connections; curl reports their sockets through
   // OnCurlSocket(CURL_POLL_REMOVE), which closes the polls.
   CURLM* multi = multi_;
@@ -283,6 +343,10 @@ void Engine::CheckMultiInfo() {
     if (transfer != nullptr) {
       transfer->OnCurlDone(result);
       MarkDirty(transfer);
+    } else {
+      // A lingering handle (Linger) whose body ended: its connection is back
+      // in the pool.
+      ReleaseLingering(message->easy_handle);
     }
   }
 }

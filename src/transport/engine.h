@@ -92,6 +92,12 @@ class Engine {
   Handoff* handoff() const { return handoff_; }
   void MarkDirty(Transfer* transfer);
   void Finished(Transfer* transfer);  // the transfer ended and published its end
+  // Takes over the easy handle of a stream that completed at the provider's
+  // end marker while its body is still open: curl may read (and discard)
+  // the rest for a moment so the connection returns to the pool; after
+  // kLingerMs the handle is removed, which closes an HTTP/1.1 connection.
+  // `headers` and a copy of `body` stay alive with it (curl points at them).
+  void Linger(CURL* easy, curl_slist* headers, const std::string& body);
   // Publishes every dirty transfer and wakes the main thread once. Called at
   // the end of every worker-loop callback.
   void FlushDirty();
@@ -109,6 +115,9 @@ class Engine {
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* userp);
   static void OnUvPoll(uv_poll_t* handle, int status, int events);
   static void OnUvTimer(uv_timer_t* handle);
+  static void OnLingerTimer(uv_timer_t* handle);
+  void ReleaseLingering(CURL* easy);
+  void ReleaseExpiredLingering();
 
   Handoff* handoff_;
   std::thread thread_;
@@ -127,6 +136,14 @@ class Engine {
   bool shutting_down_ = false;
   std::unordered_map<uint32_t, std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> dirty_;
+  struct Lingering {
+    CURL* easy = nullptr;
+    curl_slist* headers = nullptr;
+    std::unique_ptr<std::string> body;
+    uint64_t until_us = 0;
+  };
+  std::vector<Lingering> lingering_;
+  uv_timer_t linger_timer_{};
   std::vector<Command> running_commands_;
 };
 

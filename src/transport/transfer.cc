@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <random>
+
+#include <sys/socket.h>
 #include <utility>
 
 #include "core/json_out.h"
@@ -20,6 +22,29 @@ constexpr size_t kMaxErrorBody = size_t{64} * 1024;
 constexpr size_t kMaxBacklog = size_t{1024} * 1024;
 // Raw bytes held before anyone chose how to consume the stream.
 constexpr size_t kMaxHeld = size_t{256} * 1024;
+// An answer that is not an event stream (a non-2xx, or a 2xx of another
+// type) is read for this long at most after its headers: enough for an
+// error body, and a page that never ends (a captive portal, a proxy's HTML)
+// fails in half a second instead of waiting for firstByteMs.
+constexpr uint64_t kNonStreamBodyWaitUs = 500 * 1000;
+// What of a wrong-type body goes into the PROTOCOL message; the read stops
+// once this much arrived.
+constexpr size_t kQuotedBodyBytes = 200;
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 character.
+std::string_view CutUtf8(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut);
+}
+
+// Every socket curl opens is close-on-exec: a child process the app spawns
+// (a tool, ffmpeg, a shell) would otherwise inherit the upstream connection
+// and keep it open, and billing, after an abort closed our copy.
+curl_socket_t OpenSocketCloseOnExec(void* /*clientp*/, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -137,9 +162,11 @@ void Transfer::StartAttempt() {
   content_type_.clear();
   retry_after_.clear();
   retry_after_ms_.clear();
+  content_encoding_.clear();
   error_body_.clear();
   fail_code_.clear();
   curl_paused_ = false;
+  at_end_marker_ = false;
   curl_error_[0] = 0;
 
   easy_ = curl_easy_init();
@@ -171,6 +198,11 @@ void Transfer::StartAttempt() {
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_SHARE, engine_->share());
   curl_easy_setopt(easy_, CURLOPT_USERAGENT, "llm-relay/0.1");
+  curl_easy_setopt(easy_, CURLOPT_OPENSOCKETFUNCTION, &OpenSocketCloseOnExec);
+  // Ask for an uncompressed answer: a compressing proxy on the way then
+  // leaves the stream alone, and one that compresses anyway is decoded
+  // (setting this option is what turns curl's decoding on).
+  curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "identity");
   curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
   // Wait for an existing HTTP/2 connection to multiplex on rather than
   // opening a new one per stream.
@@ -229,6 +261,7 @@ void Transfer::HandleHeaderLine(std::string_view line) {
     content_type_.clear();
     retry_after_.clear();
     retry_after_ms_.clear();
+    content_encoding_.clear();
     const size_t sp = line.find(' ');
     status_ = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
     http_version_ = line.compare(0, 6, "HTTP/2") == 0 ? 2 : 1;
@@ -246,6 +279,7 @@ void Transfer::HandleHeaderLine(std::string_view line) {
   if (IEquals(name, "content-type")) content_type_.assign(value);
   if (IEquals(name, "retry-after")) retry_after_.assign(value);
   if (IEquals(name, "retry-after-ms")) retry_after_ms_.assign(value);
+  if (IEquals(name, "content-encoding")) content_encoding_.assign(value);
   headers_json_.push_back(headers_json_.empty() ? '{' : ',');
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -269,6 +303,7 @@ void Transfer::HeadersComplete() {
   // stream (a JSON body, an HTML error page from a proxy): read it as such.
   if (pipeline_.framing() == Framing::kSse && !type.empty() && !is_event_stream_) {
     content_type_ok_ = false;
+    ArmDeadline();  // bounds the wait for the rest of that body
     return;
   }
   head_out_.append("{\"status\":");
@@ -287,15 +322,24 @@ size_t Transfer::OnCurlWrite(char* data, size_t size, size_t nmemb, void* userp)
 }
 
 size_t Transfer::HandleBody(const char* data, size_t len) {
-  if (status_ < 200 || status_ >= 300 || !content_type_ok_) {
+  if (!IsStreamAnswer()) {
     const size_t room = kMaxErrorBody - std::min(kMaxErrorBody, error_body_.size());
     error_body_.append(data, std::min(room, len));
+    // Enough to explain it: stop reading (curl ends with a write error,
+    // which OnCurlDone does not mistake for a network failure).
+    if (error_body_.size() >= (content_type_ok_ ? kMaxErrorBody : kQuotedBodyBytes)) return 0;
     return len;
   }
+  // After the end marker nothing more belongs to the answer.
+  if (at_end_marker_) return len;
   const uint64_t before = pipeline_.metrics().deltas;
   if (!pipeline_.Feed(data, len, NowUs())) {
     fail_code_ = pipeline_.error().code;
     return 0;  // makes curl end the transfer with CURLE_WRITE_ERROR
+  }
+  if (pipeline_.end_marker_seen()) {
+    at_end_marker_ = true;
+    MarkDirty();  // Publish completes the stream, outside this callback
   }
   if (pipeline_.metrics().deltas != before) {
     content_ref_us_ = pipeline_.metrics().last_content_us;
@@ -323,6 +367,10 @@ void Transfer::SetMode(std::string_view mode) {
   }
   if (!pipeline_.output().empty()) MarkDirty();
   if (pipeline_.failed()) fail_code_ = pipeline_.error().code;
+  if (pipeline_.end_marker_seen() && !at_end_marker_) {
+    at_end_marker_ = true;  // the held bytes held the whole answer
+    MarkDirty();
+  }
   if (phase_ == Phase::kAwaitMode) {
     phase_ = Phase::kRunning;
     OnCurlDone(pending_result_);
@@ -433,6 +481,8 @@ void Transfer::ArmDeadline() {
   if (config_->total_ms > 0) next = start_us_ + static_cast<uint64_t>(config_->total_ms) * 1000;
   if (phase_ == Phase::kRetryWait) {
     next = std::min(next, retry_at_us_);
+  } else if (phase_ == Phase::kRunning && headers_done_ && !IsStreamAnswer()) {
+    next = std::min(next, pipeline_.metrics().first_byte_us + kNonStreamBodyWaitUs);
   } else if (phase_ == Phase::kRunning && !curl_paused_) {
     if (!pipeline_.content_seen()) {
       if (config_->first_byte_ms > 0) {
@@ -470,6 +520,11 @@ void Transfer::CheckDeadline() {
       engine_->MarkDirty(this);
       return;
     }
+  } else if (phase_ == Phase::kRunning && headers_done_ && !IsStreamAnswer()) {
+    if (now >= pipeline_.metrics().first_byte_us + kNonStreamBodyWaitUs) {
+      FailNonStream();
+      return;
+    }
   } else if (phase_ == Phase::kRunning && !curl_paused_) {
     if (!pipeline_.content_seen()) {
       if (config_->first_byte_ms > 0 && now >= attempt_start_us_ + static_cast<uint64_t>(config_->first_byte_ms) * 1000) {
@@ -502,9 +557,21 @@ void Transfer::OnCurlDone(CURLcode result) {
     ArmDeadline();
     return;
   }
+  // An answer that is not a stream is explained by its status or type,
+  // whatever curl says of the body (we may have stopped reading it).
+  if (headers_done_ && !IsStreamAnswer()) {
+    FailNonStream();
+    return;
+  }
   if (!fail_code_.empty() && pipeline_.failed()) {
     const PipelineError err = pipeline_.error();
     Fail(err.code, err.message, status_, err.type);
+    return;
+  }
+  if (result == CURLE_BAD_CONTENT_ENCODING) {
+    Fail("PROTOCOL", "The provider's answer is compressed (Content-Encoding: " + content_encoding_ +
+                         ") in a way this build of libcurl cannot decode: " + (curl_error_[0] ? curl_error_ : curl_easy_strerror(result)),
+         status_, {}, result);
     return;
   }
   if (result != CURLE_OK) {
@@ -517,15 +584,37 @@ void Transfer::OnCurlDone(CURLcode result) {
     }
     return;
   }
+  if (!pipeline_.Finish(NowUs())) {
+    const PipelineError err = pipeline_.error();
+    Fail(err.code, err.message, status_, err.type);
+    return;
+  }
+  Succeed();
+}
+
+void Transfer::FailNonStream() {
   if (status_ < 200 || status_ >= 300) {
     Fail("HTTP_STATUS", "The provider answered HTTP " + std::to_string(status_), status_);
     return;
   }
-  if (!content_type_ok_) {
-    std::string message = "Expected a text/event-stream answer but the provider sent '" + content_type_ + "'";
-    if (!error_body_.empty()) message += ": " + error_body_.substr(0, 200);
-    Fail("PROTOCOL", message, status_);
-    return;
+  std::string message = "Expected a text/event-stream answer but the provider sent '" + content_type_ + "'";
+  if (!error_body_.empty()) {
+    message += ": ";
+    message += CutUtf8(error_body_, kQuotedBodyBytes);
+  }
+  Fail("PROTOCOL", message, status_);
+}
+
+// The provider sent its end marker but not the end of the body (a gateway
+// that keeps the response open). The answer is whole: complete it now
+// rather than wait for an EOF that may never come (and fail TIMEOUT_IDLE
+// after the client already has every token). The easy handle goes to the
+// engine, which lets curl read the rest of the body for a moment so the
+// connection can still return to the pool, and closes it otherwise.
+void Transfer::CompleteAtEndMarker() {
+  if (easy_ != nullptr) {
+    engine_->Linger(easy_, std::exchange(header_list_, nullptr), config_->body);
+    easy_ = nullptr;
   }
   if (!pipeline_.Finish(NowUs())) {
     const PipelineError err = pipeline_.error();
@@ -642,6 +731,7 @@ void Transfer::Succeed() {
 void Transfer::MarkDirty() { engine_->MarkDirty(this); }
 
 bool Transfer::Publish() {
+  if (at_end_marker_ && phase_ == Phase::kRunning && !ended_) CompleteAtEndMarker();
   if (paused_hold_) ApplyPause();
   if (direct_ != Direct::kNone) return PublishDirect();
   // The main thread is not draining (busy, or a reader that never reads):

@@ -70,6 +70,11 @@ class Transfer {
   void DetachEasy();
   void HandleHeaderLine(std::string_view line);
   void HeadersComplete();
+  // A 2xx event stream of the expected type: the body goes to the pipeline.
+  // Anything else is read (bounded) only to explain the error.
+  bool IsStreamAnswer() const { return status_ >= 200 && status_ < 300 && content_type_ok_; }
+  void FailNonStream();
+  void CompleteAtEndMarker();
   size_t HandleBody(const char* data, size_t len);
   void ArmDeadline();
   void CheckDeadline();
@@ -116,6 +121,7 @@ class Transfer {
   std::string content_type_;
   std::string retry_after_;
   std::string retry_after_ms_;
+  std::string content_encoding_;
   std::string error_body_;     // body of a non-2xx (or non-stream) answer, capped
 
   // Deadlines (microseconds, monotonic).
@@ -127,6 +133,9 @@ class Transfer {
   bool paused_backlog_ = false;
   bool paused_hold_ = false;
   bool curl_paused_ = false;
+  // The end marker was parsed: the answer is whole, the rest of the body is
+  // not read, and the stream completes once out of curl's callback.
+  bool at_end_marker_ = false;
 
   // Error of the attempt (set before curl reports done, when we caused it).
   std::string fail_code_;
