@@ -246,6 +246,40 @@ describe('ill-formed UTF-8 from the provider', () => {
 });
 
 describe('descriptors and child processes', () => {
+  test('every descriptor the addon opens is close-on-exec', async () => {
+    // In a fresh process: which descriptors lack O_CLOEXEC before the addon
+    // loads, and which while a stream is open (worker loop, curl's multi
+    // handle, the upstream socket, a relayed client socket).
+    const script = `
+      const fs = require('node:fs');
+      const inheritable = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          const flags = parseInt(/flags:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8'))[1], 8);
+          return (flags & 0o2000000) === 0;
+        } catch { return false; }
+      }).map(Number);
+      const before = inheritable();
+      const http = require('node:http');
+      const { stream } = require(${JSON.stringify(require.resolve('../..'))});
+      const { startMockProvider } = require(${JSON.stringify(require.resolve('../../lib/testing'))});
+      (async () => {
+        const mock = await startMockProvider({ provider: 'openai', script: { tokens: ['a', 'b', 'c'], delayMs: 300 } });
+        const server = http.createServer((req, res) => {
+          stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: {} }).pipe(res, { direct: true });
+        });
+        await new Promise((r) => server.listen(0, '127.0.0.1', r));
+        await new Promise((resolve) => http.get('http://127.0.0.1:' + server.address().port, (res) => res.once('data', resolve)));
+        const during = inheritable();
+        process.send({ before, during });
+        process.exit(0);
+      })();
+    `;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    cleanups.push(() => child.kill('SIGKILL'));
+    const { before, during } = await within(new Promise((resolve) => child.once('message', resolve)), 10_000, 'the child reporting');
+    expect(during.filter((fd) => !before.includes(fd))).toEqual([]);
+  });
+
   test('a child spawned mid-stream does not keep an aborted upstream connection open', async () => {
     const upstream = await provider((req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
