@@ -26,7 +26,7 @@ constexpr size_t kMaxHeld = size_t{256} * 1024;
 // type) is read for this long at most after its headers: enough for an
 // error body, and a page that never ends (a captive portal, a proxy's HTML)
 // fails in half a second instead of waiting for firstByteMs.
-constexpr uint64_t kNonStreamBodyWaitUs = 500 * 1000;
+constexpr uint64_t kNonStreamBodyWaitUs = uint64_t{500} * 1000;
 // What of a wrong-type body goes into the PROTOCOL message; the read stops
 // once this much arrived.
 constexpr size_t kQuotedBodyBytes = 200;
