@@ -204,7 +204,17 @@ class LLMStream extends ReadableStream {
    */
   [kRelay](format, sink, direct) {
     const s = this[kState];
-    if ((s.mode !== '' && !(s.ended && s.mode === 'discard')) || this.locked) {
+    if (s.mode === 'discard' && !(s.ended && s.finalError !== undefined)) {
+      // Relaying now would send an empty, clean answer: the deltas went into
+      // the summary and are gone. A stream that failed before anyone read it
+      // still relays its error (below).
+      throw new RelayError(
+        'INVALID_ARGUMENT',
+        'This stream is already consumed: awaiting done drained it into the summary. Call pipe()/toResponse() before ' +
+          'awaiting done (the promise they return resolves with the same summary)',
+      );
+    }
+    if ((s.mode !== '' && s.mode !== 'discard') || this.locked) {
       throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
     }
     s.relay = sink;
