@@ -162,13 +162,9 @@ class LLMStream extends ReadableStream {
     const s = this[kState];
     if (s.ended || s.abortError) return;
     s.abortError = abortError(reason);
-    if (s.mode === 'json' || s.mode === '' || s.mode === 'discard') {
-      try {
-        s.controller.error(s.abortError);
-      } catch {
-        // already closed or errored
-      }
-    }
+    // The reader sees the error once the worker's end record arrives (the
+    // next wakeup), so that it carries `partial` like every other error:
+    // deltas that arrive meanwhile are dropped (#onRecord).
     binding.command(s.id, binding.Command.ABORT);
   }
 
@@ -283,13 +279,14 @@ class LLMStream extends ReadableStream {
     if (s.signal && s.onAbort) s.signal.removeEventListener('abort', s.onAbort);
     const summary = record.summary;
     let error;
-    if (!record.ok) {
-      if (s.abortError) {
-        error = s.abortError;
-        error.partial = summary;
-      } else {
-        error = fromNative(record.error, s.provider, summary);
-      }
+    if (s.abortError && (!record.ok || s.relay === undefined)) {
+      // Also when the worker completed before the abort reached it: abort()
+      // promises ABORTED, and the deltas that arrived after it were dropped
+      // (#onRecord), so a clean end would pass a cut answer off as whole.
+      error = s.abortError;
+      error.partial = summary;
+    } else if (!record.ok) {
+      error = fromNative(record.error, s.provider, summary);
     }
     s.finalError = error;
     s.finalSummary = summary;
@@ -301,7 +298,14 @@ class LLMStream extends ReadableStream {
       } catch {
         // cancelled by the reader
       }
-    } else if (!s.abortError) {
+    } else if (s.abortError) {
+      // An abort drops what the reader has not read yet.
+      try {
+        s.controller.error(error);
+      } catch {
+        // cancelled by the reader
+      }
+    } else {
       // controller.error() drops queued chunks; the deltas that arrived
       // before the failure are part of the answer, so let the reader have
       // them first (pull() raises the error once the queue is empty).

@@ -80,3 +80,34 @@ describe('a relay after await done (issue 9 item 6)', () => {
     expect(text).toBe('body errored: HTTP_STATUS');
   });
 });
+
+describe('partial is set before the error is delivered (issue 9 item 11)', () => {
+  test('an abort in for await: the caught error already has partial', async () => {
+    const s = on('openai', { tokens: Array.from({ length: 100 }, (_, i) => `p${i} `), delayMs: 10 });
+    let caught;
+    try {
+      for await (const d of s) {
+        if (d.type === 'text') s.abort(new Error('enough'));
+      }
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'ABORTED', name: 'AbortError' });
+    expect(caught.partial).toBeDefined();
+    expect(caught.partial.text.startsWith('p0 ')).toBe(true);
+    expect(caught.partial.metrics.outcome).toBe('aborted');
+    await expect(s.done).rejects.toBe(caught);
+  });
+
+  test('an abort signal while the reader waits: the rejected read carries partial', async () => {
+    const controller = new AbortController();
+    const s = on('openai', { tokens: 'one two', stallAfter: 1 }, { signal: controller.signal });
+    const reader = s.getReader();
+    expect((await reader.read()).value.text).toBe('one');
+    const pending = reader.read();
+    controller.abort();
+    const err = await pending.catch((e) => e);
+    expect(err.code).toBe('ABORTED');
+    expect(err.partial.text).toBe('one');
+  });
+});
