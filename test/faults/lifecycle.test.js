@@ -110,4 +110,32 @@ describe('partial is set before the error is delivered (issue 9 item 11)', () =>
     expect(err.code).toBe('ABORTED');
     expect(err.partial.text).toBe('one');
   });
+
+  test('an aborted Anthropic stream keeps the input tokens message_start reported', async () => {
+    const s = on('anthropic', { tokens: 'x y z', stallAfter: 1, usage: { inputTokens: 42 } });
+    const reader = s.getReader();
+    await reader.read();
+    s.abort();
+    const err = await reader.read().catch((e) => e);
+    expect(err.partial.usage).toMatchObject({ inputTokens: 42, outputTokens: null });
+    expect(err.partial.usage.raw).toMatchObject({ input_tokens: 42 });
+  });
+
+  test('an aborted Gemini stream keeps the usage its chunks reported so far', async () => {
+    current = { tokens: 'g h i', stallAfter: 2, usage: { inputTokens: 7 } };
+    const s = stream({ provider: 'gemini', baseURL: mock.baseURL('gemini'), apiKey: 'sk-test', model: 'gemini-2.5-flash', body: { contents: [] }, retry: false });
+    const reader = s.getReader();
+    await reader.read();
+    await reader.read();
+    s.abort();
+    const err = await reader.read().catch((e) => e);
+    expect(err.partial.usage).toMatchObject({ inputTokens: 7 });
+  });
+
+  test('a timeout mid-stream keeps the usage reported so far', async () => {
+    const s = on('anthropic', { tokens: 'x y z', stallAfter: 1, usage: { inputTokens: 9 } }, { timeouts: { idleMs: 150 } });
+    const err = await within(s.done.catch((e) => e), 3000, 'the idle timeout');
+    expect(err.code).toBe('TIMEOUT_IDLE');
+    expect(err.partial.usage).toMatchObject({ inputTokens: 9 });
+  });
 });
