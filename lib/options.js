@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { invalidArgument } = require('./errors');
-const { redactURL } = require('./redact');
+const { redactURL, secretsOf } = require('./redact');
 const { describe, isPlainObject, checkHeaders, codePoint } = require('./validate');
 const { PROVIDERS, PROVIDER_NAMES } = require('./providers');
 
@@ -271,6 +271,9 @@ function normalize(options) {
     method: hasBody ? 'POST' : 'GET',
     body: hasBody ? serialize(prepared) : '',
     headers,
+    // Redacted on the worker from the error record and the in-band error
+    // event (src/core/redact.h).
+    secrets: secretsOf(apiKey, headers, url),
     connectMs: timeouts.connectMs,
     firstByteMs: timeouts.firstByteMs,
     idleMs: timeouts.idleMs,

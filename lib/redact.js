@@ -60,7 +60,8 @@ function secretsOf(apiKey, headerLines, url) {
       if (/^(?:api[-_]?)?key$/i.test(name) || SECRET_HEADER.test(name)) {
         add(out, value);
         // As written in the URL, before URLSearchParams decoded it.
-        const raw = new RegExp(`[?&]${name}=([^&#]*)`).exec(url);
+        const literal = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const raw = new RegExp(`[?&]${literal}=([^&#]*)`).exec(url);
         if (raw) add(out, raw[1]);
       }
     }

@@ -4,6 +4,7 @@ const diagnostics = require('node:diagnostics_channel');
 const binding = require('./binding');
 const { RelayError, fromNative } = require('./errors');
 const { normalize } = require('./options');
+const { redact, redactURL } = require('./redact');
 const { kRelay, kPause, kResume, kInfo } = require('./internal');
 
 const startChannel = diagnostics.channel('llm-relay:stream:start');
@@ -110,7 +111,7 @@ class LLMStream extends ReadableStream {
       signal.addEventListener('abort', state.onAbort, { once: true });
     }
     if (startChannel.hasSubscribers) {
-      startChannel.publish({ id: state.id, provider, model, url: redact(config.url), startedAt: state.startedAt });
+      startChannel.publish({ id: state.id, provider, model, url: redact(redactURL(config.url), config.secrets), startedAt: state.startedAt });
     }
   }
 
@@ -350,10 +351,6 @@ function emptySummary(outcome) {
     usage: null,
     metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, tokensPerSecond: null },
   };
-}
-
-function redact(url) {
-  return url.replace(/([?&]key=)[^&]*/i, '$1[redacted]');
 }
 
 /**
