@@ -13,8 +13,11 @@ export interface StreamOptions {
   url?: string;
   /** API key; OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY otherwise. Never appears in errors. */
   apiKey?: string;
-  /** Extra request headers (they win over the defaults). */
-  headers?: Record<string, string> | Headers;
+  /**
+   * Extra request headers (they win over the defaults). Content-Length, Transfer-Encoding, Host,
+   * Expect and hop-by-hop headers are refused: curl derives them from the request.
+   */
+  headers?: Record<string, string | number | Array<string | number>> | Map<string, string | number | Array<string | number>> | Headers;
   /** The provider's own request body; the stream flag is set for you. */
   body?: Record<string, unknown>;
   /** Gemini's model (else body.model). */
@@ -89,8 +92,8 @@ export interface RelayOptions {
   flushMs?: number;
   /** pipe() only: hold the headers until the provider answers, so an early error becomes a real HTTP status. */
   errorStatus?: boolean;
-  /** Extra response headers. */
-  headers?: Record<string, string>;
+  /** Extra response headers; the framing and hop-by-hop ones (Content-Length, Transfer-Encoding, Content-Encoding, Connection, ...) are refused. */
+  headers?: Record<string, string | number | Array<string | number>> | Map<string, string | number | Array<string | number>> | Headers;
   /**
    * pipe() only: let the worker thread write the bytes straight to a plain
    * HTTP/1.1 socket (default true; TLS, HTTP/2 and wrapped responses such as

@@ -242,6 +242,14 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
       if (item.IsString()) config->headers.push_back(item.As<Napi::String>().Utf8Value());
     }
   }
+  Napi::Value secrets = cfg.Get("secrets");
+  if (secrets.IsArray()) {
+    Napi::Array list = secrets.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value item = list.Get(i);
+      if (item.IsString()) config->secrets.push_back(item.As<Napi::String>().Utf8Value());
+    }
+  }
   config->connect_ms = GetInt(cfg, "connectMs", config->connect_ms);
   config->first_byte_ms = GetInt(cfg, "firstByteMs", config->first_byte_ms);
   config->idle_ms = GetInt(cfg, "idleMs", config->idle_ms);

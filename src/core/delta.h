@@ -45,6 +45,12 @@ class DeltaSink {
   virtual void OnToolCall(uint32_t index, std::string_view id, std::string_view name,
                           std::string_view arguments_delta) = 0;
   virtual void OnUsage(const UsageInfo& usage) = 0;
+  // Usage counted so far, before the provider's final figure (Anthropic's
+  // message_start, each Gemini chunk's usageMetadata). Kept for the summary,
+  // so a stream cut short (abort, timeout, error) still reports what was
+  // billed; never relayed as a delta. A placeholder count (message_start's
+  // output_tokens) is left at -1.
+  virtual void OnPartialUsage(const UsageInfo& usage) = 0;
   virtual void OnFinish(FinishReason reason, std::string_view raw) = 0;
   // Raw SSE event, only for provider 'sse'. `has_id` is false when the
   // last-event-id is empty.

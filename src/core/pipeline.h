@@ -68,6 +68,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   void OnToolCall(uint32_t index, std::string_view id, std::string_view name,
                   std::string_view arguments_delta) override;
   void OnUsage(const UsageInfo& usage) override;
+  void OnPartialUsage(const UsageInfo& usage) override { summary_.SetUsage(usage); }
   void OnFinish(FinishReason reason, std::string_view raw) override;
   void OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
                   bool has_id) override;

@@ -44,7 +44,15 @@ class AnthropicAdapter final : public JsonAdapter {
       OnBlockStart(*root, sink);
     } else if (type == "message_start") {
       if (const JsonValue* message = FindObject(*root, "message")) {
-        if (const JsonValue* usage = FindObject(*message, "usage")) MergeUsage(*usage);
+        if (const JsonValue* usage = FindObject(*message, "usage")) {
+          MergeUsage(*usage);
+          // The input is billed from here on: a stream cut short before
+          // message_delta still reports it (output_tokens is a placeholder).
+          UsageInfo info;
+          info.input_tokens = FindCount(usage_, "input_tokens");
+          info.raw_json = compact_.Write(usage_);
+          if (info.input_tokens >= 0) sink.OnPartialUsage(info);
+        }
       }
     } else if (type == "message_delta") {
       OnMessageDelta(*root, sink);

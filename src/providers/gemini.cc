@@ -61,7 +61,12 @@ class GeminiAdapter final : public JsonAdapter {
         }
       }
     }
-    if (usage != nullptr) HoldUsage(*usage);
+    if (usage != nullptr) {
+      HoldUsage(*usage);
+      // Relayed once, at the finish; the summary keeps every report, so a
+      // stream cut short still says what was counted (and billed) so far.
+      sink.OnPartialUsage(usage_);
+    }
 
     const std::string_view finish = candidate != nullptr ? FindString(*candidate, "finishReason")
                                                          : std::string_view();

@@ -33,6 +33,7 @@ struct StreamConfig {
   std::string method = "POST";
   std::string body;
   std::vector<std::string> headers;  // "Name: value"
+  std::vector<std::string> secrets;  // redacted from what a failure reports (core/redact.h)
   std::string mode;                  // "" = decided later by a kMode command
   int64_t connect_ms = 10000;
   int64_t first_byte_ms = 60000;     // until the first content delta

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/json_out.h"
+#include "core/redact.h"
 
 namespace llmrelay {
 
@@ -675,6 +676,12 @@ void Transfer::Fail(std::string_view code, std::string message, long status, std
   phase_ = Phase::kEnded;
   ended_ = true;
   pipeline_.metrics().end_us = NowUs();
+  // A provider's message or error body, a header it echoes, or curl's text
+  // may quote a credential (issue 9): the record and the in-band error event
+  // below are built from these redacted strings only.
+  RedactSecrets(message, config_->secrets);
+  RedactSecrets(error_body_, config_->secrets);
+  RedactSecrets(headers_json_, config_->secrets);
 
   std::string& e = end_out_;
   e.append("{\"ok\":false,\"error\":{\"code\":");

@@ -606,6 +606,20 @@ TEST(AnthropicAdapter, MergesUsageFromMessageStartAndMessageDelta) {
   EXPECT_EQ(h.sink.log.back(), "end");
 }
 
+// Issue 9 item 11: message_start's input count is billed whatever follows;
+// it goes to the summary at once, not as a usage delta.
+TEST(AnthropicAdapter, ReportsTheInputOfMessageStartAsPartialUsageWithoutADelta) {
+  AdapterHarness h("anthropic");
+  h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":42,"output_tokens":1}}})",
+          "message_start");
+  EXPECT_EQ(h.sink.partial_usage_count, 1);
+  EXPECT_EQ(h.sink.partial_input_tokens, 42);
+  EXPECT_EQ(h.sink.partial_output_tokens, -1);  // a placeholder, not a count
+  EXPECT_EQ(h.sink.usage_count, 0);
+  EXPECT_TRUE(h.sink.log.empty());
+  EXPECT_TRUE(h.sink.violations.empty());
+}
+
 TEST(AnthropicAdapter, KeepsUsageBoundedOverManyMessageDeltas) {
   AdapterHarness h("anthropic");
   h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":1,"output_tokens":1}}})");
@@ -783,6 +797,16 @@ TEST(GeminiAdapter, ReportsTheUsageSoFarWhenTheStreamIsCutShort) {
   EXPECT_EQ(h.sink.usage_count, 1);
   EXPECT_EQ(h.sink.total_tokens, 9);
   EXPECT_FALSE(h.complete());
+}
+
+TEST(GeminiAdapter, ReportsEachUsageMetadataAsPartialUsageBeforeTheFinish) {
+  AdapterHarness h("gemini");
+  h.Event(R"({"candidates":[{"content":{"parts":[{"text":"a"}]}}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":1,"totalTokenCount":8}})");
+  EXPECT_EQ(h.sink.partial_usage_count, 1);
+  EXPECT_EQ(h.sink.partial_input_tokens, 7);
+  EXPECT_EQ(h.sink.partial_output_tokens, 1);
+  EXPECT_EQ(h.sink.usage_count, 0);  // relayed once, at the finish
+  EXPECT_TRUE(h.sink.violations.empty());
 }
 
 TEST(GeminiAdapter, ReportsAnErrorByStatusOrCode) {

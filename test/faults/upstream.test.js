@@ -1,308 +1,352 @@
 'use strict';
 
-// Upstream faults that used to end badly (issue 9): an end marker on a body
-// that stays open, a page that is not an event stream, compressed bodies,
-// ill-formed UTF-8, and descriptors inherited by child processes. Each test
-// runs against a small local server that sends exactly the bytes in question.
+// Faults on the provider's side: refused and reset connections, stalls,
+// slow drips, broken HTTP framing, oversized and endless input, redirects,
+// TLS. Each ends the stream with a clear RelayError within its bound, keeps
+// what arrived (`partial`), and closes the upstream connection where the
+// fault left it open. Listed in docs/faults.md.
 
-const http = require('node:http');
-const zlib = require('node:zlib');
-const { spawn } = require('node:child_process');
-const { stream } = require('../..');
-const { native } = require('../../lib/binding');
-const { startServer, startMockProvider, mockStream, rawRequest, parseRawResponse, within, sleep } = require('../integration/relay-helpers');
+const net = require('node:net');
+const { stream, RelayError } = require('../..');
+const { startMockProvider } = require('../../lib/testing');
+const { body, failure, within, rawServer, openaiAt } = require('./helpers');
 
-const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
-const cleanups = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()();
+let mock;
+let current = {};
+
+beforeAll(async () => {
+  mock = await startMockProvider({ provider: 'openai', script: (req, n) => (typeof current === 'function' ? current(req, n) : current) });
 });
+afterAll(() => mock.close());
 
-/** A provider that runs `handler(req, res)`; tracks its sockets and whether each closed. */
-async function provider(handler) {
-  const sockets = new Set();
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  const handle = {
-    baseURL: `http://127.0.0.1:${port}`,
-    sockets,
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-  cleanups.push(() => handle.close());
-  return handle;
+function openai(script, extra = {}) {
+  current = script;
+  return stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-secret-key-123', body, ...extra });
 }
 
-const chunk = (text) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
-const finish = `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`;
+function lastRequest() {
+  return mock.requests[mock.requests.length - 1];
+}
 
-describe('an end marker on a body that stays open', () => {
-  const ends = {
-    openai: { path: '/v1', events: [chunk('Hel'), chunk('lo'), finish, 'data: [DONE]\n\n'] },
-    anthropic: {
-      path: '',
-      events: [
-        'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"model":"c","usage":{"input_tokens":3,"output_tokens":1}}}\n\n',
-        'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n',
-        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello"}}\n\n',
-        'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
-        'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}\n\n',
-        'event: message_stop\ndata: {"type":"message_stop"}\n\n',
-      ],
-    },
-  };
-  for (const [name, { path, events }] of Object.entries(ends)) {
-    test(`${name}: the stream completes at the end marker, and the held-open connection is closed`, async () => {
-      const upstream = await provider((req, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        for (const e of events) res.write(e);
-        // ...and never res.end(): a proxy or gateway that keeps the body open.
-      });
-      const started = Date.now();
-      const s = stream({ provider: name, baseURL: upstream.baseURL + path, apiKey: 'k', body: { ...body, max_tokens: 5 }, timeouts: { idleMs: 5000 } });
-      const done = await within(s.done, 3000, 'the end of the stream');
-      expect(done.text).toBe('Hello');
-      expect(done.metrics.outcome).toBe('completed');
-      expect(Date.now() - started).toBeLessThan(2000);
-      // The provider's body never ended, so the connection cannot be reused: it is closed.
-      await within(
-        (async () => {
-          while (upstream.sockets.size > 0) await sleep(10);
-        })(),
-        3000,
-        'the upstream connection closing',
-      );
-    });
+// Raw HTTP/1.1 pieces for servers that break the protocol on purpose.
+const HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n';
+const event = (text) => `data: {"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}}}]}\n\n`;
+const FINISH = 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
+function chunk(bytes) {
+  const b = Buffer.from(bytes);
+  return Buffer.concat([Buffer.from(`${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n')]);
+}
+
+/** Writes `pieces` one per `gapMs` (separate TCP reads), then `end`. Stops when the client leaves. */
+function drip(socket, pieces, gapMs, end) {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed) return clearInterval(timer);
+    if (i < pieces.length) return void socket.write(pieces[i++]);
+    clearInterval(timer);
+    if (end !== undefined) socket.end(end);
+  }, gapMs);
+}
+
+/** Runs `handler` as the provider and returns the stream's error plus its one upstream connection. */
+async function against(handler, extra, bound = 5000) {
+  const server = await rawServer(handler);
+  try {
+    const s = openaiAt(`${server.url}/v1`, extra);
+    const err = await within(failure(s), bound, 'the failure');
+    expect(server.connections).toHaveLength(1);
+    await within(server.connections[0].closed, 1000, 'the upstream connection closing');
+    return { err, server };
+  } finally {
+    await server.close();
   }
+}
 
-  test('relayed, the browser gets the whole answer and a clean end, not an error after it', async () => {
-    const upstream = await provider((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('all') + chunk(' of it') + finish + 'data: [DONE]\n\n');
-    });
-    for (const direct of [true, false]) {
-      const server = await startServer((req, res) => {
-        stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, timeouts: { idleMs: 5000 } }).pipe(res, { direct });
+describe('connections', () => {
+  test('a connection refused is NETWORK after the retries', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const port = server.address().port;
+    await new Promise((r) => server.close(r));
+    const s = stream({ provider: 'openai', baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', body, retry: { attempts: 1, baseDelayMs: 10 } });
+    const err = await failure(s);
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/connect/i);
+    expect(err.partial.metrics.retries).toBe(1);
+  });
+
+  test('a connection reset before any content is retried', async () => {
+    const before = mock.requests.length;
+    let n = 0;
+    const s = openai(() => (n++ === 0 ? { tokens: 'x', resetAfter: 0 } : { tokens: 'second try' }), { retry: { attempts: 1, baseDelayMs: 10 } });
+    const done = await s.done;
+    expect(done.text).toBe('second try');
+    expect(done.metrics.retries).toBe(1);
+    expect(mock.requests.length - before).toBe(2);
+  });
+
+  test('a connection reset after content is NETWORK and keeps what arrived', async () => {
+    const err = await failure(openai({ tokens: 'a b c d', resetAfter: 2 }, { retry: false }));
+    expect(err.code).toBe('NETWORK');
+    expect(err.partial.text).toBe('a b');
+    expect(err.partial.metrics.outcome).toBe('error');
+  });
+
+  test('a stream cut without [DONE] is TRUNCATED and keeps what arrived', async () => {
+    const err = await failure(openai({ tokens: 'cut short', omitEndMarker: true }));
+    expect(err.code).toBe('TRUNCATED');
+    expect(err.partial.text).toBe('cut short');
+  });
+
+  test('a body cut inside a chunk is NETWORK, with the deltas before it', async () => {
+    const { err } = await against((socket) => socket.end(Buffer.concat([Buffer.from(HEAD), chunk(event('kept')), Buffer.from('100\r\ndata: {"ch')])));
+    expect(err.code).toBe('NETWORK');
+    expect(err.partial.text).toBe('kept');
+  });
+
+  test('a body shorter than its Content-Length is NETWORK', async () => {
+    const payload = event('never whole') + FINISH;
+    const { err } = await against((socket) =>
+      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: ${payload.length + 50}\r\n\r\n${payload.slice(0, 30)}`));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/bytes remaining/);
+  });
+});
+
+describe('bad chunked encoding', () => {
+  test('a chunk size that is not hex is NETWORK and closes the connection', async () => {
+    const { err } = await against((socket) => socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('a')), Buffer.from('zz\r\nhello\r\n')])));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/chunked/i);
+    expect(err.partial.text).toBe('a');
+  });
+
+  test('a chunk longer than its size is NETWORK and closes the connection', async () => {
+    const { err } = await against((socket) => socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('a')), Buffer.from('3\r\nhello world\r\n')])));
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/chunked/i);
+  });
+});
+
+describe('stalls and drips', () => {
+  test('firstByteMs: a provider that accepts but never answers gives TIMEOUT_FIRST_BYTE', async () => {
+    const err = await failure(openai({ hang: true }, { timeouts: { firstByteMs: 150 } }));
+    expect(err.code).toBe('TIMEOUT_FIRST_BYTE');
+    await within(lastRequest().closed, 200, 'upstream close');
+  });
+
+  test('firstByteMs: a drip of comments before any content does not count as content', async () => {
+    const t0 = Date.now();
+    const { err } = await against((socket) => {
+      socket.write(HEAD);
+      drip(socket, Array.from({ length: 200 }, () => chunk(':\n')), 10);
+    }, { timeouts: { firstByteMs: 250 } });
+    expect(err.code).toBe('TIMEOUT_FIRST_BYTE');
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  test('idleMs: pings and comments do not keep a stalled stream alive', async () => {
+    const s = openai({ tokens: 'a b c d e f', stallAfter: 2, pingEveryMs: 20 }, { timeouts: { idleMs: 250 } });
+    const t0 = Date.now();
+    const err = await failure(s);
+    expect(err.code).toBe('TIMEOUT_IDLE');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
+    expect(err.partial.text).toBe('a b');
+    expect(err.partial.metrics.outcome).toBe('timeout');
+    await within(lastRequest().closed, 200, 'upstream close');
+  });
+
+  test('totalMs bounds the whole stream', async () => {
+    const err = await failure(openai({ tokens: Array.from({ length: 50 }, () => 'x'), delayMs: 30 }, { timeouts: { totalMs: 200 } }));
+    expect(err.code).toBe('TIMEOUT_TOTAL');
+    await within(lastRequest().closed, 200, 'upstream close');
+  });
+
+  test('connectMs: a server that never completes the TLS handshake gives TIMEOUT_CONNECT', async () => {
+    const sockets = [];
+    const server = net.createServer((socket) => {
+      socket.resume(); // read (and drop) the ClientHello, so the client's FIN is seen
+      sockets.push(new Promise((r) => socket.once('close', r)));
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const s = stream({
+        provider: 'openai', baseURL: `https://127.0.0.1:${server.address().port}/v1`, apiKey: 'k', body,
+        timeouts: { connectMs: 200 }, retry: false,
       });
-      cleanups.push(() => server.close());
-      const raw = await within(rawRequest(server.port).closed, 3000, 'the relayed response');
-      const { body: text, complete } = parseRawResponse(raw);
-      expect(complete).toBe(true);
-      expect(text).toContain('data: [DONE]');
-      expect(text).not.toContain('event: error');
+      const t0 = Date.now();
+      const err = await failure(s);
+      expect(err.code).toBe('TIMEOUT_CONNECT');
+      expect(Date.now() - t0).toBeLessThan(2000);
+      await within(Promise.all(sockets), 1000, 'the half-open connection closing');
+    } finally {
+      server.close();
     }
   });
 
-  test('a provider that ends its body right after the marker keeps its connection for the next stream', async () => {
-    const upstream = await provider((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('one') + finish + 'data: [DONE]\n\n');
-      setTimeout(() => res.end(), 30); // the terminating chunk comes a little later
+  test('a slow drip, one byte per read, arrives whole', async () => {
+    const server = await rawServer((socket) => {
+      socket.write(HEAD);
+      const bytes = Buffer.from(event('drip') + event('ped') + FINISH);
+      drip(socket, [...bytes].map((b) => chunk(Buffer.from([b]))), 1, '0\r\n\r\n');
     });
-    const connections = new Set();
-    for (let i = 0; i < 3; i++) {
-      const done = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body }).done;
-      expect(done.text).toBe('one');
-      for (const socket of upstream.sockets) connections.add(socket);
-      await sleep(60);
+    try {
+      const done = await within(openaiAt(`${server.url}/v1`).done, 5000, 'the dripped answer');
+      expect(done.text).toBe('dripped');
+      expect(done.finishReason).toBe('stop');
+    } finally {
+      await server.close();
     }
-    expect(connections.size).toBe(1);
-  });
-});
-
-describe('an answer that is not an event stream', () => {
-  test('a 200 text/html page that never ends fails at once with PROTOCOL naming the type', async () => {
-    const upstream = await provider((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.write('<!doctype html><html><body><h1>Sign in to the corporate proxy</h1>');
-      // never ends
-    });
-    const started = Date.now();
-    const err = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, retry: false }).done.catch((e) => e);
-    expect(err.code).toBe('PROTOCOL');
-    expect(err.message).toContain('text/html');
-    expect(err.message).toContain('Sign in to the corporate proxy');
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  test('a 200 JSON error body is quoted in the PROTOCOL error', async () => {
-    const upstream = await provider((req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"error":{"message":"streaming is not enabled for this deployment"}}');
+  test('UTF-8 split inside a character across reads arrives intact', async () => {
+    const text = 'né 東京 🚀👩‍💻 ok';
+    const bytes = Buffer.from(event(text) + FINISH);
+    // Every cut lands inside a multi-byte character.
+    const cuts = [];
+    for (let i = 1; i < bytes.length; i++) if ((bytes[i] & 0xc0) === 0x80) cuts.push(i);
+    const pieces = [];
+    let from = 0;
+    for (const at of cuts) {
+      pieces.push(chunk(bytes.subarray(from, at)));
+      from = at;
+    }
+    pieces.push(chunk(bytes.subarray(from)));
+    const server = await rawServer((socket) => {
+      socket.write(HEAD);
+      drip(socket, pieces, 2, '0\r\n\r\n');
     });
-    const err = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, retry: false }).done.catch((e) => e);
-    expect(err.code).toBe('PROTOCOL');
-    expect(err.message).toContain('application/json');
-    expect(err.message).toContain('streaming is not enabled');
-  });
-});
-
-describe('compressed bodies', () => {
-  const events = chunk('com') + chunk('pressed') + finish + 'data: [DONE]\n\n';
-  for (const [encoding, compress] of [
-    ['gzip', zlib.gzipSync],
-    ['deflate', zlib.deflateSync],
-  ]) {
-    test(`a ${encoding} event stream sent unasked is decoded`, async () => {
-      const upstream = await provider((req, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': encoding });
-        res.end(compress(Buffer.from(events)));
-      });
-      const done = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body }).done;
-      expect(done.text).toBe('compressed');
-    });
-  }
-
-  test('the request asks for an uncompressed answer', async () => {
-    let accept;
-    const upstream = await provider((req, res) => {
-      accept = req.headers['accept-encoding'];
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(events);
-    });
-    await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body }).done;
-    expect(accept).toBe('identity');
-  });
-
-  test('an encoding this build cannot decode fails as PROTOCOL naming it, not TRUNCATED', async () => {
-    const upstream = await provider((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'x-unheard-of' });
-      res.end(events);
-    });
-    const err = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, retry: false }).done.catch((e) => e);
-    expect(err.code).toBe('PROTOCOL');
-    expect(err.message).toContain('x-unheard-of');
-  });
-});
-
-describe('ill-formed UTF-8 from the provider', () => {
-  // "bad \xff byte" and a 4-byte character cut short, inside JSON strings.
-  const bytes = Buffer.concat([
-    Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"bad '),
-    Buffer.from([0xff]),
-    Buffer.from(' byte, '),
-    Buffer.from([0xf0, 0x9f, 0x8e]),
-    Buffer.from(' cut"}}]}\n\n'),
-    Buffer.from(finish + 'data: [DONE]\n\n'),
-  ]);
-  const expected = 'bad \ufffd byte, \ufffd cut';
-
-  test('the answer holds U+FFFD for each ill-formed sequence, as JavaScript decodes it', async () => {
-    const mock = await startMockProvider({ provider: 'openai', script: { raw: bytes } });
-    cleanups.push(() => mock.close());
-    const s = mockStream(mock);
-    let text = '';
-    for await (const d of s) if (d.type === 'text') text += d.text;
-    expect(text).toBe(expected);
-    expect((await s.done).text).toBe(expected);
-  });
-
-  for (const format of ['sse', 'text', 'openai', 'ndjson', 'ui-message']) {
-    test(`${format}: the relayed bytes are valid UTF-8, the same from the worker and from Node`, async () => {
-      const mock = await startMockProvider({ provider: 'openai', script: { raw: bytes } });
-      cleanups.push(() => mock.close());
-      const seen = [];
-      for (const direct of [true, false]) {
-        const server = await startServer((req, res) => mockStream(mock).pipe(res, { format, direct }));
-        cleanups.push(() => server.close());
-        const raw = await within(rawRequest(server.port).closed, 3000, 'the relayed response');
-        const { body: text, complete } = parseRawResponse(raw);
-        expect(complete).toBe(true);
-        // The body bytes exactly as they crossed the wire (parseRawResponse
-        // decodes them, which would hide ill-formed bytes).
-        const wire = Buffer.from(raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/(^|\r\n)[0-9a-f]+\r\n/g, ''), 'latin1');
-        expect(() => new TextDecoder('utf-8', { fatal: true }).decode(wire)).not.toThrow();
-        seen.push(text.replace(/chatcmpl-relay[0-9a-f]+/g, 'ID').replace(/"created":\d+/g, '"created":0').replace(/"messageId":"[^"]*"/g, ''));
-      }
-      expect(seen[0]).toBe(seen[1]);
-      expect(seen[0]).toContain(format === 'sse' || format === 'ndjson' ? JSON.stringify(expected).slice(1, -1) : 'cut');
-    });
-  }
-
-  test('random bytes: the native text agrees with the WHATWG decoder on every input', () => {
-    let seed = 12345;
-    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
-    for (let round = 0; round < 300; round++) {
-      const junk = Buffer.alloc(1 + (next() % 24));
-      // Bias towards the interesting bytes: leads, continuations, ASCII.
-      const pool = [0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
-      for (let i = 0; i < junk.length; i++) junk[i] = pool[next() % pool.length];
-      // The JSON string must not contain '"' or '\\' or control bytes; the pool has none.
-      const event = Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"'), junk, Buffer.from('"}}]}\n\ndata: [DONE]\n\n')]);
-      const { output } = native.parse('openai', 'text', event, event.length, 1);
-      expect(output.toString('latin1')).toBe(Buffer.from(junk.toString('utf8'), 'utf8').toString('latin1'));
+    try {
+      const s = openaiAt(`${server.url}/v1`);
+      let seen = '';
+      for await (const d of s) if (d.type === 'text') seen += d.text;
+      expect(seen).toBe(text);
+      expect((await s.done).text).toBe(text);
+    } finally {
+      await server.close();
     }
   });
 });
 
-describe('descriptors and child processes', () => {
-  test('every descriptor the addon opens is close-on-exec', async () => {
-    // In a fresh process: which descriptors lack O_CLOEXEC before the addon
-    // loads, and which while a stream is open (worker loop, curl's multi
-    // handle, the upstream socket, a relayed client socket).
-    const script = `
-      const fs = require('node:fs');
-      const inheritable = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          const flags = parseInt(/flags:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8'))[1], 8);
-          return (flags & 0o2000000) === 0;
-        } catch { return false; }
-      }).map(Number);
-      const before = inheritable();
-      const http = require('node:http');
-      const { stream } = require(${JSON.stringify(require.resolve('../..'))});
-      const { startMockProvider } = require(${JSON.stringify(require.resolve('../../lib/testing'))});
-      (async () => {
-        const mock = await startMockProvider({ provider: 'openai', script: { tokens: ['a', 'b', 'c'], delayMs: 300 } });
-        const server = http.createServer((req, res) => {
-          stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: {} }).pipe(res, { direct: true });
-        });
-        await new Promise((r) => server.listen(0, '127.0.0.1', r));
-        await new Promise((resolve) => http.get('http://127.0.0.1:' + server.address().port, (res) => res.once('data', resolve)));
-        const during = inheritable();
-        process.send({ before, during });
-        process.exit(0);
-      })();
-    `;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    cleanups.push(() => child.kill('SIGKILL'));
-    const { before, during } = await within(new Promise((resolve) => child.once('message', resolve)), 10_000, 'the child reporting');
-    expect(during.filter((fd) => !before.includes(fd))).toEqual([]);
+describe('oversized and endless input', () => {
+  test('a 1 MiB event arrives whole', async () => {
+    const big = 'x'.repeat(1024 * 1024);
+    const server = await rawServer((socket) => socket.end(Buffer.concat([Buffer.from(HEAD), chunk(event(big)), chunk(FINISH), Buffer.from('0\r\n\r\n')])));
+    try {
+      const done = await within(openaiAt(`${server.url}/v1`).done, 5000, 'the 1 MiB answer');
+      expect(done.text).toBe(big);
+    } finally {
+      await server.close();
+    }
   });
 
-  test('a child spawned mid-stream does not keep an aborted upstream connection open', async () => {
-    const upstream = await provider((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('first'));
-      // then nothing: the stream is aborted while open
+  test('an event larger than maxEventBytes gives LIMIT', async () => {
+    const err = await failure(openai({ tokens: ['x'.repeat(5000)] }, { maxEventBytes: 2048 }));
+    expect(err.code).toBe('LIMIT');
+    await within(lastRequest().closed, 500, 'upstream close');
+  });
+
+  test('an endless line gives LIMIT at maxEventBytes and closes the connection', async () => {
+    const { err } = await against((socket) => {
+      socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('before'))]));
+      drip(socket, Array.from({ length: 400 }, () => chunk(`data: ${'x'.repeat(16 * 1024)}`)), 1);
+    }, { maxEventBytes: 1024 * 1024 });
+    expect(err.code).toBe('LIMIT');
+    expect(err.message).toMatch(/maxEventBytes/);
+    expect(err.partial.text).toBe('before');
+  });
+
+  test('endless response headers are NETWORK and close the connection', async () => {
+    const { err } = await against((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\n');
+      drip(socket, Array.from({ length: 1000 }, () => 'X-Filler: '.concat('a'.repeat(1000), '\r\n')), 1);
     });
-    const s = stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body });
-    const reader = s.getReader();
-    expect((await reader.read()).value.text).toBe('first');
-    // An app that runs a tool (ffmpeg, a shell) while streaming.
-    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
-    cleanups.push(() => child.kill('SIGKILL'));
-    await new Promise((resolve) => child.once('spawn', resolve));
-    s.abort();
-    await reader.read().catch(() => {});
-    // The provider sees the connection close although the child still runs.
-    await within(
-      (async () => {
-        while (upstream.sockets.size > 0) await sleep(10);
-      })(),
-      2000,
-      'the upstream connection closing while the child process lives',
-    );
-    expect(child.exitCode).toBe(null);
+    expect(err.code).toBe('NETWORK');
+    expect(err.message).toMatch(/header/i);
+  });
+
+  test('one endless header line is NETWORK and closes the connection', async () => {
+    // curl 7.88 reports it as "Out of memory", curl 8 as too large headers.
+    const { err } = await against((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nX-Endless: ');
+      drip(socket, Array.from({ length: 100 }, () => 'a'.repeat(64 * 1024)), 1);
+    });
+    expect(err.code).toBe('NETWORK');
+  });
+});
+
+describe('redirects', () => {
+  test.each([301, 302, 307, 308])('a %i is not followed and the key goes nowhere else', async (status) => {
+    const elsewhere = await rawServer((socket) => socket.destroy());
+    try {
+      const { err, server } = await against((socket) =>
+        socket.end(`HTTP/1.1 ${status} Moved\r\nLocation: ${elsewhere.url}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
+      expect(err).toMatchObject({ code: 'HTTP_STATUS', status });
+      expect(err.headers.location).toBe(`${elsewhere.url}/steal`);
+      expect(server.connections[0].request).toContain('Authorization: Bearer sk-fault-suite-key');
+      expect(elsewhere.connections).toHaveLength(0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+});
+
+describe('TLS', () => {
+  test('a self-signed certificate is refused by default, before the request is sent', async () => {
+    const tls = await startMockProvider({ provider: 'openai', tls: true, script: { tokens: 'x' } });
+    try {
+      const s = stream({ provider: 'openai', baseURL: tls.baseURL('openai'), apiKey: 'sk-never-sent-0000', body, retry: false });
+      const err = await failure(s);
+      expect(err.code).toBe('NETWORK');
+      expect(err.message).toMatch(/certificate|issuer|verif/i);
+      expect(tls.requests).toHaveLength(0);
+    } finally {
+      await tls.close();
+    }
+  });
+});
+
+describe('HTTP errors', () => {
+  test('an HTTP error reads the provider message and Retry-After, and never shows the API key', async () => {
+    const err = await failure(openai({ status: 429, headers: { 'retry-after': '20' } }, { retry: false }));
+    expect(err).toBeInstanceOf(RelayError);
+    expect(err.code).toBe('HTTP_STATUS');
+    expect(err.status).toBe(429);
+    expect(err.retryAfterMs).toBe(20000);
+    expect(err.provider).toBe('openai');
+    expect(err.message).toMatch(/^openai answered HTTP 429: .+/);
+    expect(`${err.message} ${err.stack} ${JSON.stringify(err)}`).not.toContain('sk-secret-key-123');
+  });
+
+  test('a 429 then a 200 is retried, honouring Retry-After, and counted', async () => {
+    let n = 0;
+    const s = openai(() => (n++ === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { tokens: 'second try' }), {
+      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 5000 },
+    });
+    const t0 = Date.now();
+    const done = await s.done;
+    expect(done.text).toBe('second try');
+    expect(done.metrics.retries).toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950); // waited the Retry-After second
+  });
+
+  test('a Retry-After longer than maxDelayMs is not waited for: the caller gets the error', async () => {
+    const err = await failure(openai({ status: 503, headers: { 'retry-after': '60' } }, { retry: { maxDelayMs: 1000 } }));
+    expect(err).toMatchObject({ code: 'HTTP_STATUS', status: 503, retryAfterMs: 60000 });
+    expect(err.partial.metrics.retries).toBe(0);
+  });
+
+  test('a 401 is not retried', async () => {
+    const before = mock.requests.length;
+    const err = await failure(openai({ status: 401 }));
+    expect(err).toMatchObject({ code: 'HTTP_STATUS', status: 401 });
+    expect(mock.requests.length - before).toBe(1);
+  });
+
+  test('an error event mid-stream is PROVIDER_ERROR with the deltas before it', async () => {
+    const err = await failure(openai({ tokens: 'a b c', midStreamError: { after: 2, type: 'server_error', message: 'boom' } }, { retry: false }));
+    expect(err).toMatchObject({ code: 'PROVIDER_ERROR', type: 'server_error' });
+    expect(err.message).toMatch(/boom/);
+    expect(err.partial.text).toBe('a b');
   });
 });

@@ -81,6 +81,10 @@ class CheckingSink final : public DeltaSink {
     AppendInt(log, usage.output_tokens);
     AppendInt(log, usage.total_tokens);
   }
+  void OnPartialUsage(const UsageInfo& usage) override {
+    if (errored_) Fail("partial usage after an error");
+    if (!IsJson(usage.raw_json, true)) Fail("partial usage raw_json is not a JSON object");
+  }
   void OnFinish(FinishReason reason, std::string_view raw) override {
     if (finished_) Fail("second finish");
     finished_ = true;

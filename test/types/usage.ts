@@ -15,6 +15,7 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
     signal,
     timeouts: { idleMs: 10_000 },
     retry: { attempts: 1 },
+    headers: new Map([['x-trace', 'a']]),
   });
   let text = '';
   for await (const d of s) {
@@ -25,7 +26,7 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
   const done: StreamSummary = await s.done;
   done.toolCalls.forEach((c) => c.argumentsValid);
   const summary = await stream({ provider: 'anthropic', apiKey: 'k', body: {} }).pipe(res, { format: 'ui-message', heartbeatMs: 5000 });
-  const response: Response = stream({ provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k' }).toResponse({ format: 'openai' });
+  const response: Response = stream({ provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k' }).toResponse({ format: 'openai', headers: { 'x-trace': 'b' } });
   for await (const d of readStream(fetch('http://127.0.0.1/api/chat'), { signal })) {
     if (d.type === 'finish') text += d.reason;
   }
