@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "handoff/handoff.h"
 #include "providers/adapter.h"
 #include "transport/engine.h"

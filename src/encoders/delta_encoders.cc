@@ -10,7 +10,7 @@
 #include <memory>
 #include <string_view>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "encoders/delta_json.h"
 #include "encoders/formats.h"
 

@@ -1,6 +1,6 @@
 #include "encoders/delta_json.h"
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 
 namespace llmrelay {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/delta.h"
+#include "base/delta.h"
 
 namespace llmrelay {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/delta.h"
+#include "base/delta.h"
 
 namespace llmrelay {
 

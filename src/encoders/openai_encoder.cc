@@ -36,7 +36,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string_view>
 
-#include "core/utf8.h"
+#include "base/utf8.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {

@@ -50,7 +50,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string_view>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "framing/sse_parser.h"
 
 namespace llmrelay {

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <utility>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 
 namespace llmrelay {
 

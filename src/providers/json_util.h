@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "providers/adapter.h"
 
 namespace llmrelay {

@@ -4,7 +4,7 @@
 // endpoint is provider "openai".)
 #include <string>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "providers/json_util.h"
 #include "providers/provider_adapters.h"
 

@@ -21,7 +21,7 @@
 
 #include "encoders/encoder.h"
 #include "handoff/handoff.h"
-#include "transport/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace llmrelay {
 
@@ -33,7 +33,7 @@ struct StreamConfig {
   std::string method = "POST";
   std::string body;
   std::vector<std::string> headers;  // "Name: value"
-  std::vector<std::string> secrets;  // redacted from what a failure reports (core/redact.h)
+  std::vector<std::string> secrets;  // redacted from what a failure reports (base/redact.h)
   std::string mode;                  // "" = decided later by a kMode command
   int64_t connect_ms = 10000;
   int64_t first_byte_ms = 60000;     // until the first content delta

@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "transport/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace llmrelay {
 

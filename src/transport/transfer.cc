@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <utility>
 
-#include "core/json_out.h"
-#include "core/redact.h"
+#include "base/json_writer.h"
+#include "base/redact.h"
 
 namespace llmrelay {
 

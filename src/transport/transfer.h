@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "transport/socket_sink.h"
 #include "transport/engine.h"
 

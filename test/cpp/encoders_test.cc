@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "encoders/encoder.h"
 
 namespace llmrelay {

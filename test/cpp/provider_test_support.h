@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "framing/ndjson_splitter.h"
 #include "framing/sse_parser.h"
 #include "providers/adapter.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "core/redact.h"
+#include "base/redact.h"
 
 namespace llmrelay {
 namespace {

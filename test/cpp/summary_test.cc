@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/pipeline.h"
+#include "pipeline/pipeline.h"
 #include "providers/adapter.h"
 
 namespace llmrelay {

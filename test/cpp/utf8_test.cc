@@ -1,12 +1,12 @@
-// The replacement rule of core/utf8.h: WHATWG's UTF-8 decoder, one U+FFFD per
+// The replacement rule of base/utf8.h: WHATWG's UTF-8 decoder, one U+FFFD per
 // maximal ill-formed subsequence, the same text V8 decodes from the bytes.
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 
 namespace llmrelay {
 namespace {

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
-#include "core/json_out.h"
+#include "base/delta.h"
+#include "base/json_writer.h"
 #include "framing/ndjson_splitter.h"
 #include "framing/sse_parser.h"
 #include "providers/adapter.h"

@@ -1,9 +1,9 @@
-#include "core/summary.h"
+#include "pipeline/summary.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 

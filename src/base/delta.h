@@ -1,8 +1,8 @@
 // Normalized delta model shared by adapters, the summary and the encoders.
 // Adapters produce deltas by calling a DeltaSink; strings are views that are
 // valid only for the duration of the call, so sinks copy what they keep.
-#ifndef LLMRELAY_CORE_DELTA_H_
-#define LLMRELAY_CORE_DELTA_H_
+#ifndef LLMRELAY_BASE_DELTA_H_
+#define LLMRELAY_BASE_DELTA_H_
 
 #include <cstdint>
 #include <string_view>
@@ -68,4 +68,4 @@ class DeltaSink {
 
 }  // namespace llmrelay
 
-#endif  // LLMRELAY_CORE_DELTA_H_
+#endif  // LLMRELAY_BASE_DELTA_H_

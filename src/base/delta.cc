@@ -1,4 +1,4 @@
-#include "core/delta.h"
+#include "base/delta.h"
 
 namespace llmrelay {
 

@@ -5,8 +5,8 @@
 // Provider JSON is parsed without encoding validation (it costs a pass over
 // every string), so a provider's stray byte reaches these writers; what the
 // relay sends must be valid UTF-8 for strict decoders downstream.
-#ifndef LLMRELAY_CORE_UTF8_H_
-#define LLMRELAY_CORE_UTF8_H_
+#ifndef LLMRELAY_BASE_UTF8_H_
+#define LLMRELAY_BASE_UTF8_H_
 
 #include <cstddef>
 #include <string>
@@ -27,4 +27,4 @@ inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
 
 }  // namespace llmrelay
 
-#endif  // LLMRELAY_CORE_UTF8_H_
+#endif  // LLMRELAY_BASE_UTF8_H_

@@ -4,8 +4,8 @@
 // secrets of a stream (its API key, the values of its credential headers, a
 // key= query value, each in the forms a provider may echo it in) come from
 // JavaScript once, with the stream's config (lib/redact.js).
-#ifndef LLMRELAY_CORE_REDACT_H_
-#define LLMRELAY_CORE_REDACT_H_
+#ifndef LLMRELAY_BASE_REDACT_H_
+#define LLMRELAY_BASE_REDACT_H_
 
 #include <string>
 #include <string_view>
@@ -22,4 +22,4 @@ void RedactSecrets(std::string& text, const std::vector<std::string>& secrets);
 
 }  // namespace llmrelay
 
-#endif  // LLMRELAY_CORE_REDACT_H_
+#endif  // LLMRELAY_BASE_REDACT_H_

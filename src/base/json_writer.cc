@@ -1,9 +1,9 @@
-#include "core/json_out.h"
+#include "base/json_writer.h"
 
 #include <array>
 #include <charconv>
 
-#include "core/utf8.h"
+#include "base/utf8.h"
 
 namespace llmrelay {
 

@@ -1,4 +1,4 @@
-#include "core/redact.h"
+#include "base/redact.h"
 
 #include <algorithm>
 #include <cstddef>

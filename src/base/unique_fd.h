@@ -3,8 +3,8 @@
 // the worker as a UniqueFd, so whichever path drops it (a command for a
 // stream that already ended, a shutdown with commands still queued, a sink
 // that could not start) closes it.
-#ifndef LLMRELAY_TRANSPORT_UNIQUE_FD_H_
-#define LLMRELAY_TRANSPORT_UNIQUE_FD_H_
+#ifndef LLMRELAY_BASE_UNIQUE_FD_H_
+#define LLMRELAY_BASE_UNIQUE_FD_H_
 
 #include <unistd.h>
 
@@ -39,4 +39,4 @@ class UniqueFd {
 
 }  // namespace llmrelay
 
-#endif  // LLMRELAY_TRANSPORT_UNIQUE_FD_H_
+#endif  // LLMRELAY_BASE_UNIQUE_FD_H_

@@ -1,15 +1,15 @@
 // Assembles what `s.done` resolves to: the whole text, reasoning, tool calls,
 // usage, finish reason and metrics. Runs on the worker thread, so JavaScript
 // receives one summary object at the end instead of re-assembling per token.
-#ifndef LLMRELAY_CORE_SUMMARY_H_
-#define LLMRELAY_CORE_SUMMARY_H_
+#ifndef LLMRELAY_PIPELINE_SUMMARY_H_
+#define LLMRELAY_PIPELINE_SUMMARY_H_
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 
 namespace llmrelay {
 
@@ -66,4 +66,4 @@ class Summary {
 
 }  // namespace llmrelay
 
-#endif  // LLMRELAY_CORE_SUMMARY_H_
+#endif  // LLMRELAY_PIPELINE_SUMMARY_H_

@@ -1,16 +1,16 @@
 // One stream's byte pipeline: framing → adapter → (summary + encoder). It
 // knows nothing about curl or Node, so it is unit-tested and benchmarked on
 // its own, and the transport only feeds it body bytes.
-#ifndef LLMRELAY_CORE_PIPELINE_H_
-#define LLMRELAY_CORE_PIPELINE_H_
+#ifndef LLMRELAY_PIPELINE_PIPELINE_H_
+#define LLMRELAY_PIPELINE_PIPELINE_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "core/delta.h"
-#include "core/summary.h"
+#include "base/delta.h"
+#include "pipeline/summary.h"
 #include "encoders/encoder.h"
 #include "framing/ndjson_splitter.h"
 #include "framing/sse_parser.h"
@@ -103,4 +103,4 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
 
 }  // namespace llmrelay
 
-#endif  // LLMRELAY_CORE_PIPELINE_H_
+#endif  // LLMRELAY_PIPELINE_PIPELINE_H_
