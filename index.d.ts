@@ -27,7 +27,7 @@ export interface StreamOptions {
     firstByteMs?: number;
     /** Between content deltas; comments, pings and keep-alives do not count. Default 30 000. */
     idleMs?: number;
-    /** The whole stream, retries included. Default 600 000. 0 disables any timeout. */
+    /** The whole stream, retries included. Default 600 000. 0 disables this one (the others still apply). */
     totalMs?: number;
   };
   /** Retries before the first delta only. `false` disables. */
@@ -66,7 +66,17 @@ export interface StreamMetrics {
   gapP50Ms: number;
   gapP99Ms: number;
   gapMaxMs: number;
-  tokensPerSecond: number | null;
+  /**
+   * Content deltas per second from the first to the last content delta. A
+   * delta is a provider fragment, not a token (one fragment may hold several
+   * tokens).
+   */
+  deltasPerSecond: number | null;
+  /**
+   * Output tokens per second over the same span, from the output token count
+   * the provider reported; null without usage or with fewer than two deltas.
+   */
+  outputTokensPerSecond: number | null;
 }
 
 export interface StreamSummary {
@@ -75,6 +85,7 @@ export interface StreamSummary {
   toolCalls: ToolCall[];
   finishReason: FinishReason | null;
   rawFinishReason: string | null;
+  /** As the provider reported it; `totalTokens` is null when it reported no total (Anthropic), as in the usage delta. */
   usage: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null; raw: unknown } | null;
   metrics: StreamMetrics;
 }

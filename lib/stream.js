@@ -334,7 +334,7 @@ function emptySummary(outcome) {
     finishReason: null,
     rawFinishReason: null,
     usage: null,
-    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, tokensPerSecond: null },
+    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, deltasPerSecond: null, outputTokensPerSecond: null },
   };
 }
 
