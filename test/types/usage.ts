@@ -28,7 +28,14 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
   const response: Response = stream({ provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k' }).toResponse({ format: 'openai' });
   for await (const d of readStream(fetch('http://127.0.0.1/api/chat'), { signal })) {
     if (d.type === 'finish') text += d.reason;
+    if (d.type === 'data') text += d.name;
   }
+  for await (const piece of readStream(fetch('http://127.0.0.1/api/chat'), { only: 'text', format: 'ndjson' })) {
+    const plain: string = piece;
+    text += plain;
+  }
+  const rate = done.metrics.outputTokensPerSecond ?? done.metrics.deltasPerSecond;
+  text += String(rate);
   try {
     s.abort(new Error('bye'));
   } catch (err) {
