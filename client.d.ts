@@ -90,3 +90,33 @@ export function readStream(
   response: Response | PromiseLike<Response>,
   options?: ReadStreamOptions,
 ): AsyncGenerator<Delta, void, undefined>;
+
+export interface ReadWebSocketOptions {
+  /** Sent first (as JSON; a string as it is) once the socket is open: what starts the server's stream. */
+  request?: unknown;
+  /** Aborting it stops the answer, as `stop()` does. */
+  signal?: AbortSignal;
+}
+
+/** One answer read from a WebSocket: iterate it for its deltas. */
+export interface WebSocketReply extends AsyncIterableIterator<Delta> {
+  /**
+   * Sends `{"type":"stop"}` (the server aborts the provider request) and makes
+   * the iteration throw RelayError ABORTED. Nothing once the answer has ended.
+   */
+  stop(reason?: unknown): void;
+}
+
+/**
+ * Reads one answer that the server relays with `s.pipeWebSocket(ws)`: one
+ * JSON text message per delta, then `{"type":"done"}` or an error message
+ * (thrown as a RelayError with code, status and retryAfterMs). Several
+ * answers may follow one another on one socket; a stopped answer's late
+ * messages never reach the next reader.
+ *
+ * @example
+ * const ws = new WebSocket('/api/chat');
+ * let reply = readWebSocket(ws, { request: { messages } });
+ * for await (const d of reply) if (d.type === 'text') output.textContent += d.text;
+ */
+export function readWebSocket(ws: WebSocket, options?: ReadWebSocketOptions): WebSocketReply;

@@ -112,6 +112,23 @@ export interface RelayOptions {
   signal?: AbortSignal;
 }
 
+export interface WebSocketRelayOptions {
+  /** A WebSocket ping after this long without a message, in ms. Default 15 000; 0 disables. */
+  heartbeatMs?: number;
+  /** Above this `ws.bufferedAmount` the provider transfer pauses until the socket drains. Default 262 144. */
+  maxBufferedBytes?: number;
+}
+
+/** The `ws` package's WebSocket, as far as pipeWebSocket uses it (no dependency on its types). */
+export interface WsWebSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array, options: { binary?: boolean }, cb?: (err?: Error) => void): void;
+  ping(): void;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
+}
+
 export class RelayError extends Error {
   constructor(code: ErrorCode, message: string, fields?: Partial<RelayError> & { cause?: unknown });
   readonly name: 'RelayError' | 'AbortError';
@@ -137,6 +154,12 @@ export class LLMStream extends ReadableStream<Delta> {
   abort(reason?: unknown): void;
   pipe(res: import('node:http').ServerResponse, opts?: RelayOptions): Promise<StreamSummary>;
   toResponse(opts?: RelayOptions): Response;
+  /**
+   * Relays over a `ws` WebSocket: one JSON text message per delta, then
+   * `{"type":"done"}` or `{"type":"error",code,message,status?,retryAfterMs?}`.
+   * The client's `{"type":"stop"}` (or the socket closing) aborts the provider request.
+   */
+  pipeWebSocket(ws: WsWebSocket, opts?: WebSocketRelayOptions): Promise<StreamSummary>;
   [Symbol.asyncIterator](): AsyncIterableIterator<Delta>;
 }
 

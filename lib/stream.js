@@ -183,6 +183,18 @@ class LLMStream extends ReadableStream {
   }
 
   /**
+   * Relays the stream over a `ws` WebSocket: one JSON text message per delta,
+   * then `{"type":"done"}` or an error message; `{"type":"stop"}` from the
+   * client aborts it (lib/server/websocket.js).
+   * @param {import('ws').WebSocket} ws
+   * @param {{ heartbeatMs?: number, maxBufferedBytes?: number }} [opts]
+   * @returns {Promise<import('../index').StreamSummary>}
+   */
+  pipeWebSocket(ws, opts) {
+    return require('./server/websocket').pipeWebSocket(this, ws, opts);
+  }
+
+  /**
    * A web Response streaming this answer (Next.js route handlers, any
    * fetch-API server).
    * @param {import('../index').RelayOptions} [opts]

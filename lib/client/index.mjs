@@ -8,3 +8,4 @@
 
 export { RelayError } from './errors.mjs';
 export { readStream } from './read-stream.mjs';
+export { readWebSocket } from './websocket.mjs';

@@ -2,7 +2,7 @@
 // a TypeScript user writes it.
 import { stream, LLMStream, RelayError, type Delta, type StreamSummary } from 'llm-relay';
 import { startMockProvider } from 'llm-relay/testing';
-import { readStream } from 'llm-relay/client';
+import { readStream, readWebSocket, RelayError as ClientRelayError } from 'llm-relay/client';
 import type { ServerResponse } from 'node:http';
 
 export async function example(res: ServerResponse, signal: AbortSignal): Promise<string> {
@@ -35,6 +35,13 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
     text += plain;
   }
   const rate = done.metrics.outputTokensPerSecond ?? done.metrics.deltasPerSecond;
+  const reply = readWebSocket(new WebSocket('ws://127.0.0.1/ws'), { request: { messages: [] }, signal });
+  try {
+    for await (const d of reply) if (d.type === 'text') text += d.text;
+  } catch (err) {
+    if (err instanceof ClientRelayError && err.retryAfterMs !== undefined) text += String(err.status);
+  }
+  reply.stop();
   text += String(rate);
   try {
     s.abort(new Error('bye'));
@@ -43,4 +50,10 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
   }
   await mock.close();
   return text + summary.text + String(response.status);
+}
+
+// What pipeWebSocket accepts: the ws package's socket, described structurally.
+import type { WsWebSocket } from 'llm-relay';
+export function relayOver(ws: WsWebSocket): Promise<StreamSummary> {
+  return stream({ provider: 'openai', apiKey: 'k', body: {} }).pipeWebSocket(ws, { heartbeatMs: 0, maxBufferedBytes: 1 << 20 });
 }
