@@ -57,3 +57,12 @@ import type { WsWebSocket } from 'llm-relay';
 export function relayOver(ws: WsWebSocket): Promise<StreamSummary> {
   return stream({ provider: 'openai', apiKey: 'k', body: {} }).pipeWebSocket(ws, { heartbeatMs: 0, maxBufferedBytes: 1 << 20 });
 }
+
+// The React hook, as a client component calls it (its types need no @types/react).
+import { useStream, type UseStreamResult } from 'llm-relay/react';
+export function useChat(): string {
+  const chat: UseStreamResult = useStream({ api: '/api/chat', batchMs: 50, onFinish: (r) => void r.finishReason });
+  chat.send({ messages: [] });
+  if (chat.status === 'error' && chat.error?.code === 'HTTP_STATUS') return `retry in ${chat.error.retryAfterMs}`;
+  return chat.text + chat.data.map((d) => d.name).join('') + chat.toolCalls.map((c) => c.arguments).join('');
+}
