@@ -26,6 +26,13 @@ function chatRoute(req, res, body) {
   mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }] }, retry: false }).pipe(res).catch(() => {});
 }
 
+/** The Next.js example's conversation: the mock echoes the last user turn, slowly. */
+function nextRoute(req, res, body) {
+  const { messages } = JSON.parse(body);
+  const script = { tokens: `You asked: ${messages[messages.length - 1].content}. ${'and so on '.repeat(60)}`.trim(), delayMs: 10 };
+  mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }, ...messages] }, retry: false }).pipe(res).catch(() => {});
+}
+
 /** Multi-step events as a later relay writes them: `data` deltas around the text. */
 function dataRoute(req, res) {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -51,7 +58,27 @@ function dataRoute(req, res) {
   res.on('close', () => clearInterval(timer));
 }
 
+let nextPage; // examples/nextjs/app/page.jsx, bundled
+
 beforeAll(async () => {
+  const next = await esbuild.build({
+    stdin: {
+      contents: "import { createRoot } from 'react-dom/client'; import Page from './app/page.jsx'; createRoot(document.getElementById('root')).render(<Page />);",
+      resolveDir: path.join(ROOT, 'examples/nextjs'),
+      loader: 'jsx',
+    },
+    bundle: true,
+    format: 'esm',
+    write: false,
+    jsx: 'automatic',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    // The example links llm-relay with file:../.. once installed; here the repository is the package.
+    alias: { 'llm-relay/react': path.join(ROOT, 'lib/react.mjs') },
+    nodePaths: [path.join(ROOT, 'node_modules')],
+    logLevel: 'silent',
+    absWorkingDir: ROOT,
+  });
+  nextPage = next.outputFiles[0].text;
   const built = await esbuild.build({
     entryPoints: [path.join(ROOT, 'test/browser/react-app.mjs')],
     bundle: true,
@@ -67,10 +94,13 @@ beforeAll(async () => {
   server = await startServer((req, res) => {
     if (req.method === 'GET' && req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     if (req.method === 'GET' && req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    if (req.method === 'GET' && req.url === '/next') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE.replace('/app.js', '/next.js'));
+    if (req.method === 'GET' && req.url === '/next.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(nextPage);
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
-      if (req.url === '/api/chat') chatRoute(req, res, body);
+      if (req.url === '/api/chat' && JSON.parse(body).messages) nextRoute(req, res, body);
+      else if (req.url === '/api/chat') chatRoute(req, res, body);
       else if (req.url === '/api/data') dataRoute(req, res);
       else res.writeHead(404).end();
     });
@@ -220,4 +250,27 @@ test('batchMs commits at a fixed interval instead of per frame', async () => {
   const spanMs = streaming[streaming.length - 1].at - streaming[0].at;
   expect(streaming.length).toBeLessThanOrEqual(Math.ceil(spanMs / 100) + 2);
   for (let i = 1; i < streaming.length; i++) expect(streaming[i].at - streaming[i - 1].at).toBeGreaterThan(80);
+});
+
+test('the Next.js example page: ask, interrupt by asking again, stop', async () => {
+  await page.goto(`${server.url}/next`);
+  const before = mock.requests.length;
+  await page.fill('input', 'first');
+  await page.click('text=Send');
+  await page.waitForFunction(() => (document.querySelector('.live')?.textContent || '').length > 40);
+  const [first] = (await mock.waitForRequests(before + 1)).slice(before);
+  await page.fill('input', 'second');
+  await page.click('text=Send');
+  await within(first.closed, 3000, 'the interrupted provider request closing');
+  expect(first.completed).toBe(false);
+  await page.waitForFunction(() => document.querySelector('.live')?.textContent.startsWith('You asked: second.'));
+  // The interrupted answer joined the conversation, between the two questions.
+  const turns = await page.$$eval('.msg:not(.live)', (els) => els.map((e) => e.className.split(' ')[1]));
+  expect(turns).toEqual(['user', 'assistant', 'user']);
+  const [, second] = (await mock.waitForRequests(before + 2)).slice(before);
+  expect(second.body.messages.slice(1).map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+  await page.click('text=Stop');
+  await page.waitForFunction(() => document.querySelector('.live')?.dataset.status === 'stopped');
+  await expect(page.locator('#status').textContent()).resolves.toBe('Stopped.');
+  expect(pageErrors).toEqual([]);
 });
