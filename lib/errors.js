@@ -6,6 +6,11 @@
  * TIMEOUT_TOTAL, ABORTED, PROVIDER_ERROR, PROTOCOL, TRUNCATED, LIMIT,
  * INVALID_ARGUMENT.
  */
+// One brand for every copy of RelayError: this class, the browser client's
+// (lib/client.mjs), and those of other installed copies of the package, so
+// `err instanceof RelayError` holds whichever one threw it.
+const BRAND = Symbol.for('llm-relay.RelayError');
+
 class RelayError extends Error {
   /**
    * @param {string} code
@@ -21,7 +26,14 @@ class RelayError extends Error {
       if (fields[key] !== undefined) this[key] = fields[key];
     }
   }
+
+  static [Symbol.hasInstance](value) {
+    // A subclass keeps the ordinary prototype check.
+    if (this !== RelayError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return value !== null && typeof value === 'object' && value[BRAND] === true;
+  }
 }
+Object.defineProperty(RelayError.prototype, BRAND, { value: true });
 
 const TIMEOUT_CODES = new Set(['TIMEOUT_CONNECT', 'TIMEOUT_FIRST_BYTE', 'TIMEOUT_IDLE', 'TIMEOUT_TOTAL']);
 

@@ -180,6 +180,18 @@ class LLMStream extends ReadableStream {
   }
 
   /**
+   * Relays the stream over a `ws` WebSocket: one JSON text message per delta,
+   * then `{"type":"done"}` or an error message; `{"type":"stop"}` from the
+   * client aborts it (lib/server/websocket.js).
+   * @param {import('ws').WebSocket} ws
+   * @param {{ heartbeatMs?: number, maxBufferedBytes?: number }} [opts]
+   * @returns {Promise<import('../index').StreamSummary>}
+   */
+  pipeWebSocket(ws, opts) {
+    return require('./server/websocket').pipeWebSocket(this, ws, opts);
+  }
+
+  /**
    * A web Response streaming this answer (Next.js route handlers, any
    * fetch-API server).
    * @param {import('../index').RelayOptions} [opts]
@@ -349,7 +361,7 @@ function emptySummary(outcome) {
     finishReason: null,
     rawFinishReason: null,
     usage: null,
-    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, tokensPerSecond: null },
+    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, deltasPerSecond: null, outputTokensPerSecond: null },
   };
 }
 

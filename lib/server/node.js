@@ -40,6 +40,7 @@ const { kRelay, kInfo } = require('../internal');
 const { describe } = require('../validate');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
 const { RelayWriter } = require('./relay-writer');
+const { encodeInBandError } = require('./in-band-error');
 
 // How long a cut-short response may take to flush its last bytes.
 const CUT_SHORT_GRACE_MS = 10_000;
@@ -229,7 +230,7 @@ class NodeRelay {
     if (this.finished) return;
     this.finished = true;
     try {
-      this.#end(error, tail, fallback, direct);
+      this.#end(error, tail, direct);
     } catch (err) {
       // Someone else wrote to `res` meanwhile (headers already sent, ...):
       // never leave the response open.
@@ -248,7 +249,7 @@ class NodeRelay {
 
   // ---- internals ----
 
-  #end(error, tail, fallback, direct) {
+  #end(error, tail, direct) {
     const { res } = this;
     if (this.gone || this.ended) {
       this.writer.stop();
@@ -280,10 +281,13 @@ class NodeRelay {
     if (!this.headersOut) this.#sendHeaders();
     this.writer.finish();
     this.ended = true;
-    if (error !== undefined && (this.options.format === 'text' || fallback || tail === undefined)) {
-      // Plain text cannot carry an error, and the fallback path has no
-      // encoded error event: cut the body short so the client sees an
-      // incomplete transfer (no terminating chunk) instead of a clean end.
+    // A stream that ended before it became a relay (`fallback`) has no error
+    // event from the worker: the same one is encoded here.
+    if (error !== undefined && tail === undefined) tail = encodeInBandError(this.options.format, error);
+    if (error !== undefined && (this.options.format === 'text' || tail === undefined)) {
+      // Plain text cannot carry an error: cut the body short so the client
+      // sees an incomplete transfer (no terminating chunk) instead of a
+      // clean end.
       cutShort(res);
       return;
     }
@@ -367,12 +371,13 @@ class NodeRelay {
  * - `errorStatus` (default false): hold the headers until the provider has
  *   answered, so a failure before the stream becomes a real HTTP status:
  *   provider 429 → 429 with Retry-After, a timeout → 504, anything else →
- *   502, with the body `{"error":{"code","message"}}`. No heartbeat goes out
- *   before the headers do.
- * - `direct` (default off, LLM_RELAY_DIRECT=1 turns it on): on a plain
- *   HTTP/1.1 socket, the worker thread writes the head and the body itself
- *   (same bytes, no main-thread work per token); ignored where it cannot apply
- *   (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket idle timeout).
+ *   502, with the body `{"error":{"code","message","status"?,"retryAfterMs"?}}`.
+ *   No heartbeat goes out before the headers do.
+ * - `direct` (default on; LLM_RELAY_DIRECT=0 turns it off everywhere): on a
+ *   plain HTTP/1.1 socket, the worker thread writes the head and the body
+ *   itself (same bytes, no main-thread work per token); ignored where it
+ *   cannot apply (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket
+ *   idle timeout).
  *
  * A client disconnect aborts the provider request; a full socket
  * (res.write() false) pauses it until 'drain'. An error after the 200 is sent

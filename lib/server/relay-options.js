@@ -6,6 +6,7 @@
 
 const { invalidArgument, TIMEOUT_CODES } = require('../errors');
 const { describe, isPlainObject, checkHeaders } = require('../validate');
+const { inBandError } = require('./in-band-error');
 
 // setTimeout's limit: a larger delay silently becomes 1 ms.
 const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -166,7 +167,10 @@ function errorAnswer(error) {
   } else if (TIMEOUT_CODES.has(error.code)) {
     status = 504;
   }
-  return { status, headers, body: JSON.stringify({ error: { code: error.code, message } }) };
+  // The same members as an in-band error, so a browser reads either alike.
+  const fields = inBandError(error);
+  fields.message = message;
+  return { status, headers, body: JSON.stringify({ error: fields }) };
 }
 
 module.exports = { relayOptions, streamHeaders, errorAnswer, FORMATS, FORMAT_NAMES, DEFAULT_HEARTBEAT_MS };

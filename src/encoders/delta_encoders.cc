@@ -86,7 +86,7 @@ class DeltaEncoder final : public Encoder {
     }
   }
 
-  void Error(std::string& out, std::string_view code, std::string_view message) override {
+  void Error(std::string& out, const ErrorInfo& error) override {
     switch (framing_) {
       case DeltaFraming::kJson:
         // Object mode errors the JS stream with a RelayError instead.
@@ -94,17 +94,13 @@ class DeltaEncoder final : public Encoder {
       case DeltaFraming::kSse:
         // A named event, so a client that only listens for "message" events
         // (EventSource.onmessage) never mistakes the error for a delta.
-        out.append("event: error\ndata: {\"code\":");
-        AppendJsonString(out, code);
-        out.append(",\"message\":");
-        AppendJsonString(out, message);
+        out.append("event: error\ndata: {");
+        AppendErrorFieldsJson(out, error);
         out.append("}\n\n");
         break;
       case DeltaFraming::kNdjson:
-        out.append(R"({"type":"error","code":)");
-        AppendJsonString(out, code);
-        out.append(",\"message\":");
-        AppendJsonString(out, message);
+        out.append(R"({"type":"error",)");
+        AppendErrorFieldsJson(out, error);
         out.append("}\n");
         break;
     }

@@ -14,6 +14,15 @@
 
 namespace llmrelay {
 
+// What an in-band error tells the client, in every format that can carry
+// one. The views are valid for the duration of the call.
+struct ErrorInfo {
+  std::string_view code;        // RelayError code, e.g. "TIMEOUT_IDLE"
+  std::string_view message;     // ours or the provider's stream error text, never an HTTP error body
+  int64_t status = 0;           // the provider's HTTP status (HTTP_STATUS only); 0: none
+  int64_t retry_after_ms = -1;  // the provider's Retry-After hint in ms; -1: none
+};
+
 class Encoder {
  public:
   virtual ~Encoder() = default;
@@ -29,8 +38,8 @@ class Encoder {
                         std::string_view id, bool has_id) = 0;
   // Successful end of the stream (e.g. "data: [DONE]\n\n").
   virtual void Done(std::string& out) = 0;
-  // The stream failed; `code` is a RelayError code such as "TIMEOUT_IDLE".
-  virtual void Error(std::string& out, std::string_view code, std::string_view message) = 0;
+  // The stream failed.
+  virtual void Error(std::string& out, const ErrorInfo& error) = 0;
 };
 
 struct EncoderOptions {

@@ -25,8 +25,7 @@ class TextEncoder final : public Encoder {
   void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/,
                 std::string_view /*id*/, bool /*has_id*/) override {}
   void Done(std::string& /*out*/) override {}
-  void Error(std::string& /*out*/, std::string_view /*code*/,
-             std::string_view /*message*/) override {}
+  void Error(std::string& /*out*/, const ErrorInfo& /*error*/) override {}
 };
 
 }  // namespace

@@ -34,7 +34,10 @@
 //   the finish reason, and that usage should reach the message metadata
 //   before the client sees the end of the message.
 // - An error is one `error` part and then nothing: the JS relay ends the
-//   response, and useChat surfaces errorText through onError / `error`.
+//   response, and useChat surfaces errorText ("CODE: message") through
+//   onError / `error`. The part also carries code, message, status and
+//   retryAfterMs: the chunk schema is a zod looseObject, so the AI SDK
+//   accepts the extra members and a custom reader can use them.
 // - Raw events (provider 'sse') become `data-event` parts with
 //   {event, data, id?}: the protocol's extension point for app data, so they
 //   show up in message.parts instead of vanishing. They carry no part id on
@@ -51,6 +54,7 @@
 #include <rapidjson/reader.h>
 
 #include "base/json_writer.h"
+#include "encoders/delta_json.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {
@@ -259,14 +263,16 @@ class UiMessageEncoder final : public Encoder {
     closed_ = true;
   }
 
-  void Error(std::string& out, std::string_view code, std::string_view message) override {
+  void Error(std::string& out, const ErrorInfo& error) override {
     if (closed_) return;
     closed_ = true;
-    scratch_.assign(code);
+    scratch_.assign(error.code);
     scratch_.append(": ");
-    scratch_.append(message);
+    scratch_.append(error.message);
     out.append(R"(data: {"type":"error","errorText":)");
     AppendJsonString(out, scratch_);
+    out.push_back(',');
+    AppendErrorFieldsJson(out, error);
     out.append("}\n\n");
   }
 

@@ -88,8 +88,8 @@ void StreamPipeline::EncodeDone() {
   if (encoder_) encoder_->Done(out_);
 }
 
-void StreamPipeline::EncodeError(std::string_view code, std::string_view message) {
-  if (encoder_) encoder_->Error(out_, code, message);
+void StreamPipeline::EncodeError(const ErrorInfo& error) {
+  if (encoder_) encoder_->Error(out_, error);
 }
 
 void StreamPipeline::Fail(std::string_view code, std::string_view type, std::string_view message) {

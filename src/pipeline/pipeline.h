@@ -47,7 +47,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
 
   // Encodes the successful end (e.g. "data: [DONE]") or an error into output().
   void EncodeDone();
-  void EncodeError(std::string_view code, std::string_view message);
+  void EncodeError(const ErrorInfo& error);
 
   std::string& output() { return out_; }
   bool failed() const { return !error_.code.empty(); }

@@ -114,14 +114,11 @@ void Summary::AppendJson(std::string& out, const StreamMetrics& m, std::string_v
     AppendCount(out, input_tokens_);
     out.append(",\"outputTokens\":");
     AppendCount(out, output_tokens_);
+    // The provider's own total, as the usage delta has it. None is made up:
+    // Anthropic reports no total and its input count excludes the cache
+    // counts, so a sum here would disagree with the delta and mislead.
     out.append(",\"totalTokens\":");
-    if (total_tokens_ >= 0) {
-      AppendInt(out, total_tokens_);
-    } else if (input_tokens_ >= 0 && output_tokens_ >= 0) {
-      AppendInt(out, input_tokens_ + output_tokens_);
-    } else {
-      out.append("null");
-    }
+    AppendCount(out, total_tokens_);
     out.append(",\"raw\":");
     out.append(usage_raw_.empty() ? std::string_view("{}") : std::string_view(usage_raw_));
     out.push_back('}');
@@ -153,9 +150,21 @@ void Summary::AppendJson(std::string& out, const StreamMetrics& m, std::string_v
   AppendMs(out, Percentile(gaps, 0.99));
   out.append(",\"gapMaxMs\":");
   AppendMs(out, gaps.empty() ? 0 : gaps.back());
-  out.append(",\"tokensPerSecond\":");
-  if (m.deltas > 1 && m.last_content_us > m.first_content_us) {
-    AppendInt(out, static_cast<int64_t>((m.deltas - 1) * 1000000 / (m.last_content_us - m.first_content_us)));
+  // Both rates span the first to the last content delta (the generation
+  // after the first token), counting the intervals between them:
+  // deltasPerSecond counts the provider's content fragments (a fragment may
+  // hold several tokens, or part of one); outputTokensPerSecond uses the
+  // output token count the provider reported, when it reported one.
+  const uint64_t span = m.last_content_us > m.first_content_us ? m.last_content_us - m.first_content_us : 0;
+  out.append(",\"deltasPerSecond\":");
+  if (m.deltas > 1 && span > 0) {
+    AppendInt(out, static_cast<int64_t>((m.deltas - 1) * 1000000 / span));
+  } else {
+    out.append("null");
+  }
+  out.append(",\"outputTokensPerSecond\":");
+  if (output_tokens_ > 1 && m.deltas > 1 && span > 0) {
+    AppendInt(out, (output_tokens_ - 1) * 1000000 / static_cast<int64_t>(span));
   } else {
     out.append("null");
   }

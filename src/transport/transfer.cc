@@ -700,8 +700,14 @@ void Transfer::Fail(std::string_view code, std::string message, long status, std
     e.append(",\"curlCode\":");
     AppendInt(e, curl_code);
   }
+  // What the client learns in-band: the code, our message, and for a
+  // provider status the status and its Retry-After (never the error body).
+  int64_t in_band_status = 0;
+  int64_t in_band_retry_after_ms = -1;
   if (code == "HTTP_STATUS") {
     const int64_t retry_after = ParseRetryAfter(retry_after_ms_, retry_after_);
+    in_band_status = status;
+    in_band_retry_after_ms = retry_after;
     if (retry_after >= 0) {
       e.append(",\"retryAfterMs\":");
       AppendInt(e, retry_after);
@@ -717,7 +723,12 @@ void Transfer::Fail(std::string_view code, std::string message, long status, std
   else if (code.substr(0, 8) == "TIMEOUT_") outcome = "timeout";
   pipeline_.summary().AppendJson(e, pipeline_.metrics(), outcome);
   e.push_back('}');
-  SplitTail([this, code, &message] { pipeline_.EncodeError(code, message); });
+  SplitTail([this, code, &message, in_band_status, in_band_retry_after_ms] {
+    ErrorInfo in_band{code, message};
+    in_band.status = in_band_status;
+    in_band.retry_after_ms = in_band_retry_after_ms;
+    pipeline_.EncodeError(in_band);
+  });
   MarkDirty();
 }
 

@@ -1,4 +1,4 @@
-// llm-relay/client: reads the relay's default `sse` format in a browser (or
+// readStream: reads the relay's default `sse` format in a browser (or
 // Node >= 20, Deno, Bun, a worker) and yields the same Delta objects the
 // server-side stream does. Plain ES module: no dependencies, no native code,
 // only fetch-API globals (ReadableStream reader, TextDecoder, AbortSignal).
@@ -8,33 +8,9 @@
 //     if (d.type === 'text') out.textContent += d.text;
 //   }
 
+import { RelayError, RELAY_CODES, abortError, errorFromFields } from './errors.mjs';
+
 const ERROR_BODY_LIMIT = 64 * 1024;
-
-/**
- * The error every failure of `readStream` throws. `code` is one of the
- * stable codes of llm-relay (HTTP_STATUS, ABORTED, TRUNCATED, PROTOCOL,
- * NETWORK, or whatever the server's `event: error` named, e.g. TIMEOUT_IDLE).
- * An abort has `name` 'AbortError' and `cause` = the signal's reason.
- */
-export class RelayError extends Error {
-  /**
-   * @param {string} code
-   * @param {string} message
-   * @param {{ status?: number, retryAfterMs?: number, cause?: unknown }} [fields]
-   */
-  constructor(code, message, fields = {}) {
-    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
-    // `err.name === 'AbortError'` is how most code recognises an abort.
-    this.name = code === 'ABORTED' ? 'AbortError' : 'RelayError';
-    this.code = code;
-    if (fields.status !== undefined) this.status = fields.status;
-    if (fields.retryAfterMs !== undefined) this.retryAfterMs = fields.retryAfterMs;
-  }
-}
-
-function abortError(signal) {
-  return new RelayError('ABORTED', 'The stream was aborted', { cause: signal.reason });
-}
 
 /**
  * Incremental parser for the WHATWG "parse an event stream" algorithm
@@ -155,11 +131,17 @@ function parseRetryAfter(value) {
 async function httpStatusError(response) {
   const body = await readLimitedText(response, ERROR_BODY_LIMIT);
   let message;
+  let code = 'HTTP_STATUS';
+  let bodyRetryAfterMs;
   try {
     const json = JSON.parse(body);
     if (json && typeof json === 'object') {
       if (json.error && typeof json.error === 'object' && typeof json.error.message === 'string') {
         message = json.error.message;
+        // The relay's own error answer keeps its meaning (a timeout stays
+        // TIMEOUT_FIRST_BYTE, not just "HTTP 504").
+        if (RELAY_CODES.has(json.error.code)) code = json.error.code;
+        if (Number.isFinite(json.error.retryAfterMs) && json.error.retryAfterMs >= 0) bodyRetryAfterMs = json.error.retryAfterMs;
       } else if (typeof json.error === 'string') {
         message = json.error;
       } else if (typeof json.message === 'string') {
@@ -171,8 +153,8 @@ async function httpStatusError(response) {
   }
   if (!message) message = response.statusText || `HTTP status ${response.status}`;
   const headers = response.headers;
-  const retryAfterMs = parseRetryAfter(headers && typeof headers.get === 'function' ? headers.get('retry-after') : null);
-  return new RelayError('HTTP_STATUS', message, { status: response.status, retryAfterMs });
+  const retryAfterMs = bodyRetryAfterMs ?? parseRetryAfter(headers && typeof headers.get === 'function' ? headers.get('retry-after') : null);
+  return new RelayError(code, message, { status: response.status, retryAfterMs });
 }
 
 function serverError(data) {
@@ -182,12 +164,7 @@ function serverError(data) {
   } catch {
     return new RelayError('PROTOCOL', `Expected JSON in the error event but received ${JSON.stringify(data.slice(0, 120))}`);
   }
-  const code = json && typeof json.code === 'string' && json.code ? json.code : 'PROVIDER_ERROR';
-  const message = json && typeof json.message === 'string' ? json.message : 'The server reported an error';
-  const fields = {};
-  if (json && Number.isInteger(json.status)) fields.status = json.status;
-  if (json && Number.isFinite(json.retryAfterMs)) fields.retryAfterMs = json.retryAfterMs;
-  return new RelayError(code, message, fields);
+  return errorFromFields(json);
 }
 
 /**
@@ -218,26 +195,137 @@ function awaitResponse(responseOrPromise, signal) {
 }
 
 /**
- * Yields the Delta objects of a response in the relay's `sse` format.
+ * Nobody will read this response: release it, and keep a rejected promise
+ * from surfacing as an unhandled rejection.
+ */
+function release(responseOrPromise) {
+  Promise.resolve(responseOrPromise).then((r) => r?.body?.cancel?.().catch(() => {}), () => {});
+}
+
+/** Marks the format's end of stream in what a decoder returns. */
+const END = Symbol('end');
+
+/** An error in what a decoder returns: thrown after the deltas before it. */
+class Failure {
+  constructor(error) {
+    this.error = error;
+  }
+}
+
+function parseDelta(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return new Failure(new RelayError('PROTOCOL', `Expected a JSON delta but received ${JSON.stringify(text.slice(0, 120))}`));
+  }
+}
+
+/**
+ * Per format: `feed(text)` returns the deltas the decoded text completes,
+ * then END once the end marker came, or a Failure (the server's in-band
+ * error, malformed bytes): nothing is returned after either.
+ */
+const DECODERS = {
+  sse() {
+    const parser = createSseParser();
+    return {
+      endMarker: 'data: [DONE]',
+      feed(text) {
+        const out = [];
+        for (const { event, data } of parser.feed(text)) {
+          if (event === 'error') {
+            out.push(new Failure(serverError(data)));
+            break;
+          }
+          if (event !== 'message') continue; // named events this format does not define
+          if (data === '[DONE]') {
+            out.push(END);
+            break;
+          }
+          const delta = parseDelta(data);
+          out.push(delta);
+          if (delta instanceof Failure) break;
+        }
+        return out;
+      },
+    };
+  },
+  ndjson() {
+    let rest = '';
+    return {
+      endMarker: '{"type":"done"}',
+      feed(text) {
+        const out = [];
+        const lines = (rest + text).split('\n');
+        rest = lines.pop();
+        for (const raw of lines) {
+          const line = raw.trim();
+          if (line === '') continue; // the heartbeat
+          const delta = parseDelta(line);
+          if (delta !== null && delta.type === 'done') {
+            out.push(END);
+            break;
+          }
+          if (delta !== null && delta.type === 'error') {
+            out.push(new Failure(errorFromFields(delta)));
+            break;
+          }
+          out.push(delta);
+          if (delta instanceof Failure) break;
+        }
+        return out;
+      },
+    };
+  },
+  text() {
+    // Plain text has no end marker and no error: the body's end is the end,
+    // and a cut-short body fails the read (NETWORK).
+    return {
+      endMarker: undefined,
+      feed: (text) => (text === '' ? [] : [{ type: 'text', text }]),
+    };
+  },
+};
+
+/**
+ * Yields the Delta objects of a relayed response.
  *
  * - `responseOrPromise`: a fetch `Response` or a promise of one.
- * - A non-2xx response throws RelayError `HTTP_STATUS` (`status`, message from
- *   the JSON body's `error.message` / `message`, else the status text).
- * - `event: error` throws a RelayError with the server's code and message.
- * - The stream ending without `data: [DONE]` throws RelayError `TRUNCATED`.
+ * - `format`: what the server sent, 'sse' (default), 'ndjson' or 'text'
+ *   (text becomes `text` deltas; it cannot carry an error or an end marker).
+ * - `only: 'text'` yields the text of the `text` deltas as strings and
+ *   nothing else (no usage, finish or data deltas to filter out).
+ * - A non-2xx response throws RelayError `HTTP_STATUS` (`status`,
+ *   `retryAfterMs` from Retry-After, message from the JSON body's
+ *   `error.message` / `message`, else the status text). When the body is
+ *   the relay's own error answer (`pipe(res, { errorStatus: true })`), its
+ *   `error.code` is kept (e.g. TIMEOUT_FIRST_BYTE with status 504).
+ * - An in-band error (`event: error`, an ndjson `{"type":"error"}` line)
+ *   throws a RelayError with the server's code, message, status and
+ *   retryAfterMs.
+ * - The stream ending without its end marker (`data: [DONE]`,
+ *   `{"type":"done"}`) throws RelayError `TRUNCATED`.
  * - Aborting `signal` cancels the body (and so the fetch) and throws
  *   RelayError `ABORTED` (name 'AbortError', cause = signal.reason).
  * - Leaving the loop early (`break`, `return`, a throw) cancels the body.
  *
  * @param {Response | PromiseLike<Response>} responseOrPromise
- * @param {{ signal?: AbortSignal }} [options]
- * @returns {AsyncGenerator<object, void, undefined>}
+ * @param {{ signal?: AbortSignal, format?: 'sse' | 'ndjson' | 'text', only?: 'text' }} [options]
+ * @returns {AsyncGenerator<object | string, void, undefined>}
  */
-export async function* readStream(responseOrPromise, { signal } = {}) {
+export async function* readStream(responseOrPromise, options = {}) {
+  const { signal, only, format = 'sse' } = options ?? {};
+  if (only !== undefined && only !== 'text') {
+    release(responseOrPromise);
+    throw new RelayError('INVALID_ARGUMENT', `Expected only to be 'text' or undefined but received ${JSON.stringify(only) ?? typeof only}`);
+  }
+  if (!Object.prototype.hasOwnProperty.call(DECODERS, format)) {
+    release(responseOrPromise);
+    throw new RelayError('INVALID_ARGUMENT', `Expected format to be one of 'sse', 'ndjson', 'text' but received ${JSON.stringify(format) ?? typeof format}`);
+  }
+  const textOnly = only === 'text';
   if (signal?.aborted) {
-    // Nobody will read this response: release it, and keep a rejected
-    // promise from surfacing as an unhandled rejection.
-    Promise.resolve(responseOrPromise).then((r) => r?.body?.cancel?.().catch(() => {}), () => {});
+    release(responseOrPromise);
     throw abortError(signal);
   }
 
@@ -259,7 +347,7 @@ export async function* readStream(responseOrPromise, { signal } = {}) {
 
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  const parser = createSseParser();
+  const frames = DECODERS[format]();
   let settled = false; // the body was read to its end (or cancelled already)
   const onAbort = () => {
     settled = true;
@@ -280,23 +368,19 @@ export async function* readStream(responseOrPromise, { signal } = {}) {
       }
       if (signal?.aborted) throw abortError(signal);
       const text = chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true });
-      for (const { event, data } of parser.feed(text)) {
-        if (event === 'error') throw serverError(data);
-        if (event !== 'message') continue; // named events this format does not define
-        if (data === '[DONE]') return;
-        let delta;
-        try {
-          delta = JSON.parse(data);
-        } catch {
-          throw new RelayError('PROTOCOL', `Expected a JSON delta but received ${JSON.stringify(data.slice(0, 120))}`);
-        }
-        yield delta;
+      for (const delta of frames.feed(text)) {
+        if (delta === END) return;
+        if (delta instanceof Failure) throw delta.error;
+        if (!textOnly) yield delta;
+        else if (delta !== null && delta.type === 'text') yield delta.text;
+        else continue;
         // The consumer may have aborted while it held the delta.
         if (signal?.aborted) throw abortError(signal);
       }
       if (chunk.done) {
         settled = true;
-        throw new RelayError('TRUNCATED', 'The stream ended without data: [DONE]');
+        if (frames.endMarker === undefined) return;
+        throw new RelayError('TRUNCATED', `The stream ended without ${frames.endMarker}`);
       }
     }
   } finally {
