@@ -265,31 +265,26 @@ function normalize(options) {
   if (hasBody) add('Content-Type: application/json');
   headers.push(...userHeaders);
 
+  // The native config (src/binding/config.cc reads every key, and refuses
+  // a missing or mistyped one): the public names, defaults applied here.
   const config = {
     provider,
-    url,
-    method: hasBody ? 'POST' : 'GET',
-    body: hasBody ? serialize(prepared) : '',
-    headers,
-    // Redacted on the worker from the error record and the in-band error
-    // event (src/core/redact.h).
-    secrets: secretsOf(apiKey, headers, url),
-    connectMs: timeouts.connectMs,
-    firstByteMs: timeouts.firstByteMs,
-    idleMs: timeouts.idleMs,
-    totalMs: timeouts.totalMs,
-    retryAttempts: retry.attempts,
-    retryBaseMs: retry.baseDelayMs,
-    retryMaxMs: retry.maxDelayMs,
+    request: { url, method: hasBody ? 'POST' : 'GET', body: hasBody ? serialize(prepared) : '', headers, http2PriorKnowledge },
+    tls: { caFile: tlsConfig.caFile || '', rejectUnauthorized: tlsConfig.rejectUnauthorized !== false },
+    timeouts,
+    retry,
     maxEventBytes,
-    http2PriorKnowledge,
-    model: typeof model === 'string' ? model : '',
-    // Identifies the answer in downstream formats that carry an id.
-    responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,
-    created: Math.floor(Date.now() / 1000),
-    ...tlsConfig,
+    encoder: {
+      // Identifies the answer in downstream formats that carry an id.
+      responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,
+      model: typeof model === 'string' ? model : '',
+      created: Math.floor(Date.now() / 1000),
+    },
+    // Redacted on the worker from the error record and the in-band error
+    // event (src/base/redact.h).
+    secrets: secretsOf(apiKey, headers, url),
   };
-  return { config, provider, signal, model: config.model };
+  return { config, provider, signal, model: config.encoder.model };
 }
 
 module.exports = { normalize, DEFAULT_TIMEOUTS, DEFAULT_RETRY };

@@ -111,7 +111,7 @@ class LLMStream extends ReadableStream {
       signal.addEventListener('abort', state.onAbort, { once: true });
     }
     if (startChannel.hasSubscribers) {
-      startChannel.publish({ id: state.id, provider, model, url: redact(redactURL(config.url), config.secrets), startedAt: state.startedAt });
+      startChannel.publish({ id: state.id, provider, model, url: redact(redactURL(config.request.url), config.secrets), startedAt: state.startedAt });
     }
   }
 
@@ -205,13 +205,15 @@ class LLMStream extends ReadableStream {
    * Internal: switch to downstream bytes in `format`. `sink` gets
    * head(headObject), data(Buffer), end(error|undefined, summary, tail Buffer|undefined,
    * fallback false, direct 'finished'|'open'|'gone'|undefined).
-   * `direct` (optional) is called once the stream is known to be free; it
-   * returns `{fd, heartbeat, heartbeatMs, header}` to have the worker write the head and body
-   * to that socket itself (lib/server/node.js), or null. The mode and the fd
-   * travel in one command, so no byte of this format can reach JavaScript
-   * first and then race the worker's own writes.
+   * `relay` (optional): `heartbeat` (Buffer|null), `heartbeatMs`,
+   * `heartbeatAfterHead` (the worker fills idle time with the heartbeat,
+   * output/heartbeat_sink.h), and `direct`, called once the stream is known
+   * to be free: it returns `{ socketFd, preamble }` to have the worker write
+   * the head and body to that socket itself (lib/server/node.js), or null.
+   * Format, heartbeat and socket travel in one command, so no byte of this
+   * format can reach JavaScript first and then race the worker's own writes.
    */
-  [kRelay](format, sink, direct) {
+  [kRelay](format, sink, relay = {}) {
     const s = this[kState];
     if (s.mode === 'discard' && !(s.ended && s.finalError !== undefined)) {
       // Relaying now would send an empty, clean answer: the deltas went into
@@ -233,13 +235,13 @@ class LLMStream extends ReadableStream {
       queueMicrotask(() => sink.end(s.finalError, s.finalSummary, undefined));
       return;
     }
-    const target = direct === undefined ? null : direct();
-    if (target === null) {
-      this.#decide(format);
-      return;
-    }
-    s.mode = format;
-    binding.direct(s.id, format, target.fd, target.heartbeat, target.heartbeatMs, target.header);
+    const target = relay.direct === undefined ? null : relay.direct();
+    this.#decide(format, {
+      heartbeat: relay.heartbeat === undefined ? null : relay.heartbeat,
+      heartbeatMs: relay.heartbeatMs || 0,
+      heartbeatAfterHead: relay.heartbeatAfterHead === true,
+      ...(target === null ? {} : target),
+    });
   }
 
   [kPause]() {
@@ -258,11 +260,11 @@ class LLMStream extends ReadableStream {
     }
   }
 
-  #decide(mode) {
+  #decide(mode, relay) {
     const s = this[kState];
     if (s.mode !== '' || s.ended) return;
     s.mode = mode;
-    binding.command(s.id, binding.Command.MODE, mode);
+    binding.consume(s.id, { format: mode, ...relay });
   }
 
   #onRecord(head, data, end, tail) {

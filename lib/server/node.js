@@ -39,7 +39,8 @@ const { RelayError, invalidArgument } = require('../errors');
 const { kRelay, kInfo } = require('../internal');
 const { describe } = require('../validate');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
-const { RelayWriter } = require('./relay-writer');
+const { RelayWriter, heartbeatOf } = require('./relay-writer');
+const internals = require('./node-internals');
 const { encodeInBandError } = require('./in-band-error');
 
 // How long a cut-short response may take to flush its last bytes.
@@ -105,12 +106,12 @@ function directEligible(res, options, wanted) {
   if (!req || req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1 || req.method === 'HEAD') return false;
   if (res.destroyed || res.writableEnded || res.headersSent) return false;
   const socket = res.socket;
-  if (!socket || socket.destroyed || socket.encrypted || socket._httpMessage !== res) return false;
+  if (!socket || socket.destroyed || socket.encrypted) return false;
+  if (!internals.ownsSocket(res)) return false;
   // An idle timeout (server.timeout, socket.setTimeout) counts Node's own
   // writes only: with the worker writing, it would cut a healthy stream.
   if (socket.timeout > 0) return false;
-  const handle = socket._handle;
-  return !!handle && typeof handle.fd === 'number' && handle.fd >= 0;
+  return internals.SUPPORTED && internals.socketFd(socket) >= 0;
 }
 
 class NodeRelay {
@@ -165,26 +166,18 @@ class NodeRelay {
    */
   attachDirect() {
     const { res } = this;
-    this.#sendHeaders(false, false);
-    const socket = res.socket;
-    // Node chose chunked framing (no Content-Length or Transfer-Encoding from
-    // opts.headers), a body is allowed, the head is built but not sent, and
-    // nothing of Node's is queued on the socket in front of the worker's bytes.
-    if (res.chunkedEncoding !== true || res._hasBody === false || typeof res._header !== 'string' || res._headerSent !== false || res.writableLength !== 0 || !socket || socket.writableLength !== 0 || !socket._handle || typeof socket._handle.fd !== 'number') {
+    this.#sendHeaders(false);
+    // The worker writes the head too (one socket write less on the main
+    // thread per response); #headFallback gives it back if the worker never
+    // takes the socket.
+    const preamble = internals.takeHead(res);
+    if (preamble === null) {
       res.flushHeaders();
-      this.writer.startHeartbeat();
       return null;
     }
-    // The worker writes the head too (one socket write less on the main
-    // thread per response). Node's _send() writes the head before the first
-    // bytes while _headerSent is false; marking it sent keeps end() from
-    // writing it again. #headFallback undoes this if the worker never starts.
-    const header = res._header;
-    res._headerSent = true;
     this.direct = true;
     this.headByWorker = true;
-    const { heartbeatMs, spec } = this.options;
-    return { fd: socket._handle.fd, heartbeat: heartbeatMs > 0 ? spec.heartbeat : null, heartbeatMs, header };
+    return { socketFd: internals.socketFd(res.socket), preamble };
   }
 
   /**
@@ -196,8 +189,7 @@ class NodeRelay {
     this.direct = false;
     if (!this.headByWorker) return;
     this.headByWorker = false;
-    this.res._headerSent = false;
-    this.res.flushHeaders();
+    internals.giveBackHead(this.res);
   }
 
   // ---- sink: called by the stream with the worker's records ----
@@ -216,7 +208,6 @@ class NodeRelay {
     if (this.direct) {
       // The worker could not use the socket and hands the bytes to us.
       this.#headFallback();
-      this.writer.startHeartbeat();
     }
     try {
       if (!this.headersOut) this.#sendHeaders();
@@ -261,11 +252,7 @@ class NodeRelay {
       this.writer.stop();
       this.ended = true;
       if (direct === 'finished') {
-        // The last-chunk is on the wire already. Without chunkedEncoding,
-        // end() with nothing buffered writes nothing and just finishes the
-        // response ('finish', then keep-alive reuse of the socket).
-        res.chunkedEncoding = false;
-        res.end();
+        internals.endWrittenResponse(res); // the last-chunk is on the wire already
       } else if (direct === 'gone') {
         res.destroy(); // a write failed: the client is gone
       } else {
@@ -296,7 +283,7 @@ class NodeRelay {
     else res.end();
   }
 
-  #sendHeaders(heartbeat = true, flush = true) {
+  #sendHeaders(flush = true) {
     const { res } = this;
     this.headersOut = true;
     // A length set by other code would end the body early; ours is chunked.
@@ -306,7 +293,6 @@ class NodeRelay {
     // Headers go out now, before the first token: the browser sees the
     // response start and proxies see a live stream.
     if (flush) res.flushHeaders();
-    if (heartbeat) this.writer.startHeartbeat();
   }
 
   #sendError(error) {
@@ -411,7 +397,12 @@ function pipe(stream, res, opts) {
   const relay = new NodeRelay(stream, res, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed; nothing has
   // touched `res` yet, so the caller can still answer it.
-  stream[kRelay](options.format, relay, directEligible(res, options, wantDirect) ? () => relay.attachDirect() : undefined);
+  stream[kRelay](options.format, relay, {
+    // No heartbeat before the headers: with errorStatus they wait for the
+    // provider's answer.
+    ...heartbeatOf(options, options.errorStatus),
+    direct: directEligible(res, options, wantDirect) ? () => relay.attachDirect() : undefined,
+  });
   relay.begin();
   return relay.promise;
 }

@@ -20,7 +20,7 @@
 
 const { kRelay } = require('../internal');
 const { relayOptions, streamHeaders } = require('./relay-options');
-const { RelayWriter } = require('./relay-writer');
+const { RelayWriter, heartbeatOf } = require('./relay-writer');
 const { encodeInBandError } = require('./in-band-error');
 
 // How many encoded bytes the body may queue before the provider transfer
@@ -74,7 +74,6 @@ class WebRelay {
       if (signal.aborted) this.onAbort();
       else signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    this.writer.startHeartbeat();
     return response;
   }
 
@@ -117,8 +116,7 @@ class WebRelay {
 
   #enqueue(bytes) {
     if (this.closed) return true;
-    // The heartbeat is one shared buffer: hand every reader its own copy.
-    const view = bytes === this.options.spec.heartbeat ? new Uint8Array(bytes) : toView(bytes);
+    const view = toView(bytes);
     try {
       this.controller.enqueue(view);
     } catch {
@@ -149,7 +147,7 @@ function toResponse(stream, opts) {
   const options = relayOptions(opts, 'toResponse');
   const relay = new WebRelay(stream, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed.
-  stream[kRelay](options.format, relay);
+  stream[kRelay](options.format, relay, heartbeatOf(options));
   return relay.begin();
 }
 

@@ -21,7 +21,7 @@
 const { kRelay } = require('../internal');
 const { invalidArgument } = require('../errors');
 const { describe, isPlainObject } = require('../validate');
-const { RelayWriter } = require('./relay-writer');
+const { RelayWriter, heartbeatOf } = require('./relay-writer');
 const { inBandError } = require('./in-band-error');
 
 const CONNECTING = 0;
@@ -34,10 +34,10 @@ const KEYS = ['heartbeatMs', 'maxBufferedBytes'];
 const MAX_CONTROL_BYTES = 256;
 const NEWLINE = 0x0a;
 
-// RelayWriter sends this when the socket was idle for heartbeatMs: it
-// becomes a WebSocket ping frame, which proxies count as traffic and
-// browsers answer without involving the page.
-const PING = Buffer.alloc(0);
+// The worker sends the ndjson heartbeat (a blank line) when the socket was
+// idle for heartbeatMs: it becomes a WebSocket ping frame, which proxies
+// count as traffic and browsers answer without involving the page.
+const BLANK_LINE = Buffer.from('\n');
 
 /** The relay in flight on each socket: a new one stops the old one first. */
 const active = new WeakMap();
@@ -67,7 +67,7 @@ function checkOptions(opts) {
   if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1) {
     throw invalidArgument(`Expected a positive integer for maxBufferedBytes but received ${describe(opts.maxBufferedBytes)}`);
   }
-  return { heartbeatMs, maxBufferedBytes, flushMs: 0, spec: { heartbeat: PING } };
+  return { heartbeatMs, maxBufferedBytes, flushMs: 0, spec: { heartbeat: BLANK_LINE } };
 }
 
 class WebSocketRelay {
@@ -108,11 +108,7 @@ class WebSocketRelay {
       (summary) => this.end(undefined, summary, undefined),
       (error) => this.end(error, error.partial, undefined),
     );
-    if (this.ws.readyState !== OPEN) {
-      this.#onClose();
-      return;
-    }
-    this.writer.startHeartbeat();
+    if (this.ws.readyState !== OPEN) this.#onClose();
   }
 
   /** Ends the stream for the client now (its end message goes out) and aborts it. */
@@ -162,8 +158,8 @@ class WebSocketRelay {
   #write(bytes) {
     const { ws } = this;
     if (ws.readyState !== OPEN) return true;
-    if (bytes === PING) {
-      ws.ping();
+    if (bytes.length === 1 && bytes[0] === NEWLINE) {
+      ws.ping(); // a heartbeat (a batch of deltas is never a lone newline)
       return true;
     }
     let start = 0;
@@ -233,7 +229,7 @@ function pipeWebSocket(stream, ws, opts) {
   checkSocket(ws);
   const relay = new WebSocketRelay(stream, ws, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed.
-  stream[kRelay]('ndjson', relay);
+  stream[kRelay]('ndjson', relay, heartbeatOf(options));
   relay.begin();
   return relay.promise;
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/delta.h"
 
@@ -52,6 +53,9 @@ struct EncoderOptions {
 // by lib/ as one array per batch), "sse", "openai", "ndjson", "text",
 // "ui-message". nullptr for an unknown name.
 std::unique_ptr<Encoder> CreateEncoder(std::string_view format, const EncoderOptions& options);
+
+// The format names CreateEncoder knows, in the table's order.
+std::vector<std::string_view> FormatNames();
 
 }  // namespace llmrelay
 

@@ -43,7 +43,7 @@ bool StreamPipeline::Parse(const char* data, size_t len) {
   FramingStatus status = adapter_->framing() == Framing::kSse ? sse_.Feed(data, len, *this)
                                                               : ndjson_.Feed(data, len, *this);
   if (status == FramingStatus::kLimit && !failed()) {
-    Fail("LIMIT", "", "An event from the provider exceeded the maximum event size (maxEventBytes)");
+    Fail(ErrorCode::kLimit, "", "An event from the provider exceeded the maximum event size (maxEventBytes)");
   }
   return !failed();
 }
@@ -55,13 +55,13 @@ bool StreamPipeline::Finish(uint64_t now_us) {
   if (adapter_->framing() == Framing::kSse) {
     sse_.Finish();
   } else if (ndjson_.Finish(*this) == FramingStatus::kLimit && !failed()) {
-    Fail("LIMIT", "", "A line from the provider exceeded the maximum event size (maxEventBytes)");
+    Fail(ErrorCode::kLimit, "", "A line from the provider exceeded the maximum event size (maxEventBytes)");
   }
   if (failed()) return false;
   adapter_->OnEof(*this);
   if (failed()) return false;
   if (!adapter_->complete()) {
-    Fail("TRUNCATED", "",
+    Fail(ErrorCode::kTruncated, "",
          "The provider's stream ended without its end marker; the answer may be cut short");
     return false;
   }
@@ -92,9 +92,9 @@ void StreamPipeline::EncodeError(const ErrorInfo& error) {
   if (encoder_) encoder_->Error(out_, error);
 }
 
-void StreamPipeline::Fail(std::string_view code, std::string_view type, std::string_view message) {
+void StreamPipeline::Fail(ErrorCode code, std::string_view type, std::string_view message) {
   if (failed()) return;
-  error_.code.assign(code);
+  error_.code = code;
   error_.type.assign(type);
   error_.message.assign(message);
 }
@@ -151,10 +151,10 @@ void StreamPipeline::OnRawEvent(std::string_view event, std::string_view data, s
 }
 
 void StreamPipeline::OnProviderError(std::string_view type, std::string_view message) {
-  Fail("PROVIDER_ERROR", type, message);
+  Fail(ErrorCode::kProviderError, type, message);
 }
 
-void StreamPipeline::OnProtocolError(std::string_view detail) { Fail("PROTOCOL", "", detail); }
+void StreamPipeline::OnProtocolError(std::string_view detail) { Fail(ErrorCode::kProtocol, "", detail); }
 
 bool StreamPipeline::OnSseEvent(const SseEvent& event) {
   adapter_->OnSseEvent(event, *this);

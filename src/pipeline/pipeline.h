@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "base/delta.h"
+#include "base/records.h"
 #include "pipeline/summary.h"
 #include "encoders/encoder.h"
 #include "framing/ndjson_splitter.h"
@@ -19,7 +20,7 @@
 namespace llmrelay {
 
 struct PipelineError {
-  std::string code;     // RelayError code: PROVIDER_ERROR, PROTOCOL, TRUNCATED, LIMIT
+  ErrorCode code = ErrorCode::kNone;  // PROVIDER_ERROR, PROTOCOL, TRUNCATED, LIMIT
   std::string type;     // the provider's error type, for PROVIDER_ERROR
   std::string message;
 };
@@ -50,7 +51,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   void EncodeError(const ErrorInfo& error);
 
   std::string& output() { return out_; }
-  bool failed() const { return !error_.code.empty(); }
+  bool failed() const { return error_.code != ErrorCode::kNone; }
   const PipelineError& error() const { return error_; }
   // Deltas emitted in this attempt (any kind).
   uint64_t emitted() const { return emitted_; }
@@ -60,6 +61,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   bool end_marker_seen() const { return end_marker_; }
   Summary& summary() { return summary_; }
   StreamMetrics& metrics() { return metrics_; }
+  const StreamMetrics& metrics() const { return metrics_; }
   Framing framing() const { return adapter_->framing(); }
 
   // DeltaSink
@@ -83,7 +85,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
  private:
   bool Parse(const char* data, size_t len);
   void CountContent();
-  void Fail(std::string_view code, std::string_view type, std::string_view message);
+  void Fail(ErrorCode code, std::string_view type, std::string_view message);
 
   std::unique_ptr<Adapter> adapter_;
   SseParser sse_;

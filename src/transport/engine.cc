@@ -71,7 +71,7 @@ void CloseSocketWatch(SocketWatch* watch) {
 
 }  // namespace
 
-Engine::Engine(Handoff* handoff) : handoff_(handoff) {}
+Engine::Engine(EngineHost* host) : host_(host) {}
 
 Engine::~Engine() { Shutdown(); }
 
@@ -135,7 +135,7 @@ void Engine::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     Command command;
-    command.type = CommandType::kShutdown;
+    command.kind = CommandKind::kShutdown;
     commands_.push_back(std::move(command));
   }
   uv_async_send(&command_async_);
@@ -166,11 +166,11 @@ void Engine::ProcessCommands() {
   }
   for (Command& command : running_commands_) {
     if (shutting_down_) break;
-    if (command.type == CommandType::kShutdown) {
+    if (command.kind == CommandKind::kShutdown) {
       CloseAll();
       break;
     }
-    if (command.type == CommandType::kStart) {
+    if (command.kind == CommandKind::kStart) {
       const uint32_t id = command.id;
       auto transfer = std::make_unique<Transfer>(this, std::move(command.config));
       Transfer* raw = transfer.get();
@@ -178,20 +178,18 @@ void Engine::ProcessCommands() {
       raw->Begin();
       continue;
     }
+    // A command for a stream that is already over has nothing to do; what
+    // it carried (a client socket) is closed with it.
     auto it = transfers_.find(command.id);
-    if (it == transfers_.end()) continue;  // already over: nothing to do
+    if (it == transfers_.end()) continue;
     Transfer* transfer = it->second.get();
-    switch (command.type) {
-      case CommandType::kMode: transfer->SetMode(command.mode); break;
-      case CommandType::kPause: transfer->SetReaderPaused(true); break;
-      case CommandType::kResume: transfer->SetReaderPaused(false); break;
-      case CommandType::kResumeBacklog: transfer->ResumeBacklog(); break;
-      case CommandType::kAbort: transfer->Abort(); break;
-      case CommandType::kDirect:
-        transfer->SetModeDirect(command.mode, std::move(command.socket), command.preamble, std::move(command.heartbeat),
-                                static_cast<uint64_t>(std::max<int64_t>(0, command.heartbeat_ms)));
-        break;
-      case CommandType::kDetach: transfer->DetachSocket(); break;
+    switch (command.kind) {
+      case CommandKind::kConsume: transfer->Consume(std::move(command.consume)); break;
+      case CommandKind::kPause: transfer->SetReaderPaused(true); break;
+      case CommandKind::kResume: transfer->SetReaderPaused(false); break;
+      case CommandKind::kResumeBacklog: transfer->OnDownstreamDrained(); break;
+      case CommandKind::kAbort: transfer->Abort(); break;
+      case CommandKind::kDetach: transfer->Detach(); break;
       default: break;
     }
   }
@@ -217,14 +215,14 @@ void Engine::FlushDirty() {
     if (transfer->Publish()) Finished(transfer);
   }
   dirty_.clear();
-  handoff_->WakeIfNeeded();
+  host_->AfterPublish();
 }
 
 // Runs on the worker thread, outside curl callbacks.
-void Engine::Linger(CURL* easy, curl_slist* headers, const std::string& body) {
+void Engine::Linger(CURL* easy, std::unique_ptr<HeaderList> headers, const std::string& body) {
   Lingering entry;
   entry.easy = easy;
-  entry.headers = headers;
+  entry.headers = std::move(headers);
   entry.body = std::make_unique<std::string>(body);
   entry.until_us = NowUs() + kLingerMs * 1000;
   // Nothing of the Transfer may be reached from here on: it is about to be
@@ -266,7 +264,6 @@ void Engine::ReleaseLingering(CURL* easy) {
   if (it == lingering_.end()) return;
   if (multi_ != nullptr) curl_multi_remove_handle(multi_, easy);
   curl_easy_cleanup(easy);
-  curl_slist_free_all(it->headers);
   lingering_.erase(it);
 }
 
