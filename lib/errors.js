@@ -41,44 +41,6 @@ function invalidArgument(message) {
   return new RelayError('INVALID_ARGUMENT', message);
 }
 
-/** Parses a protobuf Duration string such as "37s" or "1.5s" into ms. */
-function durationToMs(value) {
-  const match = typeof value === 'string' && /^(\d+(?:\.\d+)?)s$/.exec(value);
-  return match ? Math.round(Number(match[1]) * 1000) : undefined;
-}
-
-/**
- * Reads a provider's error body (OpenAI, Anthropic, Gemini, Ollama,
- * OpenRouter shapes) into { message, type, retryAfterMs }.
- */
-function readErrorBody(body) {
-  if (!body) return {};
-  let json;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    const text = body.replace(/\s+/g, ' ').trim();
-    return text ? { message: text.length > 300 ? `${text.slice(0, 300)}…` : text } : {};
-  }
-  if (Array.isArray(json)) json = json[0]; // Gemini's JSON-array endpoint
-  if (!json || typeof json !== 'object') return {};
-  const err = json.error;
-  if (typeof err === 'string') return { message: err }; // Ollama
-  if (err && typeof err === 'object') {
-    let retryAfterMs;
-    if (Array.isArray(err.details)) {
-      for (const detail of err.details) {
-        const ms = durationToMs(detail && detail.retryDelay);
-        if (ms !== undefined) retryAfterMs = ms;
-      }
-    }
-    const type = err.type || err.status || (err.code !== undefined ? String(err.code) : undefined);
-    return { message: err.message, type, retryAfterMs };
-  }
-  if (typeof json.message === 'string') return { message: json.message, type: json.type };
-  return {};
-}
-
 /**
  * Builds the RelayError for a native end record's `error`.
  * @param {object} record { code, message, status?, type?, retryAfterMs?, body?, headers?, curlCode? }
@@ -89,7 +51,8 @@ function fromNative(record, provider, partial) {
   const fields = { provider, partial };
   let message = record.message;
   if (record.code === 'HTTP_STATUS') {
-    const info = readErrorBody(record.body);
+    // Required here, not at the top: lib/providers loads the addon.
+    const info = require('./providers').readProviderError(provider, record.body);
     fields.status = record.status;
     fields.type = info.type;
     fields.body = record.body;
@@ -106,4 +69,4 @@ function fromNative(record, provider, partial) {
   return new RelayError(record.code, message, fields);
 }
 
-module.exports = { RelayError, invalidArgument, fromNative, readErrorBody, TIMEOUT_CODES };
+module.exports = { RelayError, invalidArgument, fromNative, TIMEOUT_CODES };

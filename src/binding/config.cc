@@ -162,11 +162,12 @@ bool ReadConsumeSpec(const Napi::Object& js, ConsumeSpec* spec, std::string* err
   error->clear();
   Reader root(js, "consume", error);
   spec->format = root.String("format");
-  spec->heartbeat = root.BytesOrNull("heartbeat");
-  spec->heartbeat_ms = static_cast<uint64_t>(root.Int("heartbeatMs", 0, kMaxMs));
-  spec->heartbeat_after_head = root.Bool("heartbeatAfterHead");
+  RelaySpec& relay = spec->relay;
+  relay.heartbeat = root.BytesOrNull("heartbeat");
+  relay.heartbeat_ms = static_cast<uint64_t>(root.Int("heartbeatMs", 0, kMaxMs));
+  relay.heartbeat_after_head = root.Bool("heartbeatAfterHead");
   const int64_t fd = root.Int("socketFd", -1, std::numeric_limits<int32_t>::max());
-  spec->preamble = root.String("preamble");
+  relay.preamble = root.String("preamble");
   if (!root.ok()) return false;
   if (fd >= 0) {
     // Duplicated here, on the main thread, while Node's socket is certainly
@@ -175,7 +176,7 @@ bool ReadConsumeSpec(const Napi::Object& js, ConsumeSpec* spec, std::string* err
     // Node's fd number. Close-on-exec, like every descriptor the addon
     // makes. If this fails the worker gets none and the bytes go to
     // JavaScript, which writes them itself.
-    spec->socket = UniqueFd(::fcntl(static_cast<int>(fd), F_DUPFD_CLOEXEC, 0));
+    relay.socket = UniqueFd(::fcntl(static_cast<int>(fd), F_DUPFD_CLOEXEC, 0));
   }
   return true;
 }

@@ -61,66 +61,6 @@ namespace llmrelay {
 
 namespace {
 
-// SAX handler that writes the parsed document back as compact JSON. Strings
-// go through AppendJsonString (so no raw control characters, U+2028 escaped)
-// and numbers are copied as written (kParseNumbersAsStringsFlag), so 1e400 or
-// 0.1 reach the client exactly as the model wrote them.
-class CompactJsonWriter
-    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, CompactJsonWriter> {
- public:
-  explicit CompactJsonWriter(std::string& out) : out_(out) {}
-
-  bool Null() { return Scalar("null"); }
-  bool Bool(bool b) { return Scalar(b ? "true" : "false"); }
-  bool RawNumber(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    return Scalar(std::string_view(str, length));
-  }
-  bool String(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    Separate();
-    AppendJsonString(out_, std::string_view(str, length));
-    need_comma_ = true;
-    return true;
-  }
-  bool Key(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    Separate();
-    AppendJsonString(out_, std::string_view(str, length));
-    out_.push_back(':');
-    need_comma_ = false;
-    return true;
-  }
-  bool StartObject() { return Open('{'); }
-  bool EndObject(rapidjson::SizeType /*count*/) { return Close('}'); }
-  bool StartArray() { return Open('['); }
-  bool EndArray(rapidjson::SizeType /*count*/) { return Close(']'); }
-  // Unreachable with kParseNumbersAsStringsFlag; any other event is a bug.
-  static bool Default() { return false; }
-
- private:
-  void Separate() {
-    if (need_comma_) out_.push_back(',');
-  }
-  bool Scalar(std::string_view text) {
-    Separate();
-    out_.append(text);
-    need_comma_ = true;
-    return true;
-  }
-  bool Open(char c) {
-    Separate();
-    out_.push_back(c);
-    need_comma_ = false;
-    return true;
-  }
-  bool Close(char c) {
-    out_.push_back(c);
-    need_comma_ = true;
-    return true;
-  }
-
-  std::string& out_;
-  bool need_comma_ = false;
-};
-
 bool IsJsonWhitespace(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });

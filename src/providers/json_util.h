@@ -84,8 +84,6 @@ class CompactJson {
   std::string_view Write(const JsonValue& value);
 
  private:
-  void Append(const JsonValue& value);
-
   std::string out_;
 };
 

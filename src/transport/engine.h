@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/records.h"
-#include "base/unique_fd.h"
+#include "output/relay_chain.h"
 #include "output/sink.h"
 #include "transport/stream_config.h"
 
@@ -32,12 +32,8 @@ enum class OutputKind : uint8_t { kDeltaJson, kBytes };
 
 // How JavaScript consumes a stream (CommandKind::kConsume).
 struct ConsumeSpec {
-  std::string format;             // "json" (object mode), "discard", or a relay format
-  std::string heartbeat;          // relays: sent after heartbeat_ms without a write ("" = none)
-  uint64_t heartbeat_ms = 0;
-  bool heartbeat_after_head = false;  // none before the provider's head (pipe's errorStatus)
-  UniqueFd socket;                // relays: write to this client socket ourselves (direct)
-  std::string preamble;           // with `socket`: the response head Node built but did not send
+  std::string format;  // "json" (object mode), "discard", or a relay format
+  RelaySpec relay;     // relay formats: heartbeats, the client's socket
 };
 
 // The engine's owner (the binding) provides the end of every sink chain.

@@ -6,28 +6,13 @@
 #include <utility>
 
 #include "base/redact.h"
-#include "output/heartbeat_sink.h"
-#include "output/socket_sink.h"
 
 namespace llmrelay {
 
 namespace {
 
-// A non-2xx body is read for its error message; more is never needed.
-constexpr size_t kMaxErrorBody = size_t{64} * 1024;
 // Raw bytes held before anyone chose how to consume the stream.
 constexpr size_t kMaxHeld = size_t{256} * 1024;
-// What of a wrong-type body goes into the PROTOCOL message; the read stops
-// once this much arrived.
-constexpr size_t kQuotedBodyBytes = 200;
-
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 character.
-std::string_view CutUtf8(std::string_view s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut);
-}
 
 double Jitter() {
   thread_local std::mt19937 rng{std::random_device{}()};
@@ -43,6 +28,7 @@ Transfer::Transfer(Engine* engine, std::unique_ptr<StreamConfig> config)
       config_(std::move(config)),
       headers_(std::make_unique<HeaderList>(config_->request.headers)),
       pipeline_(CreateAdapter(config_->provider), config_->max_event_bytes, config_->encoder),
+      answer_(pipeline_.framing() == Framing::kSse),
       sink_(engine->host()->MakeJsSink(config_->id, OutputKind::kDeltaJson)) {
   uv_timer_init(engine_->loop(), &deadline_);
   deadline_.data = this;
@@ -70,8 +56,7 @@ void Transfer::StartAttempt() {
   phase_ = Phase::kRunning;
   attempt_start_us_ = NowUs();
   content_ref_us_ = attempt_start_us_;
-  head_.Reset();
-  error_body_.clear();
+  answer_.Reset();
   curl_paused_ = false;
   at_end_marker_ = false;
   std::string error;
@@ -87,37 +72,21 @@ void Transfer::StartAttempt() {
 // ---- the response (inside curl callbacks: never call back into curl) -------
 
 void Transfer::OnHeaderLine(std::string_view line) {
-  if (head_.OnLine(line)) HeadersComplete();
-}
-
-bool Transfer::IsStreamAnswer() const {
-  const ResponseHead& head = head_.head();
-  if (!head.ok()) return false;
-  // An SSE provider that answers with anything but an event stream did not
-  // stream (a JSON body, an HTML error page from a proxy): read it as such.
-  const std::string_view type = head.media_type();
-  return pipeline_.framing() != Framing::kSse || type.empty() || EqualsIgnoreCase(type, "text/event-stream");
-}
-
-void Transfer::HeadersComplete() {
+  if (!answer_.OnHeaderLine(line)) return;
   pipeline_.metrics().first_byte_us = NowUs();
-  if (!IsStreamAnswer()) {
+  if (!answer_.is_stream()) {
     ArmDeadline();  // bounds the wait for the rest of that body
     return;
   }
-  head_.head().AppendRecordJson(head_out_);
+  answer_.head().AppendRecordJson(head_out_);
   MarkDirty();
 }
 
 size_t Transfer::OnBody(const char* data, size_t len) {
-  if (!IsStreamAnswer()) {
-    const size_t room = kMaxErrorBody - std::min(kMaxErrorBody, error_body_.size());
-    error_body_.append(data, std::min(room, len));
+  if (!answer_.is_stream()) {
     // Enough to explain it: stop reading (curl ends with a write error,
     // which OnCurlDone does not mistake for a network failure).
-    const bool ok_status = head_.head().ok();
-    if (error_body_.size() >= (ok_status ? kQuotedBodyBytes : kMaxErrorBody)) return 0;
-    return len;
+    return answer_.KeepErrorBody(data, len) ? len : 0;
   }
   // After the end marker nothing more belongs to the answer.
   if (at_end_marker_) return len;
@@ -151,22 +120,10 @@ void Transfer::Consume(ConsumeSpec spec) {
     Fail(ErrorCode::kInvalidArgument, "Unknown output format: " + spec.format);
     return;
   }
-  // The chain, from the end: JavaScript, then the client's socket, then
-  // heartbeats in front of whatever writes downstream.
-  SinkPtr chain = engine_->host()->MakeJsSink(id(), relay ? OutputKind::kBytes : OutputKind::kDeltaJson);
-  if (relay && spec.socket.valid()) {
-    int error = 0;
-    SinkPtr direct = SocketSink::Open(engine_->loop(), std::move(spec.socket), spec.preamble, spec.format == "text",
-                                      &Transfer::OnSinkEvent, this, chain, &error);
-    // Not a usable socket: the bytes go to JavaScript, which writes them
-    // (the end record then has no "direct" outcome and Node sends the head).
-    if (direct) chain = std::move(direct);
-  }
-  if (relay && spec.heartbeat_ms > 0 && !spec.heartbeat.empty()) {
-    chain = HeartbeatSink::Create(engine_->loop(), std::move(spec.heartbeat), spec.heartbeat_ms,
-                                  spec.heartbeat_after_head, &Transfer::OnSinkEvent, this, std::move(chain));
-  }
-  sink_ = std::move(chain);
+  SinkPtr to_js = engine_->host()->MakeJsSink(id(), relay ? OutputKind::kBytes : OutputKind::kDeltaJson);
+  sink_ = relay ? RelayChain(engine_->loop(), std::move(spec.relay), spec.format == "text", &Transfer::OnSinkEvent,
+                             this, std::move(to_js))
+                : std::move(to_js);
   if (!pipeline_.output().empty()) MarkDirty();  // held bytes parsed just now
   if (pipeline_.end_marker_seen() && !at_end_marker_) {
     at_end_marker_ = true;  // the held bytes held the whole answer
@@ -266,7 +223,7 @@ DeadlineState Transfer::Deadlines() const {
   state.headers_us = pipeline_.metrics().first_byte_us;
   state.paused = curl_paused_;
   state.content_seen = pipeline_.content_seen();
-  state.non_stream_answer = head_.head().complete && !IsStreamAnswer();
+  state.non_stream_answer = answer_.head_complete() && !answer_.is_stream();
   return state;
 }
 
@@ -301,7 +258,7 @@ void Transfer::CheckDeadline() {
       MarkDirty();
       return;
     case DeadlineKind::kNonStreamBody:
-      FailNonStream();
+      Fail(answer_.NonStreamFailure(std::time(nullptr)));
       return;
     case DeadlineKind::kFirstByte:
       Fail(ErrorCode::kTimeoutFirstByte,
@@ -335,8 +292,8 @@ void Transfer::OnCurlDone(CURLcode result) {
   }
   // An answer that is not a stream is explained by its status or type,
   // whatever curl says of the body (we may have stopped reading it).
-  if (head_.head().complete && !IsStreamAnswer()) {
-    FailNonStream();
+  if (answer_.head_complete() && !answer_.is_stream()) {
+    Fail(answer_.NonStreamFailure(std::time(nullptr)));
     return;
   }
   if (pipeline_.failed()) {
@@ -344,24 +301,7 @@ void Transfer::OnCurlDone(CURLcode result) {
     return;
   }
   if (result != CURLE_OK) {
-    Failure failure;
-    failure.curl_code = result;
-    failure.status = head_.head().status;
-    const std::string text = attempt_ && attempt_->error_text()[0] != '\0' ? attempt_->error_text()
-                                                                           : curl_easy_strerror(result);
-    if (result == CURLE_BAD_CONTENT_ENCODING) {
-      failure.code = ErrorCode::kProtocol;
-      failure.message = "The provider's answer is compressed (Content-Encoding: " + head_.head().content_encoding +
-                        ") in a way this build of libcurl cannot decode: " + text;
-    } else if (result == CURLE_OPERATION_TIMEDOUT && !head_.head().complete) {
-      failure.code = ErrorCode::kTimeoutConnect;
-      failure.status = 0;
-      failure.message = "Could not connect within timeouts.connectMs (" + Ms(config_->timeouts.connect_ms) + "): " + text;
-    } else {
-      failure.code = ErrorCode::kNetwork;
-      failure.message = text;
-    }
-    Fail(std::move(failure));
+    Fail(CurlFailure(result, attempt_ ? attempt_->error_text() : "", answer_.head(), config_->timeouts.connect_ms));
     return;
   }
   if (!pipeline_.Finish(NowUs())) {
@@ -377,28 +317,7 @@ void Transfer::FailFromPipeline() {
   failure.code = err.code;
   failure.message = err.message;
   failure.type = err.type;
-  failure.status = head_.head().status;
-  Fail(std::move(failure));
-}
-
-void Transfer::FailNonStream() {
-  const ResponseHead& head = head_.head();
-  Failure failure;
-  failure.status = head.status;
-  if (!head.ok()) {
-    failure.code = ErrorCode::kHttpStatus;
-    failure.message = "The provider answered HTTP " + std::to_string(head.status);
-    failure.retry_after_ms = ParseRetryAfterMs(head.retry_after_ms, head.retry_after, std::time(nullptr));
-    failure.body = error_body_;
-    failure.headers_json = head.headers_json;
-  } else {
-    failure.code = ErrorCode::kProtocol;
-    failure.message = "Expected a text/event-stream answer but the provider sent '" + head.content_type + "'";
-    if (!error_body_.empty()) {
-      failure.message += ": ";
-      failure.message += CutUtf8(error_body_, kQuotedBodyBytes);
-    }
-  }
+  failure.status = answer_.head().status;
   Fail(std::move(failure));
 }
 

@@ -17,7 +17,7 @@
 #include "pipeline/pipeline.h"
 #include "transport/engine.h"
 #include "upstream/http_attempt.h"
-#include "upstream/response_head.h"
+#include "upstream/answer.h"
 
 namespace llmrelay {
 
@@ -70,11 +70,6 @@ class Transfer final : public HttpAttempt::Listener {
   static void OnSinkEvent(void* owner, Sink::Event event);
 
   void StartAttempt();
-  void HeadersComplete();
-  // A 2xx event stream of the expected type: the body goes to the pipeline.
-  // Anything else is read (bounded) only to explain the error.
-  bool IsStreamAnswer() const;
-  void FailNonStream();
   void FailFromPipeline();
   void CompleteAtEndMarker();
   DeadlineState Deadlines() const;
@@ -108,7 +103,7 @@ class Transfer final : public HttpAttempt::Listener {
   std::unique_ptr<HeaderList> headers_;
   StreamPipeline pipeline_;
   std::unique_ptr<HttpAttempt> attempt_;
-  ResponseHeadParser head_;
+  Answer answer_;
   SinkPtr sink_;
   uv_timer_t deadline_{};
 
@@ -116,7 +111,6 @@ class Transfer final : public HttpAttempt::Listener {
   bool ended_ = false;
   CURLcode pending_result_ = CURLE_OK;  // kAwaitConsumer: curl's result, replayed on Consume
   uint32_t retries_ = 0;
-  std::string error_body_;  // body of an answer that is not a stream, capped
   bool at_end_marker_ = false;  // the answer is whole: the rest of the body is not read
 
   // Deadline reference times (microseconds, monotonic).

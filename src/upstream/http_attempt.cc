@@ -118,6 +118,26 @@ size_t HttpAttempt::OnCurlHeader(char* data, size_t size, size_t nmemb, void* us
   return len;
 }
 
+Failure CurlFailure(int code, std::string_view curl_text, const ResponseHead& head, int64_t connect_ms) {
+  Failure failure;
+  failure.curl_code = code;
+  failure.status = head.status;
+  const std::string text(curl_text.empty() ? curl_easy_strerror(static_cast<CURLcode>(code)) : curl_text);
+  if (code == CURLE_BAD_CONTENT_ENCODING) {
+    failure.code = ErrorCode::kProtocol;
+    failure.message = "The provider's answer is compressed (Content-Encoding: " + head.content_encoding +
+                      ") in a way this build of libcurl cannot decode: " + text;
+  } else if (code == CURLE_OPERATION_TIMEDOUT && !head.complete) {
+    failure.code = ErrorCode::kTimeoutConnect;
+    failure.status = 0;
+    failure.message = "Could not connect within timeouts.connectMs (" + std::to_string(connect_ms) + " ms): " + text;
+  } else {
+    failure.code = ErrorCode::kNetwork;
+    failure.message = text;
+  }
+  return failure;
+}
+
 bool IsTransientCurlError(int code) {
   switch (static_cast<CURLcode>(code)) {
     case CURLE_COULDNT_RESOLVE_HOST:

@@ -13,6 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/records.h"
+#include "upstream/response_head.h"
+
 namespace llmrelay {
 
 // What every attempt of one stream sends, built once.
@@ -92,6 +95,11 @@ class HttpAttempt {
   bool added_ = false;
   char error_[CURL_ERROR_SIZE] = {0};
 };
+
+// The Failure an attempt that curl ended with `code` becomes: PROTOCOL for
+// a compression curl cannot decode (naming it), TIMEOUT_CONNECT for a
+// connect timeout before any header, NETWORK otherwise, with curl's text.
+Failure CurlFailure(int code, std::string_view curl_text, const ResponseHead& head, int64_t connect_ms);
 
 // Connection-level failures worth another attempt (refused, reset, TLS
 // handshake cut, HTTP/2 stream errors): the request may not have reached
