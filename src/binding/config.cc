@@ -15,8 +15,8 @@ namespace {
 // Reads the keys of one object, recording the first problem.
 class Reader {
  public:
-  Reader(Napi::Object object, std::string path, std::string* error)
-      : object_(std::move(object)), path_(std::move(path)), error_(error) {}
+  Reader(const Napi::Object& object, std::string path, std::string* error)
+      : object_(object), path_(std::move(path)), error_(error) {}
 
   bool ok() const { return error_->empty(); }
 

@@ -34,8 +34,9 @@ int64_t RetryDelayMs(const RetryPolicy& policy, uint32_t retries_so_far, const A
   } else {
     const int64_t exponential = policy.base_delay_ms << std::min<uint32_t>(retries_so_far, 20);
     const int64_t cap = std::min(exponential, policy.max_delay_ms);
-    const double spread = std::clamp(jitter, 0.0, 1.0) * static_cast<double>(cap - cap / 2);
-    delay = cap / 2 + static_cast<int64_t>(spread);
+    const int64_t half = cap / 2;  // the delay spreads over [cap/2, cap)
+    const double spread = std::clamp(jitter, 0.0, 1.0) * static_cast<double>(cap - half);
+    delay = half + static_cast<int64_t>(spread);
   }
   if (remaining_ms >= 0 && delay >= remaining_ms) return -1;
   return delay;
@@ -92,7 +93,7 @@ int64_t TimeOfDay(std::string_view s, size_t& pos) {
   if (m < 0 || m > 59 || !Expect(s, pos, ":")) return -1;
   const int sec = Digits(s, pos, 2);
   if (sec < 0 || sec > 60) return -1;
-  return int64_t{h} * 3600 + m * 60 + sec;
+  return int64_t{h} * 3600 + int64_t{m} * 60 + sec;
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
