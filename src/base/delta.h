@@ -18,7 +18,7 @@ enum class FinishReason : uint8_t {
   kOther,
 };
 
-// The DESIGN.md string for a finish reason: "stop", "length", "tool-calls",
+// The public name of a finish reason (the README's Delta table): "stop", "length", "tool-calls",
 // "content-filter", "error", "other".
 std::string_view FinishReasonName(FinishReason reason);
 

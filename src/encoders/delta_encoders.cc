@@ -1,4 +1,4 @@
-// The three formats that carry the Delta JSON of DESIGN.md unchanged and
+// The three formats that carry the Delta JSON (the README's Delta table) unchanged and
 // differ only in framing:
 //   "json"    `<delta>,`  — object mode: lib/ parses a whole batch at once with
 //             JSON.parse('[' + batch.slice(0, -1) + ']'), so each delta ends in

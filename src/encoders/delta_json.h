@@ -1,4 +1,4 @@
-// The Delta JSON of DESIGN.md, shared by the "json", "sse" and "ndjson"
+// The Delta JSON (the README's Delta table), shared by the "json", "sse" and "ndjson"
 // formats. Private to src/encoders/.
 #ifndef LLMRELAY_ENCODERS_DELTA_JSON_H_
 #define LLMRELAY_ENCODERS_DELTA_JSON_H_

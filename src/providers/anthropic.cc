@@ -1,4 +1,4 @@
-// Provider "anthropic": the Messages API event stream (PROVIDERS.md §5).
+// Provider "anthropic": the Messages API event stream (docs/wire-formats.md §5).
 // Every event has an `event:` line and a data object whose `type` repeats
 // it; the stream ends with message_stop. Anthropic promises new event types
 // may appear, so anything unknown is ignored.
@@ -13,8 +13,9 @@
 namespace llmrelay {
 namespace {
 
-// §0 table, Anthropic row. pause_turn has no normalized name here (DESIGN.md
-// has no "pause"), so it is "other" with the raw value kept.
+// docs/wire-formats.md §0 table, Anthropic row. pause_turn has no public
+// finish reason (there is no "pause"), so it is "other" with the raw value
+// kept.
 FinishReason MapStopReason(std::string_view raw) {
   if (raw == "end_turn" || raw == "stop_sequence") return FinishReason::kStop;
   if (raw == "max_tokens" || raw == "model_context_window_exceeded") return FinishReason::kLength;

@@ -1,4 +1,4 @@
-// Provider "gemini": streamGenerateContent?alt=sse (PROVIDERS.md §6). Each
+// Provider "gemini": streamGenerateContent?alt=sse (docs/wire-formats.md §6). Each
 // event is a whole GenerateContentResponse; Google frames them with CRLF,
 // which the SSE parser handles. There is no end marker: the chunk that
 // carries finishReason (or a prompt blocked before any candidate) is the

@@ -1,5 +1,5 @@
 // Provider "ollama": the native /api/chat and /api/generate NDJSON streams
-// (PROVIDERS.md §7.1). One JSON object per line; the line with `done: true`
+// (docs/wire-formats.md §7.1). One JSON object per line; the line with `done: true`
 // carries the counts and is the end marker. (Ollama's OpenAI-compatible /v1
 // endpoint is provider "openai".)
 #include <string>
