@@ -28,7 +28,13 @@ export type ErrorCode =
   | 'PROTOCOL'
   | 'TRUNCATED'
   | 'LIMIT'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** Resumable streams: the stream id is unknown or expired. */
+  | 'NOT_FOUND'
+  /** Resumable streams: the producer stopped (process gone) without ending the stream. */
+  | 'PRODUCER_LOST'
+  /** Resumable streams: the resume store (e.g. Redis) cannot be reached. */
+  | 'STORE_UNAVAILABLE';
 
 /**
  * What `readStream` throws. `code` is an ErrorCode: HTTP_STATUS (a non-2xx
