@@ -4,6 +4,7 @@
 // can come back (docs/resume-store.md).
 
 const { createMemoryStore } = require('./memory-store');
+const { createRedisStore } = require('./redis-store');
 const { checkStore } = require('./store');
 
-module.exports = { createMemoryStore, checkStore };
+module.exports = { createMemoryStore, createRedisStore, checkStore };
