@@ -35,8 +35,8 @@ function freePort() {
 }
 
 /**
- * @param {{ tls?: { key: string, cert: string, ca: string } }} [options] TLS: Redis listens with
- *   TLS only (tls-port), with these PEM files
+ * @param {{ tls?: { key: string, cert: string, ca: string }, args?: string[] }} [options] tls: Redis
+ *   listens with TLS only (tls-port), with these PEM files; args: more redis-server options
  */
 async function startRedis(options = {}) {
   const bin = requireRedis();
@@ -46,7 +46,7 @@ async function startRedis(options = {}) {
   let exited = null;
 
   const args = (p) => {
-    const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+    const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...(options.args || [])];
     if (!options.tls) return ['--port', String(p), ...common];
     const file = (name, text) => {
       const f = path.join(dir, name);
