@@ -11,6 +11,7 @@ const { EntryIterator } = require('./iterator');
 const { cutBatch, dataText } = require('./batch');
 const v = require('./validate');
 const { notFound, unavailable, claimConflict, logTrimmed } = require('./errors');
+const { addStopListener, fireStop } = require('./stop');
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_TTL_SECONDS = 3600;
@@ -238,30 +239,6 @@ class MemoryStore {
   }
 }
 
-/** Stop is sticky: a listener added after the stop still hears it. */
-function addStopListener(s, listener) {
-  let called = false;
-  const once = () => {
-    if (called) return;
-    called = true;
-    listener();
-  };
-  if (s.stopped) {
-    queueMicrotask(once);
-    return () => {};
-  }
-  s.stopListeners.add(once);
-  return () => s.stopListeners.delete(once);
-}
-
-function fireStop(s) {
-  s.stopped = true;
-  const listeners = [...s.stopListeners];
-  s.stopListeners.clear();
-  // One microtask each, so a throwing listener does not silence the others.
-  for (const fn of listeners) queueMicrotask(fn);
-}
-
 /**
  * A resume store in this process's memory: the default, no setup. Streams do
  * not survive a restart and are not shared between instances (use
@@ -275,4 +252,4 @@ function createMemoryStore(options) {
   return new MemoryStore(options);
 }
 
-module.exports = { createMemoryStore, MemoryStore, addStopListener, fireStop };
+module.exports = { createMemoryStore, MemoryStore };

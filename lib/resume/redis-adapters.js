@@ -7,14 +7,13 @@
 //   whenReady()               resolves when usable, rejects STORE_UNAVAILABLE
 //   send(args)                one command -> Promise of its RESP2-shaped reply
 //   post(args, cb, ctx)       hot path, no promise: cb(err, reply, ctx); false when not ready
-//   postWire(text, cb, ctx)   `url` only: pre-encoded RESP text
+//   connection                `url` only: the command RespConnection, for hand-encoded appends
 //   onState(fn)               fn('ready' | 'down') on (re)connects and losses
 //   blocking()                a second connection for XREAD BLOCK: { send, close }
 //   subscribe(channel, fn)    a pub/sub connection: fn(message); -> { close }
 //   close()                   what the adapter opened (never the application's client)
 
 const { RespConnection, parseRedisUrl } = require('./redis-connection');
-const { encodeCommand } = require('./resp');
 const { unavailable } = require('./errors');
 const { invalidArgument } = require('../errors');
 const { describe } = require('../validate');
@@ -47,8 +46,9 @@ function urlAdapter(url, options) {
     isReady: () => cmd.state === 'ready',
     whenReady: () => cmd.whenReady(),
     send: (args) => cmd.send(args),
-    post: (args, cb, ctx) => cmd.post(encodeCommand(args), cb, ctx),
-    postWire: (wire, cb, ctx) => cmd.post(wire, cb, ctx),
+    post: (args, cb, ctx) => cmd.post(args, cb, ctx),
+    // The hot path writes XADDs into this connection's buffer itself.
+    connection: cmd,
     onState: (fn) => listeners.push(fn),
     async blocking() {
       const conn = await open({});

@@ -8,7 +8,8 @@
 
 const net = require('node:net');
 const tls = require('node:tls');
-const { RespParser, ReplyError, encodeCommand } = require('./resp');
+const { RespParser, ReplyError } = require('./resp');
+const { RespWriter } = require('./resp-writer');
 const { unavailable } = require('./errors');
 const { invalidArgument } = require('../errors');
 
@@ -59,12 +60,14 @@ class RespConnection {
     this.everReady = false;
     this.lastError = null;
     this.socket = null;
-    this.parser = new RespParser((value) => this.onReply(value));
+    this.parser = new RespParser(
+      (value) => this.onReply(value),
+      () => this.head < this.cbs.length && this.cbs[this.head].ignoresReply === true,
+    );
     this.cbs = [];
     this.ctxs = [];
     this.head = 0;
-    this.out = '';
-    this.outChunks = null;
+    this.writer = new RespWriter();
     this.flushQueued = false;
     this.flushNow = () => this.flush();
     this.attempt = 0;
@@ -127,7 +130,10 @@ class RespConnection {
         this.becomeReady();
       }
     };
-    for (const command of commands) this.queue(encodeCommand(command), onHandshakeReply, null);
+    for (const command of commands) {
+      this.writer.command(command);
+      this.expect(onHandshakeReply, null);
+    }
   }
 
   becomeReady() {
@@ -148,8 +154,7 @@ class RespConnection {
     if (this.state !== 'closed') this.state = 'down';
     const error = unavailable(this.describeError(), this.lastError || undefined);
     this.parser.reset();
-    this.out = '';
-    this.outChunks = null;
+    this.writer.clear();
     const cbs = this.cbs;
     const ctxs = this.ctxs;
     const head = this.head;
@@ -184,24 +189,16 @@ class RespConnection {
     return Promise.reject(unavailable(this.describeError(), this.lastError || undefined));
   }
 
-  /**
-   * Hot path: queue pre-encoded wire text (or chunks) whose reply goes to
-   * cb(err, reply, ctx). False, and nothing queued, when not ready.
-   */
-  post(wire, cb, ctx) {
-    if (this.state !== 'ready') return false;
-    this.queue(wire, cb, ctx);
-    return true;
+  /** True when commands can be written now (what the hot path checks first). */
+  get ready() {
+    return this.state === 'ready';
   }
 
-  queue(wire, cb, ctx) {
-    if (typeof wire === 'string') this.out += wire;
-    else {
-      if (this.outChunks === null) this.outChunks = [];
-      if (this.out !== '') this.outChunks.push(this.out);
-      this.out = '';
-      this.outChunks.push(...wire);
-    }
+  /**
+   * After writing one command into `writer` (only while ready): its reply
+   * goes to cb(err, reply, ctx). No promise, no closure: the hot path.
+   */
+  expect(cb, ctx) {
     this.cbs.push(cb);
     this.ctxs.push(ctx);
     if (!this.flushQueued) {
@@ -211,28 +208,28 @@ class RespConnection {
     }
   }
 
+  /** One command with a callback; false, and nothing written, when not ready. */
+  post(args, cb, ctx) {
+    if (this.state !== 'ready') return false;
+    this.writer.command(args);
+    this.expect(cb, ctx);
+    return true;
+  }
+
   /** One command; resolves with its reply, rejects with STORE_UNAVAILABLE or the ReplyError. */
   send(args) {
     return new Promise((resolve, reject) => {
       const done = (err, reply) => (err ? reject(err) : resolve(reply));
-      if (!this.post(encodeCommand(args), done, null)) reject(unavailable(this.describeError(), this.lastError || undefined));
+      if (!this.post(args, done, null)) reject(unavailable(this.describeError(), this.lastError || undefined));
     });
   }
 
   flush() {
     this.flushQueued = false;
     const socket = this.socket;
-    if (socket === null) return;
-    if (this.outChunks !== null) {
-      if (this.out !== '') this.outChunks.push(this.out);
-      socket.cork();
-      for (const chunk of this.outChunks) socket.write(chunk);
-      socket.uncork();
-      this.outChunks = null;
-    } else if (this.out !== '') {
-      socket.write(this.out);
-    }
-    this.out = '';
+    const chunk = this.writer.take();
+    if (socket === null || chunk === null) return;
+    socket.write(chunk, () => this.writer.recycle(chunk));
   }
 
   onReply(value) {

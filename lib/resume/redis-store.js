@@ -12,49 +12,24 @@
 const crypto = require('node:crypto');
 const { invalidArgument } = require('../errors');
 const v = require('./validate');
-const { bulk } = require('./resp');
 const { createAdapter } = require('./redis-adapters');
 const { RedisFollow } = require('./redis-follow');
 const { readRedis } = require('./redis-reader');
 const { HEARTBEAT, RELEASE, runScript } = require('./redis-scripts');
 const { unavailable, claimConflict } = require('./errors');
-const { addStopListener, fireStop } = require('./memory-store');
+const { addStopListener, fireStop } = require('./stop');
+const { Producing, endRecordText } = require('./redis-producing');
 
 const OWNER_TTL_MS = 3000;
 const HEARTBEAT_MS = 1000;
 const DEFAULTS = { keyPrefix: 'llm-relay:', ttlSeconds: 3600, maxBatches: 100_000, connectTimeoutMs: 5000, commandTimeoutMs: 5000 };
 const OPTIONS = ['url', 'client', 'tls', 'keyPrefix', 'ttlSeconds', 'maxBatches', 'connectTimeoutMs', 'commandTimeoutMs'];
 
-const LOST_ERROR = Object.freeze({
-  code: 'STORE_UNAVAILABLE',
-  message: 'Redis was unreachable while this stream was being logged, so the log has a gap; the live response was not affected',
-});
-
 function noop() {}
-
-class Producing {
-  constructor(id, run, keys, ttl, maxBatches, wire) {
-    this.id = id;
-    this.run = run;
-    this.keys = keys;
-    this.ttl = ttl;
-    this.next = 1;
-    this.broken = false; // an append was lost: only a STORE_UNAVAILABLE end may follow
-    this.orphaned = false; // the id is no longer ours: write nothing more
-    this.ended = false;
-    this.terminalText = null;
-    this.terminalWritten = false;
-    this.logExpires = false;
-    this.lastKeyRefresh = Date.now();
-    this.stopListeners = new Set();
-    this.stopped = false;
-    // url mode: the constant head of this stream's XADD, encoded once.
-    this.xaddHead = wire ? `*10\r\n$4\r\nXADD\r\n${bulk(keys.log)}$6\r\nMAXLEN\r\n$1\r\n~\r\n${bulk(maxBatches)}` : null;
-  }
-}
 
 class RedisStore {
   #adapter;
+  #connection; // url mode: the command connection appends write into
   #prefix;
   #ttlSeconds;
   #maxBatches;
@@ -84,10 +59,13 @@ class RedisStore {
     const commandTimeoutMs = opts.commandTimeoutMs === undefined ? DEFAULTS.commandTimeoutMs : v.checkPositiveInteger(opts.commandTimeoutMs, 'commandTimeoutMs');
     this.#adapter = createAdapter({ url: opts.url, client: opts.client, tls: opts.tls, connectTimeoutMs, commandTimeoutMs });
     this.#adapter.onState((state) => this.#onState(state));
+    this.#connection = this.#adapter.connection || null;
+    if (this.#adapter.isReady()) this.#loadScripts();
     this.#follow = new RedisFollow(this.#adapter);
     this.#onAppended = (err, reply, s) => {
       if (err) this.#lose(s, 1);
     };
+    this.#onAppended.ignoresReply = true; // the parser need not decode each XADD's id
     this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
     this.#heartbeat.unref();
   }
@@ -133,19 +111,22 @@ class RedisStore {
     const { first, count, data } = batch;
     s.next = first + count;
     if (s.broken || s.orphaned) return void this.#counts.droppedAppends++;
-    let sent;
-    if (s.xaddHead !== null) {
-      const entryId = `${first}-0`;
-      const n = `${count}`;
-      const head = `${s.xaddHead}$${entryId.length}\r\n${entryId}\r\n$1\r\nc\r\n$${n.length}\r\n${n}\r\n$1\r\nd\r\n`;
-      sent =
-        typeof data === 'string'
-          ? this.#adapter.postWire(`${head}$${Buffer.byteLength(data)}\r\n${data}\r\n`, this.#onAppended, s)
-          : this.#adapter.postWire([`${head}$${data.length}\r\n`, data, '\r\n'], this.#onAppended, s);
-    } else {
-      sent = this.#adapter.post(['XADD', s.keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${first}-0`, 'c', String(count), 'd', data], this.#onAppended, s);
+    const conn = this.#connection;
+    if (conn !== null) {
+      if (!conn.ready) return this.#lose(s, 1);
+      // XADD <log> MAXLEN ~ <n> <first>-0 c <count> d <data>, straight into the output buffer.
+      const w = conn.writer;
+      w.ensure(s.xaddHead.length + 96);
+      w.bytes(s.xaddHead);
+      w.bulkStreamId(first);
+      w.char(99); // c
+      w.bulkInt(count);
+      w.char(100); // d
+      w.bulk(data);
+      conn.expect(this.#onAppended, s);
+    } else if (!this.#adapter.post(['XADD', s.keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${first}-0`, 'c', String(count), 'd', data], this.#onAppended, s)) {
+      return this.#lose(s, 1);
     }
-    if (!sent) return this.#lose(s, 1);
     if (!s.logExpires) {
       // XADD made the key; without a TTL it would outlive a producer that dies now.
       s.logExpires = true;
@@ -245,11 +226,7 @@ class RedisStore {
       return;
     }
     this.#pendingEnds.delete(s);
-    let text = s.terminalText;
-    if (s.broken) {
-      const summary = text === null ? undefined : JSON.parse(text).summary;
-      text = JSON.stringify({ ok: false, error: LOST_ERROR, summary });
-    }
+    const text = endRecordText(s);
     const { keys } = s;
     s.terminalWritten = true;
     try {
@@ -279,11 +256,17 @@ class RedisStore {
       this.#down = true;
       return;
     }
+    this.#loadScripts();
     if (!this.#down) return;
     this.#down = false;
     for (const s of this.#live.values()) if (s.broken) this.#writeEnd(s);
     for (const s of [...this.#pendingEnds]) this.#writeEnd(s);
     this.#beat();
+  }
+
+  /** Cached before the first heartbeat, so 1,000 streams do not each start with NOSCRIPT. */
+  #loadScripts() {
+    for (const { text } of [HEARTBEAT, RELEASE]) this.#adapter.post(['SCRIPT', 'LOAD', text], noop, null);
   }
 
   /** Refreshes every live claim (and, now and then, the keys' TTL). */

@@ -1,8 +1,8 @@
 'use strict';
 
-// RESP2, the Redis protocol: commands go out as arrays of bulk strings,
-// replies come back as simple strings (+), errors (-), integers (:), bulk
-// strings ($, -1 for null) and arrays (*, nested). Spec:
+// RESP2, the Redis protocol: commands go out as arrays of bulk strings
+// (resp-writer.js), replies come back as simple strings (+), errors (-),
+// integers (:), bulk strings ($, -1 for null) and arrays (*, nested). Spec:
 // https://redis.io/docs/latest/develop/reference/protocol-spec/
 
 /** An error reply from Redis (`-ERR ...`). */
@@ -19,29 +19,6 @@ function bulk(arg) {
   return `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
 }
 
-/**
- * One command as wire text (strings and numbers), or as chunks when an
- * argument is a Buffer or Uint8Array.
- * @param {Array<string | number | Uint8Array>} args
- * @returns {string | Array<string | Uint8Array>}
- */
-function encodeCommand(args) {
-  let out = `*${args.length}\r\n`;
-  let chunks = null;
-  for (const arg of args) {
-    if (arg instanceof Uint8Array) {
-      if (chunks === null) chunks = [];
-      chunks.push(`${out}$${arg.length}\r\n`, arg);
-      out = '\r\n';
-    } else {
-      out += bulk(arg);
-    }
-  }
-  if (chunks === null) return out;
-  chunks.push(out);
-  return chunks;
-}
-
 const CR = 13;
 
 /**
@@ -52,8 +29,14 @@ const CR = 13;
  * reply split across many chunks costs no rescans.
  */
 class RespParser {
-  constructor(onReply) {
+  /**
+   * @param {(value: unknown) => void} onReply
+   * @param {() => boolean} [skipValue] true: the next top-level bulk string
+   *   reply is not wanted (onReply gets undefined for it)
+   */
+  constructor(onReply, skipValue = () => false) {
     this.onReply = onReply;
+    this.skipValue = skipValue;
     this.reset();
   }
 
@@ -79,14 +62,30 @@ class RespParser {
     const len = chunk.length;
     let pos = 0;
     while (pos < len) {
-      const eol = chunk.indexOf(CR, pos);
-      if (eol === -1 || eol + 1 >= len) break;
       const type = chunk[pos];
+      let eol;
+      let n = 0;
+      if (type === 36 || type === 42 || type === 58) {
+        // $ * : carry an integer: read it while looking for the CR (no
+        // string, no native call: most replies are a few bytes).
+        let i = pos + 1;
+        const negative = chunk[i] === 45;
+        if (negative) i++;
+        let c;
+        while (i < len && (c = chunk[i]) !== CR) {
+          n = n * 10 + c - 48;
+          i++;
+        }
+        if (negative) n = -n;
+        eol = i;
+      } else {
+        eol = chunk.indexOf(CR, pos);
+        if (eol === -1) eol = len;
+      }
+      if (eol + 1 >= len) break;
       let next = eol + 2;
       let value;
       if (type === 36) {
-        // $ bulk string
-        const n = Number(chunk.toString('latin1', pos + 1, eol));
         if (n < 0) value = null;
         else {
           if (next + n + 2 > len) {
@@ -95,20 +94,19 @@ class RespParser {
             this.needBytes = next + n + 2 - pos;
             return;
           }
-          value = chunk.toString('utf8', next, next + n);
+          // A reply nobody reads (an XADD's id) is not decoded.
+          value = this.stack.length === 0 && this.skipValue() ? undefined : chunk.toString('utf8', next, next + n);
           next += n + 2;
         }
       } else if (type === 42) {
-        // * array
-        const n = Number(chunk.toString('latin1', pos + 1, eol));
         if (n > 0) {
           this.stack.push({ items: new Array(n), filled: 0 });
           pos = next;
           continue;
         }
         value = n < 0 ? null : [];
-      } else if (type === 43) value = chunk.toString('utf8', pos + 1, eol);
-      else if (type === 58) value = Number(chunk.toString('latin1', pos + 1, eol));
+      } else if (type === 58) value = n;
+      else if (type === 43) value = chunk.toString('utf8', pos + 1, eol);
       else if (type === 45) value = new ReplyError(chunk.toString('utf8', pos + 1, eol));
       else throw new Error(`Redis protocol error: unexpected byte ${type} in a reply`);
       pos = next;
@@ -130,4 +128,4 @@ class RespParser {
   }
 }
 
-module.exports = { ReplyError, RespParser, encodeCommand, bulk };
+module.exports = { ReplyError, RespParser, bulk };
