@@ -46,13 +46,15 @@ class RedisFollow {
    */
   wait(logKey, ownerKey, run, cursor, token) {
     if (this.closed) return Promise.reject(unavailable('the store was closed'));
+    // The reader may have been cancelled while it awaited its last command.
+    if (token.cancelled) return Promise.resolve(undefined);
     return new Promise((resolve, reject) => {
       let group = this.groups.get(logKey);
       if (group === undefined) {
         group = { ownerKey, run, waiters: new Set() };
         this.groups.set(logKey, group);
       }
-      const waiter = { cursor, since: Date.now(), resolve, reject, unregister: null };
+      const waiter = { cursor, since: Date.now(), resolve, reject, unregister: () => {} };
       const settle = () => {
         group.waiters.delete(waiter);
         if (group.waiters.size === 0 && this.groups.get(logKey) === group) this.groups.delete(logKey);
@@ -66,9 +68,8 @@ class RedisFollow {
         settle();
         reject(err);
       };
-      waiter.unregister = token.add(() => waiter.resolve(undefined));
-      if (token.cancelled) return;
       group.waiters.add(waiter);
+      waiter.unregister = token.add(() => waiter.resolve(undefined));
       if (!this.running) this.run();
       else if (this.inflight !== null) {
         const sent = this.inflight.get(logKey);

@@ -170,6 +170,22 @@ function storeContract(name, open) {
       await producer.end(id, { ok: true });
     });
 
+    test('return() at any moment of a read ends it cleanly, also while the reader waits on a store round trip', async () => {
+      const id = uid();
+      await producer.claim(id, META);
+      for (let delay = 0; delay < 16; delay++) {
+        const it = reader.read(id);
+        const first = it.next();
+        const second = it.next();
+        await sleep(delay);
+        await it.return();
+        const a = await first;
+        expect(a.done || a.value.type === 'meta').toBe(true);
+        expect(await second).toEqual({ value: undefined, done: true });
+      }
+      await producer.end(id, { ok: true });
+    });
+
     test('aborting the signal passed to read() ends a waiting reader', async () => {
       const id = uid();
       await producer.claim(id, META);
