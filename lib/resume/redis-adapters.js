@@ -9,7 +9,7 @@
 //   post(args, cb, ctx)       hot path, no promise: cb(err, reply, ctx); false when not ready
 //   connection                `url` only: the command RespConnection, for hand-encoded appends
 //   onState(fn)               fn('ready' | 'down') on (re)connects and losses
-//   blocking()                a second connection for XREAD BLOCK: { send, close }
+//   blocking(blockMs)         a second connection for XREAD BLOCK: { send, close }
 //   subscribe(channel, fn)    a pub/sub connection: fn(message); -> { close }
 //   close()                   what the adapter opened (never the application's client)
 
@@ -50,13 +50,15 @@ function urlAdapter(url, options) {
     // The hot path writes XADDs into this connection's buffer itself.
     connection: cmd,
     onState: (fn) => listeners.push(fn),
-    async blocking() {
-      const conn = await open({});
+    async blocking(blockMs) {
+      // A blocked XREAD owes its reply for blockMs: the watchdog allows for it.
+      const conn = await open({ commandTimeoutMs: target.commandTimeoutMs + blockMs });
       return { send: (args) => conn.send(args), close: () => conn.close() };
     },
     async subscribe(channel, fn) {
       // SUBSCRIBE in the handshake: every reconnect subscribes again before it counts as ready.
-      const conn = await open({ handshake: [['SUBSCRIBE', channel]] }, (message) => {
+      // PING now and then: a half-open subscriber socket would otherwise miss stops silently.
+      const conn = await open({ handshake: [['SUBSCRIBE', channel]], pingMs: 5000 }, (message) => {
         if (message[1] === channel) fn(message[2]);
       });
       return { close: () => conn.close() };

@@ -48,7 +48,8 @@ class RespConnection {
   /**
    * @param {object} options host, port, tls (boolean or tls.connect options), username,
    *   password, db, connectTimeoutMs, commandTimeoutMs, handshake (extra commands sent
-   *   on every connect before the connection counts as ready, e.g. SUBSCRIBE)
+   *   on every connect before the connection counts as ready, e.g. SUBSCRIBE), pingMs
+   *   (send PING this often, so the watchdog sees a dead peer on an idle connection)
    * @param {(state: 'ready' | 'down', error?: Error) => void} [onState]
    * @param {(message: unknown[]) => void} [onPush] pub/sub messages
    */
@@ -78,6 +79,11 @@ class RespConnection {
     this.stalledSince = 0;
     this.watchdog = setInterval(() => this.checkStall(), WATCHDOG_MS);
     this.watchdog.unref();
+    this.pinger = null;
+    if (options.pingMs) {
+      this.pinger = setInterval(() => this.post(['PING'], () => {}, null), options.pingMs);
+      this.pinger.unref();
+    }
     this.connect();
   }
 
@@ -276,6 +282,7 @@ class RespConnection {
     if (this.state === 'closed') return Promise.resolve();
     this.state = 'closed';
     clearInterval(this.watchdog);
+    clearInterval(this.pinger);
     clearTimeout(this.reconnectTimer);
     for (const w of this.readyWaiters.splice(0)) w.reject(unavailable('the store was closed'));
     const socket = this.socket;

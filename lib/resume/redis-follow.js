@@ -81,7 +81,7 @@ class RedisFollow {
   async run() {
     this.running = true;
     try {
-      if (this.conn === null) this.conn = await this.adapter.blocking();
+      if (this.conn === null) this.conn = await this.adapter.blocking(BLOCK_MS);
       while (this.groups.size > 0 && !this.closed) {
         const keys = [];
         const ids = [];
