@@ -49,4 +49,13 @@ function logTrimmed(id, needed, oldest) {
   );
 }
 
-module.exports = { notFound, producerLost, unavailable, claimConflict, logTrimmed };
+/**
+ * The RelayError a reader raises for a failed end record (`{ ok: false, error }`),
+ * with the producer's code, message, status and retryAfterMs, and `partial`.
+ */
+function terminalError(terminal) {
+  const { code, message, status, retryAfterMs } = terminal.error;
+  return new RelayError(code, message, { status, retryAfterMs, partial: terminal.summary });
+}
+
+module.exports = { notFound, producerLost, unavailable, claimConflict, logTrimmed, terminalError };

@@ -6,5 +6,9 @@
 const { createMemoryStore } = require('./memory-store');
 const { createRedisStore } = require('./redis-store');
 const { checkStore } = require('./store');
+const { checkId, parseLastEventId } = require('./validate');
+const { terminalError } = require('./errors');
 
-module.exports = { createMemoryStore, createRedisStore, checkStore };
+// checkStore, checkId, parseLastEventId, terminalError: for the relay code
+// that writes to and reads from a store (not part of the package's API).
+module.exports = { createMemoryStore, createRedisStore, checkStore, checkId, parseLastEventId, terminalError };

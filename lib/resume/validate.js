@@ -108,7 +108,19 @@ function checkAfter(after) {
   return after;
 }
 
+/**
+ * A Last-Event-ID header (or option) as read()'s `after`: the relay's event
+ * ids are decimal sequence numbers. Missing or empty: 0 (replay all).
+ */
+function parseLastEventId(value) {
+  if (value === undefined || value === null || value === '') return 0;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
+  throw invalidArgument(`Expected an event id this relay sent (a decimal number) for lastEventId but received ${describe(value)}`);
+}
+
 module.exports = {
+  parseLastEventId,
   MAX_ID_LENGTH,
   checkId,
   checkTtl,
