@@ -43,7 +43,7 @@ constexpr uint32_t kSlotHead = 1;  // JSON: the provider's 2xx head
 constexpr uint32_t kSlotData = 2;  // string (Delta JSON) or Buffer (relay bytes)
 constexpr uint32_t kSlotEnd = 3;   // JSON: the end record (base/records.h)
 constexpr uint32_t kSlotTail = 4;  // Buffer: the format's last bytes
-constexpr uint32_t kSlotLog = 5;   // string "<first seq>:<count>:<Delta JSON>,…," (resumable relays)
+constexpr uint32_t kSlotLog = 5;   // Buffer "<first seq>:<count>:<Delta JSON>,…," (resumable relays)
 constexpr uint32_t kRecordSlots = 6;
 
 struct AddonData {
@@ -151,8 +151,9 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
       log.append(std::to_string(box.log_first_seq)).push_back(':');
       log.append(std::to_string(box.log_count)).push_back(':');
       log.append(box.log);
+      // A Buffer: a store that writes it to Redis sends the bytes as they are.
       napi_value entries;
-      napi_create_string_utf8(env, log.data(), log.size(), &entries);
+      napi_create_buffer_copy(env, log.size(), log.data(), nullptr, &entries);
       napi_set_element(env, records, base + kSlotLog, entries);
     }
     base += kRecordSlots;
