@@ -1050,7 +1050,6 @@ void Server::SendH2(Conn* c) {
 #else
 
 void Server::OnH2RequestComplete(Stream*) {}
-void Server::ProduceH2Burst(Stream*, size_t) {}
 bool Server::StartH2(Conn* c) {
   // Built without libnghttp2: refuse HTTP/2 plainly.
   Close(c);
