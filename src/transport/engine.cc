@@ -16,6 +16,7 @@ uint64_t NowUs() { return uv_hrtime() / 1000; }
 
 namespace {
 
+// Idle connections kept for reuse (UpdateConnectionLimit).
 constexpr long kMaxIdleConnections = 64;
 // How long a stream that completed at its end marker may keep reading the
 // rest of an open body so its connection can be reused.
@@ -113,13 +114,7 @@ bool Engine::StartWorker() {
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
-  // Idle connections kept for reuse. Unbounded (curl's default grows the
-  // cache with every handle ever added), a burst of 1,000 streams would
-  // leave 1,000 idle sockets behind, and those the provider closes linger
-  // in CLOSE_WAIT: curl notices a dead idle connection only when it looks
-  // for one to reuse. Busy servers start a stream the moment another ends,
-  // so a small pool still serves nearly every new stream.
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, kMaxIdleConnections);
+  UpdateConnectionLimit();
 
   started_ = true;
   thread_ = std::thread([this] { Run(); });
@@ -175,6 +170,7 @@ void Engine::ProcessCommands() {
       auto transfer = std::make_unique<Transfer>(this, std::move(command.config));
       Transfer* raw = transfer.get();
       transfers_[id] = std::move(transfer);
+      UpdateConnectionLimit();
       raw->Begin();
       continue;
     }
@@ -194,6 +190,30 @@ void Engine::ProcessCommands() {
     }
   }
   running_commands_.clear();
+}
+
+// curl counts every connection of the multi handle against
+// CURLMOPT_MAXCONNECTS, the ones in use included, and closes the oldest idle
+// one whenever a finished transfer returns its connection to a cache that is
+// over the limit. A fixed limit below the number of streams in flight thus
+// closes every connection as it is returned: at 1,000 streams, each new
+// stream would connect anew (a handshake, a dozen syscalls, the provider's
+// accept). So the limit follows the handles in the multi handle: the
+// connections they use plus kMaxIdleConnections idle ones. Unbounded (curl's
+// default grows the cache with every handle ever added), a burst of 1,000
+// streams would leave 1,000 idle sockets behind, and those the provider
+// closes linger in CLOSE_WAIT: curl notices a dead idle connection only when
+// it looks for one to reuse. Busy servers start a stream the moment another
+// ends, so a small idle pool serves nearly every new stream; a quarter of the
+// streams in flight covers a wave of streams that started together and end
+// together (their clients' next requests arrive a main-loop turn later), and
+// shrinks back to kMaxIdleConnections as the wave ends.
+// (The handle returning its connection is still counted, hence the - 1.)
+void Engine::UpdateConnectionLimit() {
+  if (multi_ == nullptr) return;
+  const size_t handles = transfers_.size() + lingering_.size();
+  const long in_use = static_cast<long>(handles > 0 ? handles - 1 : 0);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, in_use + std::max(kMaxIdleConnections, in_use / 4));
 }
 
 void Engine::MarkDirty(Transfer* transfer) {
@@ -235,6 +255,7 @@ void Engine::Linger(CURL* easy, std::unique_ptr<HeaderList> headers, const std::
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, entry.body->data());
   lingering_.push_back(std::move(entry));
+  UpdateConnectionLimit();
   // A paused transfer would never read the rest.
   curl_easy_pause(easy, CURLPAUSE_CONT);
   if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer_))) {
@@ -265,6 +286,7 @@ void Engine::ReleaseLingering(CURL* easy) {
   if (multi_ != nullptr) curl_multi_remove_handle(multi_, easy);
   curl_easy_cleanup(easy);
   lingering_.erase(it);
+  UpdateConnectionLimit();
 }
 
 void Engine::Finished(Transfer* transfer) {
@@ -272,6 +294,7 @@ void Engine::Finished(Transfer* transfer) {
   if (it == transfers_.end() || it->second.get() != transfer) return;
   std::unique_ptr<Transfer> owned = std::move(it->second);
   transfers_.erase(it);
+  UpdateConnectionLimit();
   transfer->dirty = true;  // never queued again; freed once libuv closes its timer
   Transfer::Dispose(std::move(owned));
 }

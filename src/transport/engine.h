@@ -100,6 +100,7 @@ class Engine {
   void SocketAction(curl_socket_t fd, int events);
   void CheckMultiInfo();
   void Finished(Transfer* transfer);  // the transfer delivered its end
+  void UpdateConnectionLimit();
   void CloseAll();
   void ReleaseLingering(CURL* easy);
   void ReleaseExpiredLingering();

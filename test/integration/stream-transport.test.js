@@ -62,6 +62,45 @@ describe('transport', () => {
     }
   });
 
+  test('upstream connections are reused when more streams are in flight than the idle pool holds', async () => {
+    // 120 clients, each running 3 streams one after the other, starts spread
+    // out as on a busy server. curl counts connections in use against its
+    // cache limit: with a fixed limit below the streams in flight, every
+    // finished stream's connection was closed and every next stream connected
+    // anew (360 connections here instead of about 120).
+    const http = require('node:http');
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
+        setTimeout(() => res.end('data: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'), 40);
+      });
+    });
+    server.on('connection', () => connections++);
+    server.keepAliveTimeout = 60_000;
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const baseURL = `http://127.0.0.1:${server.address().port}/v1`;
+      const clients = 120;
+      const texts = await Promise.all(
+        Array.from({ length: clients }, async (_, k) => {
+          await new Promise((r) => setTimeout(r, k));
+          let text = '';
+          for (let i = 0; i < 3; i++) text += (await stream({ provider: 'openai', baseURL, apiKey: 'k', body }).done).text;
+          return text;
+        }),
+      );
+      expect(texts).toEqual(Array(clients).fill('ababab'));
+      expect(connections).toBeGreaterThanOrEqual(1);
+      expect(connections).toBeLessThan(clients * 1.5);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  }, 30000);
+
   test('500 concurrent streams all arrive whole', async () => {
     const mock = await startMockProvider({
       provider: 'openai',
