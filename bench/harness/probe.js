@@ -56,7 +56,9 @@ function snapshot() {
     },
     rss: mem.rss,
     heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
     external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
     mainCpuNs: schedstatNs(`/proc/self/task/${pid}/schedstat`) ?? readTicks(`/proc/self/task/${pid}/stat`),
     mainStatCpuNs: readTicks(`/proc/self/task/${pid}/stat`),
     procCpuNs: readTicks('/proc/self/stat'),
@@ -74,6 +76,10 @@ if (typeof process.send === 'function') {
       process.send({ type: 'probe', id: msg.id, data: snapshot() });
     } else if (msg.cmd === 'read') {
       process.send({ type: 'probe', id: msg.id, data: snapshot() });
+    } else if (msg.cmd === 'snapshot') {
+      // bench/profile.js --heap: where the JavaScript bytes of a loaded SUT go.
+      const file = require('node:v8').writeHeapSnapshot();
+      process.send({ type: 'probe', id: msg.id, data: { ...snapshot(), file: require('node:path').resolve(file) } });
     } else if (msg.cmd === 'gc' && typeof global.gc === 'function') {
       global.gc();
       process.send({ type: 'probe', id: msg.id, data: snapshot() });
@@ -84,3 +90,6 @@ if (typeof process.send === 'function') {
 }
 
 module.exports = { snapshot };
+
+// node --cpu-prof writes its profile on a normal exit only (bench/profile.js).
+if (process.execArgv.some((a) => a.startsWith('--cpu-prof'))) process.once('SIGTERM', () => process.exit(0));

@@ -107,20 +107,24 @@ async function waitQuiet(pid, maxMs = 10000) {
 }
 
 class Sut {
-  constructor(variant, mock) {
+  /** `nodeArgs`: extra flags for node (profile.js: --cpu-prof, --expose-gc). */
+  constructor(variant, mock, { nodeArgs = [], env } = {}) {
     this.variant = variant;
     this.mock = mock;
+    this.nodeArgs = nodeArgs;
+    this.env = env;
     this.pending = new Map();
     this.seq = 0;
   }
 
   async start() {
-    const args = ['-r', path.join(HERE, 'harness', 'probe.js'), path.join(HERE, 'sut', 'server.js')];
+    const args = [...this.nodeArgs, '-r', path.join(HERE, 'harness', 'probe.js'), path.join(HERE, 'sut', 'server.js')];
     args.push('--variant', this.variant.name, '--mock', this.mock.origin);
     this.child = procs.track(
       spawn('taskset', ['-c', String(SUT_CORE), process.execPath, ...args], {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         cwd: HERE,
+        env: this.env ? { ...process.env, ...this.env } : process.env,
       }),
     );
     this.stderr = procs.collect(this.child.stderr, 64 * 1024);
