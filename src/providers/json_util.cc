@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "base/json_writer.h"
@@ -72,6 +73,14 @@ class EventJson::TreeBuilder {
 };
 
 EventJson::EventJson() : pool_(pool_buffer_, sizeof pool_buffer_) {}
+
+EventJson& EventJson::ForThisThread() {
+  // On the heap, made on first use: a module loaded with dlopen gets little
+  // static TLS, and threads that never parse pay nothing.
+  thread_local std::unique_ptr<EventJson> parser;
+  if (!parser) parser = std::make_unique<EventJson>();
+  return *parser;
+}
 
 const JsonValue* EventJson::Parse(std::string_view text) {
   too_deep_ = false;
@@ -218,9 +227,10 @@ void UsageDeduper::Remember(const UsageInfo& usage) {
 }
 
 const JsonValue* JsonAdapter::ParseEvent(std::string_view data, DeltaSink& sink) {
-  const JsonValue* root = json_.ParseObject(data);
+  EventJson& json = EventJson::ForThisThread();
+  const JsonValue* root = json.ParseObject(data);
   if (root == nullptr) {
-    FormatInvalidJson(provider_, data, json_.too_deep(), scratch_);
+    FormatInvalidJson(provider_, data, json.too_deep(), scratch_);
     FailProtocol(scratch_, sink);
   }
   return root;
