@@ -13,6 +13,8 @@ curl_socket_t OpenSocketCloseOnExec(void* /*clientp*/, curlsocktype /*purpose*/,
   return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
+constexpr long kReceiveBufferBytes = 4096;
+
 bool MultiplexesPriorKnowledge() {
   static const bool multiplexes = curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
   return multiplexes;
@@ -61,6 +63,11 @@ std::unique_ptr<HttpAttempt> HttpAttempt::Start(CURLM* multi, CURLSH* share, con
   // (setting this option is what turns curl's decoding on).
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "identity");
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  // curl's receive buffer, one per stream in flight: 16 KiB by default, the
+  // largest single allocation of a stream. An LLM stream arrives in events
+  // of a few hundred bytes; a 4 KiB read still takes a dozen of them, and a
+  // burst costs one more recv per 4 KiB, which is noise next to parsing it.
+  curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
   // Wait for an existing HTTP/2 connection to multiplex on rather than
   // opening a new one per stream.
   curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
