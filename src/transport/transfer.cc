@@ -421,7 +421,10 @@ void Transfer::MarkDirty() { engine_->MarkDirty(this); }
 bool Transfer::Publish() {
   if (at_end_marker_ && phase_ == Phase::kRunning && !ended_) CompleteAtEndMarker();
   if (paused_hold_) ApplyPause();
-  if (!head_out_.empty()) sink_->Head(head_out_);
+  if (!head_out_.empty()) {
+    sink_->Head(head_out_);
+    std::string().swap(head_out_);  // once per stream: its capacity is not kept
+  }
   std::string& out = pipeline_.output();
   if (!out.empty()) {
     // One batch per publish, i.e. per worker-loop callback: every delta that
