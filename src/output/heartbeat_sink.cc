@@ -25,6 +25,7 @@ HeartbeatSink::HeartbeatSink(uv_loop_t* loop, std::string heartbeat, uint64_t in
 void HeartbeatSink::Arm() {
   if (over_ || interval_ms_ == 0 || heartbeat_.empty()) return;
   running_ = true;
+  last_write_ms_ = uv_now(timer_.loop);
   uv_timer_start(&timer_, &HeartbeatSink::OnUvTimer, interval_ms_, 0);
 }
 
@@ -41,8 +42,10 @@ void HeartbeatSink::Head(std::string& record_json) {
 
 Sink::Flow HeartbeatSink::Write(std::string& bytes) {
   const Flow flow = ForwardingSink::Write(bytes);
-  // Any write proves the connection alive: the idle clock restarts.
-  if (running_) uv_timer_start(&timer_, &HeartbeatSink::OnUvTimer, interval_ms_, 0);
+  // Any write proves the connection alive: the idle clock restarts. The
+  // timer is not moved here (a heap update per token, with a timer per
+  // stream in the heap): it re-arms itself from this time when it fires.
+  if (running_) last_write_ms_ = uv_now(timer_.loop);
   if (flow == Flow::kFull) blocked_ = true;
   return flow;
 }
@@ -71,6 +74,13 @@ void HeartbeatSink::Stop() {
 void HeartbeatSink::OnUvTimer(uv_timer_t* handle) {
   auto* self = static_cast<HeartbeatSink*>(handle->data);
   if (!self->running_) return;
+  const uint64_t due = self->last_write_ms_ + self->interval_ms_;
+  const uint64_t now = uv_now(handle->loop);
+  if (due > now) {  // written to since the timer was set: not idle yet
+    uv_timer_start(&self->timer_, &HeartbeatSink::OnUvTimer, due - now, 0);
+    return;
+  }
+  self->last_write_ms_ = now;
   uv_timer_start(&self->timer_, &HeartbeatSink::OnUvTimer, self->interval_ms_, 0);
   // A client that does not read gains nothing from more bytes.
   if (self->blocked_) return;

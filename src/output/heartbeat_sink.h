@@ -44,6 +44,7 @@ class HeartbeatSink final : public ForwardingSink {
   std::string heartbeat_;
   std::string scratch_;
   uint64_t interval_ms_;
+  uint64_t last_write_ms_ = 0;  // loop time of the last write (or of arming)
   Notify notify_;
   void* owner_;
   bool running_ = false;  // the timer may fire

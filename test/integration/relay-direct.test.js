@@ -333,6 +333,26 @@ describe('pipe() direct mode', () => {
     }
   });
 
+  test('every write postpones the heartbeat: none while tokens flow faster than heartbeatMs, one once they stop', async () => {
+    // 16 tokens 20 ms apart (over 300 ms) with heartbeatMs 200, then silence.
+    const tokens = Array.from({ length: 16 }, (_, i) => `t${i} `);
+    const mock = await mockWith({ tokens, delayMs: 20, stallAfter: tokens.length });
+    const relay = await relayServer(mock, { pipeOptions: { heartbeatMs: 200, direct: true } });
+    const client = rawRequest(relay.port);
+    await within(
+      (async () => {
+        while (!client.text().includes(': ping')) await sleep(10);
+      })(),
+      3000,
+      'a heartbeat after the last token',
+    );
+    const body = Buffer.concat(strictChunks(client.text()).chunks).toString('utf8');
+    const beforePing = body.slice(0, body.indexOf(': ping'));
+    expect(beforePing).toContain('"text":"t15 "');
+    client.socket.destroy();
+    await within(relay.results[0], 2000, 'the pipe settling');
+  });
+
   test('the option and LLM_RELAY_DIRECT choose who writes: on by default, =1 keeps it on, =0 wins over direct: true', async () => {
     const mock = await mockWith({ tokens: ['p', 'q'] });
     const nodeWrites = async (pipeOptions, env) => {
