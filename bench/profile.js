@@ -9,6 +9,7 @@
 //        [--window-ms 4000] [--warm-ms 2000] [--ramp-ms 1000]
 //        [--perf FILE]      perf record (cpu-clock, call graphs) of the SUT during the window
 //        [--strace FILE]    strace -c -f of the SUT during the window (slows it: counts only)
+//        [--heaptrack FILE] run the SUT under heaptrack (native allocations; heaptrack_print FILE.zst)
 //        [--heap FILE]      a V8 heap snapshot in mid-window, summarized by constructor
 //        [--cpu-prof DIR]   node --cpu-prof of the SUT (main thread), written at exit
 //        [--node-args "…"]  more node flags for the SUT
@@ -37,6 +38,7 @@ function parseArgs(argv) {
     else if (a === '--ramp-ms') o.rampMs = Number(val());
     else if (a === '--perf') o.perf = path.resolve(val());
     else if (a === '--strace') o.strace = path.resolve(val());
+    else if (a === '--heaptrack') o.heaptrack = path.resolve(val());
     else if (a === '--heap') o.heap = path.resolve(val());
     else if (a === '--cpu-prof') o.cpuProf = path.resolve(val());
     else if (a === '--node-args') o.nodeArgs.push(...val().split(/\s+/).filter(Boolean));
@@ -109,11 +111,21 @@ async function main() {
   if (o.cpuProf) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`);
   const mock = await startMock();
   const variant = getVariant(o.variant);
-  const sut = new Sut(variant, mock, { nodeArgs });
+  const sut = new Sut(variant, mock, {
+    nodeArgs,
+    wrap: o.heaptrack ? ['heaptrack', '-o', o.heaptrack] : [],
+    env: o.heaptrack ? { BENCH_CLEAN_EXIT: '1' } : undefined,
+  });
   const started = await sut.start();
   if (started.unavailable) throw new Error(started.unavailable);
   await procs.sleep(300);
   const idle = { rssKb: procs.rssKb(sut.pid), smaps: smapsRollup(sut.pid), probe: await sut.probe('read') };
+  if (o.heap) {
+    // The same summary at rest: the report is the difference, per stream.
+    const s = await sut.probe('snapshot', 120000);
+    idle.heap = summarizeHeap(s.file, Infinity);
+    fs.rmSync(s.file, { force: true });
+  }
 
   const k = `tokens=${o.tokens},pace_us=${o.paceUs},epw=1`;
   let cpu0;
@@ -174,6 +186,10 @@ async function main() {
   await Promise.all(midTimer);
   await waitQuiet(sut.pid);
   await waitMockIdle(mock, 3000);
+  if (o.heaptrack) {
+    process.kill(sut.pid, 'SIGTERM'); // node itself; heaptrack then writes its data and exits
+    await procs.exited(sut.child);
+  }
   await sut.stop();
   await procs.stop(mock.child, 500);
 
@@ -206,12 +222,28 @@ async function main() {
       heapUsedPerStreamKiB: mid.probe && idle.probe ? Number(((mid.probe.heapUsed - idle.probe.heapUsed) / 1024 / o.conns).toFixed(1)) : null,
       externalPerStreamKiB: mid.probe && idle.probe ? Number(((mid.probe.external - idle.probe.external) / 1024 / o.conns).toFixed(1)) : null,
       anonPerStreamKiB: Number((((mid.smaps.Anonymous || 0) - (idle.smaps.Anonymous || 0)) / o.conns).toFixed(1)),
+      v8SpacesPerStreamKiB:
+        mid.probe && idle.probe
+          ? Object.fromEntries(Object.entries(mid.probe.spaces).map(([k, v]) => [k, Number(((v - (idle.probe.spaces[k] || 0)) / 1024 / o.conns).toFixed(1))]))
+          : null,
       idleRssKb: idle.rssKb,
       midRssKb: mid.rssKb,
     },
   };
   if (mid && mid.heapFile) {
-    out.heap = summarizeHeap(mid.heapFile);
+    const loaded = summarizeHeap(mid.heapFile, Infinity);
+    const before = new Map(idle.heap.top.map((e) => [e.name, e]));
+    const per = (x) => Number((x / o.conns).toFixed(2));
+    out.heap = {
+      bytesPerStream: per(loaded.totalBytes - idle.heap.totalBytes),
+      perStream: loaded.top
+        .map((e) => {
+          const b = before.get(e.name) || { count: 0, bytes: 0 };
+          return { name: e.name, count: per(e.count - b.count), bytes: per(e.bytes - b.bytes) };
+        })
+        .sort((a, b) => b.bytes - a.bytes)
+        .slice(0, 40),
+    };
     fs.renameSync(mid.heapFile, o.heap);
   }
   console.log(JSON.stringify(out, null, 2));

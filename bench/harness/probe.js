@@ -59,6 +59,8 @@ function snapshot() {
     heapTotal: mem.heapTotal,
     external: mem.external,
     arrayBuffers: mem.arrayBuffers,
+    // What each V8 heap space holds (bench/profile.js: how much of RSS is V8's).
+    spaces: Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size])),
     mainCpuNs: schedstatNs(`/proc/self/task/${pid}/schedstat`) ?? readTicks(`/proc/self/task/${pid}/stat`),
     mainStatCpuNs: readTicks(`/proc/self/task/${pid}/stat`),
     procCpuNs: readTicks('/proc/self/stat'),
@@ -91,5 +93,8 @@ if (typeof process.send === 'function') {
 
 module.exports = { snapshot };
 
-// node --cpu-prof writes its profile on a normal exit only (bench/profile.js).
-if (process.execArgv.some((a) => a.startsWith('--cpu-prof'))) process.once('SIGTERM', () => process.exit(0));
+// node --cpu-prof writes its profile on a normal exit only, and heaptrack its
+// data (bench/profile.js).
+if (process.execArgv.some((a) => a.startsWith('--cpu-prof')) || process.env.BENCH_CLEAN_EXIT === '1') {
+  process.once('SIGTERM', () => process.exit(0));
+}

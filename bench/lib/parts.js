@@ -107,11 +107,15 @@ async function waitQuiet(pid, maxMs = 10000) {
 }
 
 class Sut {
-  /** `nodeArgs`: extra flags for node (profile.js: --cpu-prof, --expose-gc). */
-  constructor(variant, mock, { nodeArgs = [], env } = {}) {
+  /**
+   * `nodeArgs`: extra flags for node (profile.js: --cpu-prof, --expose-gc);
+   * `wrap`: a command that runs node (profile.js: heaptrack).
+   */
+  constructor(variant, mock, { nodeArgs = [], env, wrap = [] } = {}) {
     this.variant = variant;
     this.mock = mock;
     this.nodeArgs = nodeArgs;
+    this.wrap = wrap;
     this.env = env;
     this.pending = new Map();
     this.seq = 0;
@@ -121,7 +125,7 @@ class Sut {
     const args = [...this.nodeArgs, '-r', path.join(HERE, 'harness', 'probe.js'), path.join(HERE, 'sut', 'server.js')];
     args.push('--variant', this.variant.name, '--mock', this.mock.origin);
     this.child = procs.track(
-      spawn('taskset', ['-c', String(SUT_CORE), process.execPath, ...args], {
+      spawn('taskset', ['-c', String(SUT_CORE), ...this.wrap, process.execPath, ...args], {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         cwd: HERE,
         env: this.env ? { ...process.env, ...this.env } : process.env,
@@ -150,7 +154,8 @@ class Sut {
       return { unavailable: first.reason };
     }
     this.port = first.port;
-    this.pid = this.child.pid;
+    // The SUT's own pid: under a wrapper (heaptrack) the child is the wrapper.
+    this.pid = first.pid || this.child.pid;
     return { warnings: first.warnings || [] };
   }
 
