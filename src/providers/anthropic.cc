@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "providers/fast_paths.h"
 #include "providers/json_util.h"
 #include "providers/provider_adapters.h"
 
@@ -26,7 +27,7 @@ FinishReason MapStopReason(std::string_view raw) {
 
 class AnthropicAdapter final : public JsonAdapter {
  public:
-  AnthropicAdapter() : JsonAdapter("anthropic") {}
+  explicit AnthropicAdapter(bool fast_path) : JsonAdapter("anthropic"), fast_path_(fast_path) {}
 
   Framing framing() const override { return Framing::kSse; }
 
@@ -34,6 +35,14 @@ class AnthropicAdapter final : public JsonAdapter {
   void OnSseEvent(const SseEvent& event, DeltaSink& sink) override {
     if (stopped() || ended()) return;
     if (IsBlankData(event.data)) return;
+    if (fast_path_) {
+      AnthropicHotEvent hot;
+      if (ScanAnthropicHotEvent(event.data, event.type, scratch_, &hot)) {
+        if (hot.kind == AnthropicHotEvent::kText && !hot.text.empty()) sink.OnText(hot.text);
+        if (hot.kind == AnthropicHotEvent::kThinking && !hot.text.empty()) sink.OnReasoning(hot.text);
+        return;
+      }
+    }
     const JsonValue* root = ParseEvent(event.data, sink);
     if (root == nullptr) return;
     std::string_view type = FindString(*root, "type");
@@ -189,10 +198,14 @@ class AnthropicAdapter final : public JsonAdapter {
   rapidjson::Document usage_;
   std::vector<int64_t> tool_blocks_;
   bool finished_ = false;
+  bool fast_path_;
+  std::string scratch_;  // fast path: a string with escapes, decoded
 };
 
 }  // namespace
 
-std::unique_ptr<Adapter> MakeAnthropicAdapter() { return std::make_unique<AnthropicAdapter>(); }
+std::unique_ptr<Adapter> MakeAnthropicAdapter() { return std::make_unique<AnthropicAdapter>(true); }
+
+std::unique_ptr<Adapter> MakeAnthropicAdapterFullParse() { return std::make_unique<AnthropicAdapter>(false); }
 
 }  // namespace llmrelay

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "providers/fast_paths.h"
 #include "providers/json_util.h"
 #include "providers/provider_adapters.h"
 
@@ -108,7 +109,7 @@ class ToolSlots {
 
 class OpenAiChatAdapter final : public JsonAdapter {
  public:
-  OpenAiChatAdapter() : JsonAdapter("openai") {}
+  explicit OpenAiChatAdapter(bool fast_path) : JsonAdapter("openai"), fast_path_(fast_path) {}
 
   Framing framing() const override { return Framing::kSse; }
 
@@ -121,6 +122,13 @@ class OpenAiChatAdapter final : public JsonAdapter {
       return;
     }
     if (IsBlankData(event.data)) return;
+    if (fast_path_ && event.type != "error") {
+      std::string_view content;
+      if (ScanOpenAiContentChunk(event.data, scratch_, &content)) {
+        if (!content.empty()) sink.OnText(content);
+        return;
+      }
+    }
     const JsonValue* root = ParseEvent(event.data, sink);
     if (root == nullptr) return;
     if (HandleError(*root, event.type, sink)) return;
@@ -316,10 +324,14 @@ class OpenAiChatAdapter final : public JsonAdapter {
 
   ToolSlots tools_;
   bool finished_ = false;
+  bool fast_path_;
+  std::string scratch_;  // fast path: content with escapes, decoded
 };
 
 }  // namespace
 
-std::unique_ptr<Adapter> MakeOpenAiChatAdapter() { return std::make_unique<OpenAiChatAdapter>(); }
+std::unique_ptr<Adapter> MakeOpenAiChatAdapter() { return std::make_unique<OpenAiChatAdapter>(true); }
+
+std::unique_ptr<Adapter> MakeOpenAiChatAdapterFullParse() { return std::make_unique<OpenAiChatAdapter>(false); }
 
 }  // namespace llmrelay

@@ -22,6 +22,12 @@ std::unique_ptr<Adapter> MakeOllamaAdapter();
 // "sse": any event stream, passed through as raw events.
 std::unique_ptr<Adapter> MakeRawSseAdapter();
 
+// "openai" and "anthropic" without their fast paths (json_scan.h): every
+// event takes the full parse. The tests and the differential fuzz target
+// hold the fast paths to these.
+std::unique_ptr<Adapter> MakeOpenAiChatAdapterFullParse();
+std::unique_ptr<Adapter> MakeAnthropicAdapterFullParse();
+
 }  // namespace llmrelay
 
 #endif  // LLMRELAY_PROVIDERS_PROVIDER_ADAPTERS_H_
