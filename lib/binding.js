@@ -52,6 +52,34 @@ native.setHandler((records) => {
 /** The commands JavaScript sends (numbers from the addon). */
 const Command = Object.freeze({ ...commands });
 
+// The addon reads a stream's config and a consume spec as call arguments
+// (src/binding/config.h says why), in the order of these lists, which must
+// be the addon's own: a stale build would otherwise read one value as another.
+const CONFIG_KEYS = [
+  'provider', 'request.url', 'request.method', 'request.body', 'request.headers', 'request.http2PriorKnowledge',
+  'tls.caFile', 'tls.rejectUnauthorized', 'timeouts.connectMs', 'timeouts.firstByteMs', 'timeouts.idleMs',
+  'timeouts.totalMs', 'retry.attempts', 'retry.baseDelayMs', 'retry.maxDelayMs', 'maxEventBytes',
+  'encoder.responseId', 'encoder.model', 'encoder.created', 'secrets',
+];
+const CONSUME_KEYS = [
+  'format', 'heartbeat', 'heartbeatMs', 'heartbeatAfterHead', 'socketFd', 'preamble', 'firstSeq', 'outlivesClient',
+  'role', 'messageId',
+];
+for (const [ours, theirs] of [[CONFIG_KEYS, native.constants.configKeys], [CONSUME_KEYS, native.constants.consumeKeys]]) {
+  if (String(ours) !== String(theirs)) {
+    throw new Error('llm-relay: lib/binding.js and the native addon disagree on the values they exchange; rebuild the addon (npm run build)');
+  }
+}
+
+// start() queues a stream without waking the worker; one wakeup at the end of
+// this turn of the main loop (or the next command, usually the CONSUME of
+// pipe() or a reader) sends everything queued.
+let wakeQueued = false;
+function wake() {
+  wakeQueued = false;
+  native.wake();
+}
+
 module.exports = {
   native,
   Command,
@@ -62,10 +90,20 @@ module.exports = {
   formats: Object.freeze([...native.constants.formats]),
   /** Registers a stream and starts it; returns its id. */
   start(target, config) {
+    const { request: r, tls, timeouts: t, retry, encoder: e } = config;
     // Records arrive on a later main-loop turn, so registering after the
-    // native start cannot miss any.
-    const id = native.start(config);
+    // native start cannot miss any. The values in CONFIG_KEYS order.
+    const id = native.start(
+      config.provider, r.url, r.method, r.body, r.headers, r.http2PriorKnowledge,
+      tls.caFile, tls.rejectUnauthorized, t.connectMs, t.firstByteMs, t.idleMs,
+      t.totalMs, retry.attempts, retry.baseDelayMs, retry.maxDelayMs, config.maxEventBytes,
+      e.responseId, e.model, e.created, config.secrets,
+    );
     streams.set(id, target);
+    if (!wakeQueued) {
+      wakeQueued = true;
+      queueMicrotask(wake);
+    }
     return id;
   },
   /** PAUSE, RESUME, ABORT or DETACH. */
@@ -85,18 +123,21 @@ module.exports = {
    * it; `role` 'step' and `messageId` for one step of a multi-step relay.
    */
   consume(id, spec) {
-    native.command(id, Command.CONSUME, {
-      format: spec.format,
-      heartbeat: spec.heartbeat === undefined ? null : spec.heartbeat,
-      heartbeatMs: spec.heartbeatMs || 0,
-      heartbeatAfterHead: spec.heartbeatAfterHead === true,
-      socketFd: spec.socketFd === undefined ? -1 : spec.socketFd,
-      preamble: spec.preamble || '',
-      firstSeq: spec.firstSeq || 0,
-      outlivesClient: spec.outlivesClient === true,
-      role: spec.role || 'whole',
-      messageId: spec.messageId || '',
-    });
+    // The values in CONSUME_KEYS order.
+    native.command(
+      id,
+      Command.CONSUME,
+      spec.format,
+      spec.heartbeat === undefined ? null : spec.heartbeat,
+      spec.heartbeatMs || 0,
+      spec.heartbeatAfterHead === true,
+      spec.socketFd === undefined ? -1 : spec.socketFd,
+      spec.preamble || '',
+      spec.firstSeq || 0,
+      spec.outlivesClient === true,
+      spec.role || 'whole',
+      spec.messageId || '',
+    );
   },
   /**
    * An encoder on the main thread, for bytes JavaScript writes itself in a

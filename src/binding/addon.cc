@@ -8,8 +8,11 @@
 //   setHandler(fn)              fn(records) gets every ready stream per wakeup:
 //                               records = [id, head, data, end, tail, id, ...]
 //                               (constants.recordSlots)
-//   start(config) -> id         queue a stream (config: binding/config.h)
-//   command(id, kind[, spec])   constants.commands; CONSUME takes a spec
+//   start(...config) -> id      queue a stream (its config's values in the
+//                               order of constants.configKeys: binding/config.h)
+//   wake()                      send what start() queued to the worker
+//   command(id, kind[, ...spec]) constants.commands; CONSUME takes the spec's
+//                               values (constants.consumeKeys)
 //   Encoder                     new Encoder(format, options): encodes on the
 //                               main thread (binding/encoder_object.h)
 //   parse(...)                  framing + adapter over bytes in memory, for
@@ -229,13 +232,9 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Error::New(env, "llm-relay internal: setHandler must be called before start").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (info.Length() < 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "llm-relay internal: start(config) expects the config object").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
   auto config = std::make_unique<StreamConfig>();
   std::string error;
-  if (!ReadStreamConfig(info[0].As<Napi::Object>(), config.get(), &error)) {
+  if (!ReadStreamConfig(info, 0, config.get(), &error)) {
     Napi::TypeError::New(env, "llm-relay internal: " + error).ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -246,7 +245,9 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   const uint32_t id = config->id;
   command.id = id;
   command.config = std::move(config);
-  if (!data->engine->Post(std::move(command))) {
+  // No wakeup yet: lib/binding.js calls wake() at the end of this turn of
+  // the main loop, so the CONSUME that usually follows rides along.
+  if (!data->engine->Post(std::move(command), false)) {
     Napi::Error::New(env, "The llm-relay engine is shut down").ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -254,13 +255,13 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
-// command(id, kind[, spec]): kind is one of the numbers in
+// command(id, kind[, ...spec]): kind is one of the numbers in
 // constants.commands; CONSUME takes the spec binding/config.h describes.
 Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData* data = GetData(env);
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
-    Napi::TypeError::New(env, "llm-relay internal: command(id, kind[, spec])").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "llm-relay internal: command(id, kind[, ...spec])").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (data->engine == nullptr) return env.Undefined();
@@ -276,10 +277,8 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   command.kind = static_cast<CommandKind>(kind);
   if (command.kind == CommandKind::kConsume) {
     std::string error;
-    if (info.Length() < 3 || !info[2].IsObject() ||
-        !ReadConsumeSpec(info[2].As<Napi::Object>(), &command.consume, &error)) {
-      Napi::TypeError::New(env, "llm-relay internal: " + (error.empty() ? std::string("consume spec missing") : error))
-          .ThrowAsJavaScriptException();
+    if (!ReadConsumeSpec(info, 2, &command.consume, &error)) {
+      Napi::TypeError::New(env, "llm-relay internal: " + error).ThrowAsJavaScriptException();
       return env.Undefined();
     }
     // A consumer for a parked stream: it is live again until its end.
@@ -287,6 +286,13 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   }
   data->engine->Post(std::move(command));
   return env.Undefined();
+}
+
+// wake(): sends the commands start() queued without a wakeup.
+Napi::Value Wake(const Napi::CallbackInfo& info) {
+  AddonData* data = GetData(info.Env());
+  if (data->engine != nullptr) data->engine->Wake();
+  return info.Env().Undefined();
 }
 
 // What lib/binding.js reads instead of repeating numbers and names.
@@ -315,6 +321,12 @@ Napi::Object Constants(Napi::Env env) {
   slots.Set("log", Napi::Number::New(env, kSlotLog));
   slots.Set("size", Napi::Number::New(env, kRecordSlots));
   constants.Set("recordSlots", slots);
+  Napi::Array config_keys = Napi::Array::New(env);
+  for (const char* key : kConfigKeys) config_keys.Set(config_keys.Length(), Napi::String::New(env, key));
+  constants.Set("configKeys", config_keys);
+  Napi::Array consume_keys = Napi::Array::New(env);
+  for (const char* key : kConsumeKeys) consume_keys.Set(consume_keys.Length(), Napi::String::New(env, key));
+  constants.Set("consumeKeys", consume_keys);
   return constants;
 }
 
@@ -327,6 +339,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setHandler", Napi::Function::New(env, SetHandler, "setHandler"));
   exports.Set("start", Napi::Function::New(env, Start, "start"));
   exports.Set("command", Napi::Function::New(env, SendCommand, "command"));
+  exports.Set("wake", Napi::Function::New(env, Wake, "wake"));
   exports.Set("parse", Napi::Function::New(env, ParseForBench, "parse"));
   exports.Set("constants", Constants(env));
   InitEncoderObject(env, exports);

@@ -76,15 +76,26 @@ Engine::Engine(EngineHost* host) : host_(host) {}
 
 Engine::~Engine() { Shutdown(); }
 
-bool Engine::Post(Command command) {
+bool Engine::Post(Command command, bool wake) {
   if (stopped_) return false;
   if (!started_ && !StartWorker()) return false;
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     commands_.push_back(std::move(command));
+    unsent_ = !wake;
+    if (!wake) return true;
   }
   uv_async_send(&command_async_);
   return true;
+}
+
+void Engine::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(commands_mutex_);
+    if (!unsent_) return;
+    unsent_ = false;
+  }
+  uv_async_send(&command_async_);
 }
 
 bool Engine::StartWorker() {
@@ -158,6 +169,7 @@ void Engine::ProcessCommands() {
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     running_commands_.swap(commands_);
+    unsent_ = false;  // taken now: a later Wake() has nothing to send
   }
   for (Command& command : running_commands_) {
     if (shutting_down_) break;

@@ -72,8 +72,14 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Main thread. Starts the worker on first use; false if it cannot start.
-  bool Post(Command command);
+  // Main thread. Queues a command and wakes the worker; starts the worker on
+  // first use; false if it cannot start. With `wake` false the command waits
+  // for the next Post that wakes, or for Wake(): lib/binding.js sends a
+  // stream's START and the CONSUME that usually follows in the same turn of
+  // the main loop with one wakeup of the worker instead of two.
+  bool Post(Command command, bool wake = true);
+  // Main thread. Wakes the worker if a command waits unsent.
+  void Wake();
   // Main thread. Stops the worker, frees every curl handle, joins.
   void Shutdown();
 
@@ -119,6 +125,7 @@ class Engine {
 
   std::mutex commands_mutex_;
   std::vector<Command> commands_;  // guarded by commands_mutex_
+  bool unsent_ = false;            // guarded by commands_mutex_: queued, no wakeup sent
 
   // Worker-thread state.
   uv_loop_t loop_{};

@@ -26,6 +26,15 @@ describe('stream()', () => {
     return expect(s.done).rejects.toMatchObject({ code: 'ABORTED' });
   });
 
+  test('the request goes out at once, before anyone reads or pipes the stream', async () => {
+    const before = mock.requests.length;
+    const s = openai({ tokens: ['early'] });
+    // Nothing touches `s` until the provider has the request.
+    const requests = await mock.waitForRequests(before + 1, 5000);
+    expect(requests[before].body.messages).toEqual(body.messages);
+    expect((await s.done).text).toBe('early');
+  });
+
   test('fragments that arrive in one read reach the reader as one text delta', async () => {
     const tokens = Array.from({ length: 200 }, (_, i) => `t${i} `);
     const s = openai({ tokens, eventsPerWrite: 200 });
