@@ -121,6 +121,23 @@ function caFile(ca) {
   return file;
 }
 
+// Random bytes for response ids, drawn from the CSPRNG a pool at a time: one
+// randomBytes() call per stream cost more than the rest of normalize().
+const ID_BYTES = 12;
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idOffset = idPool.length;
+
+/** A fresh random response id, `chatcmpl-relay` + 24 hex digits. */
+function responseId() {
+  if (idOffset === idPool.length) {
+    crypto.randomFillSync(idPool);
+    idOffset = 0;
+  }
+  const id = `chatcmpl-relay${idPool.toString('hex', idOffset, idOffset + ID_BYTES)}`;
+  idOffset += ID_BYTES;
+  return id;
+}
+
 /** The request body as JSON; a BigInt, a cycle or a throwing toJSON is the caller's input error. */
 function serialize(body) {
   try {
@@ -276,7 +293,7 @@ function normalize(options) {
     maxEventBytes,
     encoder: {
       // Identifies the answer in downstream formats that carry an id.
-      responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,
+      responseId: responseId(),
       model: typeof model === 'string' ? model : '',
       created: Math.floor(Date.now() / 1000),
     },
