@@ -169,7 +169,8 @@ void CompactJson::Append(const JsonValue& value) {
         res = std::to_chars(buf, buf + sizeof buf, value.GetUint64());
       } else {
         // Shortest form that reads back as the same double ("0.1", "1e+100").
-        res = std::to_chars(buf, buf + sizeof buf, value.GetDouble());
+        AppendDouble(out_, value.GetDouble());
+        return;
       }
       out_.append(buf, res.ptr);
       return;
