@@ -283,6 +283,13 @@ void Transfer::HeadersComplete() {
 
 size_t Transfer::OnCurlWrite(char* data, size_t size, size_t nmemb, void* userp) {
   auto* self = static_cast<Transfer*>(userp);
+  if (self->pause_wanted_) {
+    // The pause takes effect here, from inside the write callback: curl keeps
+    // these bytes and stops reading until curl_easy_pause(CURLPAUSE_CONT)
+    // (see ApplyPause for why not curl_easy_pause(CURLPAUSE_RECV)).
+    self->curl_paused_ = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
   return self->HandleBody(data, size * nmemb);
 }
 
@@ -307,7 +314,7 @@ size_t Transfer::HandleBody(const char* data, size_t len) {
   if (!pipeline_.output().empty()) MarkDirty();
   if (!pipeline_.mode_set() && pipeline_.held_bytes() > kMaxHeld && !paused_hold_) {
     paused_hold_ = true;
-    MarkDirty();  // ApplyPause runs at publish time, outside this callback
+    pause_wanted_ = true;  // the next write pauses curl (OnCurlWrite)
   }
   return len;
 }
@@ -387,20 +394,30 @@ void Transfer::ResumeBacklog() {
   ApplyPause();
 }
 
+// A pause is only wanted here; curl pauses at its next write (OnCurlWrite
+// returns CURL_WRITEFUNC_PAUSE) and nothing reaches us meanwhile. Not
+// curl_easy_pause(CURLPAUSE_RECV) from outside a callback: libcurl 8 (up to
+// 8.14 at least) then re-runs the transfer at once whenever its socket is
+// still readable (Curl_xfer_is_blocked() only looks at the write callback's
+// pause), so the multi asks for TIMERFUNCTION(0) forever, ~330,000 times a
+// second, and the transfer did not resume after CURLPAUSE_CONT (issue 9,
+// item 13). A pause from the write callback is the one both 7.88 and 8.x
+// treat as blocked; CURLPAUSE_CONT resumes it and redelivers the bytes.
 void Transfer::ApplyPause() {
-  if (easy_ == nullptr) return;
   const bool want = paused_reader_ || paused_backlog_ || paused_hold_ || paused_socket_;
-  if (want == curl_paused_) return;
-  curl_paused_ = want;
-  if (!want) {
-    // Time spent paused is the reader's, not the provider's.
-    content_ref_us_ = NowUs();
-    if (!pipeline_.content_seen()) attempt_start_us_ = content_ref_us_;
+  if (want == pause_wanted_) return;
+  pause_wanted_ = want;
+  if (want) return;
+  // Time spent paused is the reader's, not the provider's.
+  content_ref_us_ = NowUs();
+  if (!pipeline_.content_seen()) attempt_start_us_ = content_ref_us_;
+  if (easy_ != nullptr && curl_paused_) {
+    curl_paused_ = false;
+    // Unpausing may deliver the kept bytes through OnCurlWrite right here;
+    // that is fine: we are in a uv callback, not inside another curl callback.
+    curl_easy_pause(easy_, CURLPAUSE_CONT);
   }
-  // Unpausing may deliver buffered data through OnCurlWrite right here; that
-  // is fine: we are in a uv callback, not inside another curl callback.
-  curl_easy_pause(easy_, want ? CURLPAUSE_RECV : CURLPAUSE_CONT);
-  if (!want) ArmDeadline();
+  ArmDeadline();
 }
 
 void Transfer::Abort() {
@@ -433,7 +450,7 @@ void Transfer::ArmDeadline() {
   if (config_->total_ms > 0) next = start_us_ + static_cast<uint64_t>(config_->total_ms) * 1000;
   if (phase_ == Phase::kRetryWait) {
     next = std::min(next, retry_at_us_);
-  } else if (phase_ == Phase::kRunning && !curl_paused_) {
+  } else if (phase_ == Phase::kRunning && !pause_wanted_) {
     if (!pipeline_.content_seen()) {
       if (config_->first_byte_ms > 0) {
         next = std::min(next, attempt_start_us_ + static_cast<uint64_t>(config_->first_byte_ms) * 1000);
@@ -470,7 +487,7 @@ void Transfer::CheckDeadline() {
       engine_->MarkDirty(this);
       return;
     }
-  } else if (phase_ == Phase::kRunning && !curl_paused_) {
+  } else if (phase_ == Phase::kRunning && !pause_wanted_) {
     if (!pipeline_.content_seen()) {
       if (config_->first_byte_ms > 0 && now >= attempt_start_us_ + static_cast<uint64_t>(config_->first_byte_ms) * 1000) {
         Fail("TIMEOUT_FIRST_BYTE", "No content from the provider within timeouts.firstByteMs (" +

@@ -125,7 +125,8 @@ class Transfer {
   bool paused_reader_ = false;
   bool paused_backlog_ = false;
   bool paused_hold_ = false;
-  bool curl_paused_ = false;
+  bool pause_wanted_ = false;  // any of the four above: deadlines stop, curl pauses at its next write
+  bool curl_paused_ = false;   // OnCurlWrite returned CURL_WRITEFUNC_PAUSE: CURLPAUSE_CONT resumes
 
   // Error of the attempt (set before curl reports done, when we caused it).
   std::string fail_code_;
