@@ -3,19 +3,9 @@
 // Loads the native addon and routes its batched records to the streams.
 // One handler call per main-loop wakeup carries every ready stream.
 
-const path = require('node:path');
+const { loadNative } = require('./load-native');
 
-let native;
-try {
-  native = require(path.join(__dirname, '..', 'build', 'Release', 'llm_relay.node'));
-} catch (err) {
-  const hint =
-    'llm-relay: the native addon is not built. Install the system packages and build it:\n' +
-    '  sudo apt-get install -y cmake g++ libcurl4-gnutls-dev rapidjson-dev && npm run build';
-  const wrapped = new Error(`${hint}\n(${err.message.split('\n')[0]})`, { cause: err });
-  wrapped.code = 'ERR_LLM_RELAY_NOT_BUILT';
-  throw wrapped;
-}
+const native = loadNative();
 
 /** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer): void}>} */
 const streams = new Map();
