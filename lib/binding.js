@@ -6,6 +6,8 @@
 const { loadNative } = require('./load-native');
 
 const native = loadNative();
+// The prebuilt binary gets Node's trust store before its first stream.
+let trustStoreSent = native.needsTrustStore !== true;
 
 /** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer): void}>} */
 const streams = new Map();
@@ -38,6 +40,10 @@ module.exports = {
   start(target, config) {
     // Records arrive on a later main-loop turn, so registering after the
     // native start cannot miss any.
+    if (!trustStoreSent) {
+      trustStoreSent = true;
+      native.setTrustStore(require('./trust-store').nodeTrustStore());
+    }
     const id = native.start(config);
     streams.set(id, target);
     return id;

@@ -315,6 +315,22 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setTrustStore(pem): the certificates the bundled libcurl verifies servers
+// with (lib/trust-store.js; only called when needsTrustStore is true).
+Napi::Value SetTrustStore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = GetData(env);
+  if (data->engine == nullptr || info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "setTrustStore(pem) after setHandler").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Command command;
+  command.type = CommandType::kTrustStore;
+  command.pem = info[0].As<Napi::String>().Utf8Value();
+  data->engine->Post(std::move(command));
+  return env.Undefined();
+}
+
 Napi::Value Providers(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), std::string(KnownProviders()));
 }
@@ -381,6 +397,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("providers", Napi::Function::New(env, Providers, "providers"));
   exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
   exports.Set("curlVersion", Napi::String::New(env, curl_version()));
+  exports.Set("setTrustStore", Napi::Function::New(env, SetTrustStore, "setTrustStore"));
+  exports.Set("needsTrustStore", Napi::Boolean::New(env, TrustStore::kNeeded));
   return exports;
 }
 

@@ -113,6 +113,10 @@ void Engine::ProcessCommands() {
       CloseAll();
       break;
     }
+    if (command.type == CommandType::kTrustStore) {
+      trust_store_.SetPem(std::move(command.pem));
+      continue;
+    }
     if (command.type == CommandType::kStart) {
       const uint32_t id = command.id;
       auto transfer = std::make_unique<Transfer>(this, std::move(command.config));

@@ -21,6 +21,7 @@
 
 #include "encoders/encoder.h"
 #include "handoff/handoff.h"
+#include "transport/trust_store.h"
 
 namespace llmrelay {
 
@@ -57,6 +58,7 @@ enum class CommandType : uint8_t {
   kShutdown,
   kDirect,  // mode + write the downstream bytes to Node's socket `fd` ourselves
   kDetach,  // the client is gone: stop writing to the socket at once
+  kTrustStore,  // the certificates the bundled libcurl trusts (trust_store.h)
 };
 
 struct Command {
@@ -68,6 +70,7 @@ struct Command {
   std::string heartbeat;                 // kDirect: heartbeat bytes ("" = none)
   std::string preamble;                  // kDirect: the response head, written before the body
   int64_t heartbeat_ms = 0;              // kDirect
+  std::string pem;                       // kTrustStore
 };
 
 class Transfer;
@@ -89,6 +92,7 @@ class Engine {
   CURLSH* share() const { return share_; }
   uv_loop_t* loop() { return &loop_; }
   Handoff* handoff() const { return handoff_; }
+  TrustStore& trust_store() { return trust_store_; }
   void MarkDirty(Transfer* transfer);
   void Finished(Transfer* transfer);  // the transfer ended and published its end
   // Publishes every dirty transfer and wakes the main thread once. Called at
@@ -127,6 +131,7 @@ class Engine {
   std::unordered_map<uint32_t, std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> dirty_;
   std::vector<Command> running_commands_;
+  TrustStore trust_store_;
 };
 
 // Microseconds on the monotonic clock.

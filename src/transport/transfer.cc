@@ -189,7 +189,11 @@ void Transfer::StartAttempt() {
     curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
   }
-  if (!config_->ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, config_->ca_file.c_str());
+  if (!config_->ca_file.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_CAINFO, config_->ca_file.c_str());
+  } else if (https && config_->verify_tls) {
+    engine_->trust_store().Apply(easy_);  // Node's trust store, for the bundled libcurl
+  }
   if (!config_->verify_tls) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
