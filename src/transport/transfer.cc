@@ -530,6 +530,8 @@ void Transfer::OnCurlDone(CURLcode result) {
   }
   if (result != CURLE_OK) {
     std::string message = curl_error_[0] ? curl_error_ : curl_easy_strerror(result);
+    // mbedTLS's messages (the prebuilt binary) end with a newline.
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     if (result == CURLE_OPERATION_TIMEDOUT && !headers_done_) {
       Fail("TIMEOUT_CONNECT", "Could not connect within timeouts.connectMs (" + std::to_string(config_->connect_ms) +
                                   " ms): " + message, 0, {}, result);
