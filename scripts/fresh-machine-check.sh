@@ -62,6 +62,12 @@ env_vars=(PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=/root CI=true L
 for v in http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY; do
   [ -n "${!v:-}" ] && env_vars+=("$v=${!v}")
 done
+# Where the registry is reached through a TLS proxy, the machine names its CA
+# in NODE_EXTRA_CA_CERTS (a new machine has the same variable): npm needs it.
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  cp "$NODE_EXTRA_CA_CERTS" "$root/opt/registry-ca.pem"
+  env_vars+=(NODE_EXTRA_CA_CERTS=/opt/registry-ca.pem)
+fi
 t0=$(date +%s)
 timeout 3600 chroot "$root" /usr/bin/env -i "${env_vars[@]}" /bin/bash -euo pipefail -c '
   cd /src/llm-relay
