@@ -116,9 +116,10 @@ void AppendDouble(std::string& out, double value) {
       const int fixed_len = std::snprintf(fixed, sizeof fixed, "%.0f", value < 0 ? -value : value);
       plain.assign(fixed, static_cast<size_t>(std::max(0, std::min(fixed_len, static_cast<int>(sizeof fixed) - 1))));
     } else {
-      plain.assign(digits, 0, static_cast<size_t>(exponent + 1));
+      const size_t int_digits = static_cast<size_t>(exponent) + 1;
+      plain.assign(digits, 0, int_digits);
       plain.push_back('.');
-      plain.append(digits, static_cast<size_t>(exponent + 1), std::string::npos);
+      plain.append(digits, int_digits, std::string::npos);
     }
   } else {
     plain = "0.";
