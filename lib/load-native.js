@@ -13,12 +13,15 @@ const PACKAGE_DIR = path.join(__dirname, '..');
 const PREBUILT = `${process.platform}-${process.arch}`;
 const SOURCE_BUILD_PACKAGES = 'cmake g++ make libcurl4-gnutls-dev rapidjson-dev';
 
+// A bundler that fails on the next lines ("Module not found", "non-ecmascript
+// placeable asset") is bundling llm-relay: keep it external instead.
+// Next.js: serverExternalPackages: ['llm-relay'] in next.config.
 function loadSourceBuild() {
-  return require('../build/Release/llm_relay.node');
+  return require('../build/Release/llm_relay.node'); // Next.js: serverExternalPackages: ['llm-relay']
 }
 
 function loadPrebuilt() {
-  if (PREBUILT === 'linux-x64') return require('../prebuilds/linux-x64/llm_relay.node');
+  if (PREBUILT === 'linux-x64') return require('../prebuilds/linux-x64/llm_relay.node'); // see above
   return undefined;
 }
 
