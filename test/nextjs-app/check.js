@@ -52,6 +52,10 @@ async function main() {
     env: { ...process.env, OPENAI_BASE_URL: mock.baseURL('openai'), OPENAI_API_KEY: 'test-key', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A timeout (SIGTERM from .ci/stages/nextjs.sh) must not leave next start running.
+  const killNext = () => next.kill('SIGKILL');
+  process.once('exit', killNext);
+  process.once('SIGTERM', () => process.exit(1));
   let serverLog = '';
   next.stdout.on('data', (d) => { serverLog += d; });
   next.stderr.on('data', (d) => { serverLog += d; });
