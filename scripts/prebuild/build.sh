@@ -89,7 +89,7 @@ for pin in "${pins[@]}"; do
   for ((i = 2; i < ${#f[@]}; i += 2)); do
     file=${f[$i]} sum=${f[$((i + 1))]}
     files+=("$file")
-    if ! echo "$sum  $work/dl/$file" | sha256sum -c --quiet - 2> /dev/null; then
+    if ! echo "$sum  $work/dl/$file" | sha256sum -c --quiet - > /dev/null 2>&1; then
       # apt-get source fetches what the index lists; the .orig is shared by
       # every Debian revision, so a missing .dsc of a pinned orig-only entry
       # is tolerated below.
