@@ -33,6 +33,7 @@
 #include "handoff/js_sink.h"
 #include "providers/adapter.h"
 #include "transport/engine.h"
+#include "upstream/trust_store.h"
 
 namespace llmrelay {
 namespace {
@@ -289,6 +290,22 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setTrustStore(pem): the certificates the bundled libcurl verifies servers
+// with (lib/trust-store.js; only called when needsTrustStore is true).
+Napi::Value SetTrustStore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = GetData(env);
+  if (data->engine == nullptr || info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "llm-relay internal: setTrustStore(pem) after setHandler").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Command command;
+  command.kind = CommandKind::kTrustStore;
+  command.pem = info[0].As<Napi::String>().Utf8Value();
+  data->engine->Post(std::move(command));
+  return env.Undefined();
+}
+
 // What lib/binding.js reads instead of repeating numbers and names.
 Napi::Object Constants(Napi::Env env) {
   Napi::Object constants = Napi::Object::New(env);
@@ -329,6 +346,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("command", Napi::Function::New(env, SendCommand, "command"));
   exports.Set("parse", Napi::Function::New(env, ParseForBench, "parse"));
   exports.Set("constants", Constants(env));
+  exports.Set("setTrustStore", Napi::Function::New(env, SetTrustStore, "setTrustStore"));
+  exports.Set("needsTrustStore", Napi::Boolean::New(env, TrustStore::kNeeded));
   InitEncoderObject(env, exports);
   exports.Set("curlVersion", Napi::String::New(env, curl_version()));
   return exports;

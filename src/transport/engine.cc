@@ -170,6 +170,10 @@ void Engine::ProcessCommands() {
       CloseAll();
       break;
     }
+    if (command.kind == CommandKind::kTrustStore) {
+      trust_store_.SetPem(std::move(command.pem));
+      continue;
+    }
     if (command.kind == CommandKind::kStart) {
       const uint32_t id = command.id;
       auto transfer = std::make_unique<Transfer>(this, std::move(command.config));

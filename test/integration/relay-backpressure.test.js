@@ -55,6 +55,15 @@ test('a client that stops reading pauses the upstream transfer and keeps memory 
   const after = process.memoryUsage();
   const [request] = mock.requests;
 
+  // Paused, nothing runs: neither the worker (a spin on curl's timer burns a
+  // core: libcurl 8, issue 9 item 13) nor the stalled mock. A bug check.
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await sleep(1000);
+  const cpu = process.cpuUsage(cpu0);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+  expect((cpu.user + cpu.system) / wallUs).toBeLessThan(0.3);
+
   expect(Date.now() - stableSince).toBeGreaterThanOrEqual(600); // the writes did stop
   expect(written).toBeLessThan(TOTAL_TEXT_BYTES / 2);
   expect(request.completed).toBe(false); // the mock's own writes are stalled
