@@ -5,9 +5,13 @@
 
 const path = require('node:path');
 
+// LLM_RELAY_ADDON: the path of another build of the addon to load instead
+// (the sanitizer builds of .ci/stages/asan.sh live in build-asan/).
+const addonPath = process.env.LLM_RELAY_ADDON || path.join(__dirname, '..', 'build', 'Release', 'llm_relay.node');
+
 let native;
 try {
-  native = require(path.join(__dirname, '..', 'build', 'Release', 'llm_relay.node'));
+  native = require(addonPath);
 } catch (err) {
   const hint =
     'llm-relay: the native addon is not built. Install the system packages and build it:\n' +
