@@ -89,12 +89,48 @@ SseServer::SseServer() {
     throw std::runtime_error("SseServer: cannot listen on 127.0.0.1");
   }
   port_ = ntohs(addr.sin_port);
+  OpenRefusedFirst();
   accept_thread_ = std::thread([this] { AcceptLoop(); });
+}
+
+void SseServer::OpenRefusedFirst() {
+  // A few tries: the port the kernel picks on ::1 may be taken on 127.0.0.1.
+  for (int attempt = 0; attempt < 8 && listen6_fd_ < 0; ++attempt) {
+    const int fd6 = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd6 < 0) return;
+    const int only6 = 1;
+    ::setsockopt(fd6, IPPROTO_IPV6, IPV6_V6ONLY, &only6, sizeof only6);
+    sockaddr_in6 addr6{};
+    addr6.sin6_family = AF_INET6;
+    addr6.sin6_addr = in6addr_loopback;
+    socklen_t len6 = sizeof addr6;
+    if (::bind(fd6, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6) != 0 ||
+        ::getsockname(fd6, reinterpret_cast<sockaddr*>(&addr6), &len6) != 0) {
+      ::close(fd6);
+      return;  // no IPv6 loopback here
+    }
+    const int fd4 = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr4{};
+    addr4.sin_family = AF_INET;
+    addr4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr4.sin_port = addr6.sin6_port;
+    if (fd4 >= 0 && ::bind(fd4, reinterpret_cast<sockaddr*>(&addr4), sizeof addr4) == 0 && ::listen(fd6, 512) == 0) {
+      listen6_fd_ = fd6;
+      refuse_fd_ = fd4;
+      port6_ = ntohs(addr6.sin6_port);
+      return;
+    }
+    if (fd4 >= 0) ::close(fd4);
+    ::close(fd6);
+  }
 }
 
 SseServer::~SseServer() { Stop(); }
 
-std::string SseServer::Url(const std::string& query) const {
+std::string SseServer::Url(const std::string& query, bool refused_first) const {
+  if (refused_first && listen6_fd_ >= 0) {
+    return "http://localhost:" + std::to_string(port6_) + "/v1/chat/completions?" + query;
+  }
   return "http://127.0.0.1:" + std::to_string(port_) + "/v1/chat/completions?" + query;
 }
 
@@ -102,6 +138,8 @@ void SseServer::Stop() {
   if (stopping_.exchange(true)) return;
   if (accept_thread_.joinable()) accept_thread_.join();
   ::close(listen_fd_);
+  if (listen6_fd_ >= 0) ::close(listen6_fd_);
+  if (refuse_fd_ >= 0) ::close(refuse_fd_);
   std::vector<std::unique_ptr<Connection>> connections;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -138,9 +176,10 @@ void SseServer::ReapDone() {
 void SseServer::AcceptLoop() {
   while (!stopping_.load()) {
     ReapDone();
-    pollfd pfd{listen_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, kPollMs) <= 0) continue;
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    pollfd pfds[2] = {{listen_fd_, POLLIN, 0}, {listen6_fd_, POLLIN, 0}};
+    if (::poll(pfds, listen6_fd_ >= 0 ? 2 : 1, kPollMs) <= 0) continue;
+    const int listener = (pfds[0].revents & POLLIN) != 0 ? listen_fd_ : listen6_fd_;
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     accepted_.fetch_add(1);
     open_.fetch_add(1);

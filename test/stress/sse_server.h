@@ -36,8 +36,12 @@ class SseServer {
   SseServer(const SseServer&) = delete;
   SseServer& operator=(const SseServer&) = delete;
 
-  // "http://127.0.0.1:<port>/v1/chat/completions?<query>"
-  std::string Url(const std::string& query) const;
+  // "http://127.0.0.1:<port>/v1/chat/completions?<query>", or with
+  // `refused_first`, "http://localhost:<port2>/...": a port the server holds
+  // on 127.0.0.1 without listening (curl's first try is refused at once) and
+  // listens on at ::1, so the transfer closes its refused socket and connects
+  // again. Without IPv6 on the machine, the plain URL.
+  std::string Url(const std::string& query, bool refused_first = false) const;
   // Connections accepted and not yet closed by either side.
   size_t open_connections() const { return open_.load(); }
   size_t accepted() const { return accepted_.load(); }
@@ -51,12 +55,16 @@ class SseServer {
     std::atomic<bool> done{false};
   };
 
+  void OpenRefusedFirst();
   void AcceptLoop();
   void Serve(Connection* connection);
   void ReapDone();  // joins the threads of finished connections
 
   int listen_fd_ = -1;
   int port_ = 0;
+  int listen6_fd_ = -1;   // [::1]:port6_, or -1 without IPv6
+  int refuse_fd_ = -1;    // 127.0.0.1:port6_, bound but not listening
+  int port6_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
   std::atomic<size_t> accepted_{0};
