@@ -373,7 +373,7 @@ class EngineStress : public ::testing::Test {
   void SetUp() override {
     seed_ = Seed();
     rng_.seed(seed_);
-    std::printf("[ stress   ] seed %u (LLMRELAY_STRESS_SEED=%u reproduces the schedule)\n", seed_, seed_);
+    std::printf("[ stress   ] seed %u (LLMRELAY_STRESS_SEED=%u replays its random choices)\n", seed_, seed_);
     RecordProperty("seed", std::to_string(seed_));
   }
 
