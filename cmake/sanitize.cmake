@@ -30,9 +30,17 @@ if(LLMRELAY_STRESS)
     message(NOTICE "llm-relay: the stress test needs the system libuv. Install it: sudo apt-get install libuv1-dev pkg-config")
     message(FATAL_ERROR "llm-relay: missing build dependency (see the line above)")
   endif()
-  file(GLOB LLMRELAY_STRESS_SOURCES CONFIGURE_DEPENDS
-    src/transport/*.cc src/handoff/*.cc test/stress/*.cc)
-  add_executable(llmrelay_stress ${LLMRELAY_STRESS_SOURCES})
+  # Every source of the addon but the Node-API binding: whatever src/ holds
+  # outside llmrelay_core and src/binding/, so the list follows the layout.
+  file(GLOB_RECURSE LLMRELAY_STRESS_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/*.cc)
+  list(FILTER LLMRELAY_STRESS_SOURCES EXCLUDE REGEX "/src/binding/")
+  get_target_property(core_sources llmrelay_core SOURCES)
+  foreach(source ${core_sources})
+    get_filename_component(source "${source}" ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    list(REMOVE_ITEM LLMRELAY_STRESS_SOURCES "${source}")
+  endforeach()
+  file(GLOB stress_tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test/stress/*.cc)
+  add_executable(llmrelay_stress ${LLMRELAY_STRESS_SOURCES} ${stress_tests})
   # Only the system uv.h is on this target's include path (never Node's, which
   # may be another libuv version); the test checks uv_version() against
   # UV_VERSION_HEX at run time as well.
