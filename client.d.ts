@@ -1,6 +1,6 @@
-// Types for `llm-relay/client` (lib/client.mjs): the browser reader of the
-// relay's default `sse` format. Self-contained: it does not import the
-// server-side types, so a browser bundle never pulls them in.
+// Types for `llm-relay/client` (lib/client/): the browser readers of what the
+// relay sends. Self-contained: it does not import the server-side types, so a
+// browser bundle never pulls them in.
 
 export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
 
@@ -14,7 +14,9 @@ export type Delta =
   | { type: 'usage'; inputTokens: number | null; outputTokens: number | null; totalTokens?: number; raw: unknown }
   | { type: 'finish'; reason: FinishReason; raw?: string }
   /** Raw events, only for provider 'sse'. */
-  | { type: 'event'; event: string; data: string; id?: string };
+  | { type: 'event'; event: string; data: string; id?: string }
+  /** An app event of a multi-step relay (`relay.write({ type: 'data', name, data })`). */
+  | { type: 'data'; name: string; data: unknown };
 
 export type ErrorCode =
   | 'HTTP_STATUS'
@@ -31,39 +33,90 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT';
 
 /**
- * What `readStream` throws. `code` is an ErrorCode: HTTP_STATUS (a non-2xx
- * response), ABORTED, TRUNCATED (no `data: [DONE]`), PROTOCOL (bytes that are
- * not the `sse` format), NETWORK (the read failed), or the code the server
- * sent in an `event: error` (e.g. TIMEOUT_IDLE, PROVIDER_ERROR).
+ * What `readStream` and `readWebSocket` throw. `code` is an ErrorCode:
+ * HTTP_STATUS (a non-2xx response), ABORTED, TRUNCATED (no end marker),
+ * PROTOCOL (bytes that are not the format), NETWORK (the read failed), or
+ * the code the server sent in-band (e.g. TIMEOUT_IDLE, PROVIDER_ERROR).
+ *
+ * `instanceof RelayError` also holds for the server's RelayError (and that of
+ * any other copy of llm-relay): both carry `Symbol.for('llm-relay.RelayError')`.
  */
 export class RelayError extends Error {
   constructor(code: ErrorCode, message: string, fields?: { status?: number; retryAfterMs?: number; cause?: unknown });
   /** 'AbortError' for code ABORTED, so `err.name === 'AbortError'` checks keep working. */
   readonly name: 'RelayError' | 'AbortError';
   readonly code: ErrorCode;
-  /** HTTP_STATUS: the response status. */
+  /**
+   * HTTP_STATUS: the status of the response, or (in-band) the provider's
+   * status that the server reported after its own 200.
+   */
   readonly status?: number;
-  /** HTTP_STATUS: the Retry-After header, in ms. */
+  /** How long the provider asked to wait before a retry, in ms (Retry-After), when it said. */
   readonly retryAfterMs?: number;
   /** ABORTED: the signal's reason. NETWORK: the underlying error. */
   readonly cause?: unknown;
 }
 
+/** What the server relays: `pipe(res, { format })` / `toResponse({ format })`. */
+export type ReadFormat = 'sse' | 'ndjson' | 'text';
+
 export interface ReadStreamOptions {
   /** Aborting it cancels the body (and so the fetch) and throws RelayError ABORTED. */
   signal?: AbortSignal;
+  /** The format the server sends. Default 'sse'. 'text' yields `text` deltas and has no end marker. */
+  format?: ReadFormat;
+  /** 'text': yield the text of the `text` deltas as strings, nothing else. */
+  only?: undefined;
 }
 
 /**
- * Yields the deltas of a response in the relay's `sse` format, until
- * `data: [DONE]`. Leaving the loop early cancels the body.
+ * Yields the deltas of a relayed response until its end marker
+ * (`data: [DONE]`, `{"type":"done"}`). Leaving the loop early cancels the body.
  *
  * @example
  * for await (const d of readStream(fetch('/api/chat', { method: 'POST', body }), { signal })) {
  *   if (d.type === 'text') output.textContent += d.text;
  * }
+ * @example
+ * for await (const text of readStream(fetch('/api/chat', { method: 'POST', body }), { only: 'text' })) {
+ *   output.textContent += text;
+ * }
  */
+export function readStream(
+  response: Response | PromiseLike<Response>,
+  options: Omit<ReadStreamOptions, 'only'> & { only: 'text' },
+): AsyncGenerator<string, void, undefined>;
 export function readStream(
   response: Response | PromiseLike<Response>,
   options?: ReadStreamOptions,
 ): AsyncGenerator<Delta, void, undefined>;
+
+export interface ReadWebSocketOptions {
+  /** Sent first (as JSON; a string as it is) once the socket is open: what starts the server's stream. */
+  request?: unknown;
+  /** Aborting it stops the answer, as `stop()` does. */
+  signal?: AbortSignal;
+}
+
+/** One answer read from a WebSocket: iterate it for its deltas. */
+export interface WebSocketReply extends AsyncIterableIterator<Delta> {
+  /**
+   * Sends `{"type":"stop"}` (the server aborts the provider request) and makes
+   * the iteration throw RelayError ABORTED. Nothing once the answer has ended.
+   */
+  stop(reason?: unknown): void;
+}
+
+/**
+ * Reads one answer that the server relays with `s.pipeWebSocket(ws)`: one
+ * JSON text message per delta, then `{"type":"done"}` or an error message
+ * (thrown as a RelayError with code, status and retryAfterMs). Several
+ * answers may follow one another on one socket; a stopped answer's late
+ * messages never reach the next reader.
+ *
+ * @example
+ * const ws = new WebSocket('/api/chat');
+ * let reply = readWebSocket(ws, { request: { messages } });
+ * for await (const d of reply) if (d.type === 'text') output.textContent += d.text;
+ */
+export function readWebSocket(ws: WebSocket, options?: ReadWebSocketOptions): WebSocketReply;

@@ -13,8 +13,11 @@ export interface StreamOptions {
   url?: string;
   /** API key; OPENAI_API_KEY / ANTHROPIC_API_KEY / GEMINI_API_KEY otherwise. Never appears in errors. */
   apiKey?: string;
-  /** Extra request headers (they win over the defaults). */
-  headers?: Record<string, string> | Headers;
+  /**
+   * Extra request headers (they win over the defaults). Content-Length, Transfer-Encoding, Host,
+   * Expect and hop-by-hop headers are refused: curl derives them from the request.
+   */
+  headers?: Record<string, string | number | Array<string | number>> | Map<string, string | number | Array<string | number>> | Headers;
   /** The provider's own request body; the stream flag is set for you. */
   body?: Record<string, unknown>;
   /** Gemini's model (else body.model). */
@@ -27,7 +30,7 @@ export interface StreamOptions {
     firstByteMs?: number;
     /** Between content deltas; comments, pings and keep-alives do not count. Default 30 000. */
     idleMs?: number;
-    /** The whole stream, retries included. Default 600 000. 0 disables any timeout. */
+    /** The whole stream, retries included. Default 600 000. 0 disables this one (the others still apply). */
     totalMs?: number;
   };
   /** Retries before the first delta only. `false` disables. */
@@ -66,7 +69,17 @@ export interface StreamMetrics {
   gapP50Ms: number;
   gapP99Ms: number;
   gapMaxMs: number;
-  tokensPerSecond: number | null;
+  /**
+   * Content deltas per second from the first to the last content delta. A
+   * delta is a provider fragment, not a token (one fragment may hold several
+   * tokens).
+   */
+  deltasPerSecond: number | null;
+  /**
+   * Output tokens per second over the same span, from the output token count
+   * the provider reported; null without usage or with fewer than two deltas.
+   */
+  outputTokensPerSecond: number | null;
 }
 
 export interface StreamSummary {
@@ -75,6 +88,7 @@ export interface StreamSummary {
   toolCalls: ToolCall[];
   finishReason: FinishReason | null;
   rawFinishReason: string | null;
+  /** As the provider reported it; `totalTokens` is null when it reported no total (Anthropic), as in the usage delta. */
   usage: { inputTokens: number | null; outputTokens: number | null; totalTokens: number | null; raw: unknown } | null;
   metrics: StreamMetrics;
 }
@@ -89,8 +103,8 @@ export interface RelayOptions {
   flushMs?: number;
   /** pipe() only: hold the headers until the provider answers, so an early error becomes a real HTTP status. */
   errorStatus?: boolean;
-  /** Extra response headers. */
-  headers?: Record<string, string>;
+  /** Extra response headers; the framing and hop-by-hop ones (Content-Length, Transfer-Encoding, Content-Encoding, Connection, ...) are refused. */
+  headers?: Record<string, string | number | Array<string | number>> | Map<string, string | number | Array<string | number>> | Headers;
   /**
    * pipe() only: let the worker thread write the bytes straight to a plain
    * HTTP/1.1 socket (default true; TLS, HTTP/2 and wrapped responses such as
@@ -99,6 +113,23 @@ export interface RelayOptions {
   direct?: boolean;
   /** toResponse() only: the request's signal; its abort aborts upstream. */
   signal?: AbortSignal;
+}
+
+export interface WebSocketRelayOptions {
+  /** A WebSocket ping after this long without a message, in ms. Default 15 000; 0 disables. */
+  heartbeatMs?: number;
+  /** Above this `ws.bufferedAmount` the provider transfer pauses until the socket drains. Default 262 144. */
+  maxBufferedBytes?: number;
+}
+
+/** The `ws` package's WebSocket, as far as pipeWebSocket uses it (no dependency on its types). */
+export interface WsWebSocket {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array, options: { binary?: boolean }, cb?: (err?: Error) => void): void;
+  ping(): void;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 export class RelayError extends Error {
@@ -126,6 +157,12 @@ export class LLMStream extends ReadableStream<Delta> {
   abort(reason?: unknown): void;
   pipe(res: import('node:http').ServerResponse, opts?: RelayOptions): Promise<StreamSummary>;
   toResponse(opts?: RelayOptions): Response;
+  /**
+   * Relays over a `ws` WebSocket: one JSON text message per delta, then
+   * `{"type":"done"}` or `{"type":"error",code,message,status?,retryAfterMs?}`.
+   * The client's `{"type":"stop"}` (or the socket closing) aborts the provider request.
+   */
+  pipeWebSocket(ws: WsWebSocket, opts?: WebSocketRelayOptions): Promise<StreamSummary>;
   [Symbol.asyncIterator](): AsyncIterableIterator<Delta>;
 }
 

@@ -21,17 +21,28 @@ try {
   throw wrapped;
 }
 
+// What the addon says of itself: command numbers, error codes, provider
+// and format names, the layout of a record. Nothing here repeats them.
+const { commands, recordSlots } = native.constants;
+const SLOT_ID = recordSlots.id;
+const SLOT_HEAD = recordSlots.head;
+const SLOT_DATA = recordSlots.data;
+const SLOT_END = recordSlots.end;
+const SLOT_TAIL = recordSlots.tail;
+const RECORD_SIZE = recordSlots.size;
+
 /** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer): void}>} */
 const streams = new Map();
 
 native.setHandler((records) => {
-  for (let i = 0; i < records.length; i += 5) {
-    const target = streams.get(records[i]);
+  for (let i = 0; i < records.length; i += RECORD_SIZE) {
+    const id = records[i + SLOT_ID];
+    const target = streams.get(id);
     if (target === undefined) continue;
-    const end = records[i + 3];
-    if (end !== undefined) streams.delete(records[i]);
+    const end = records[i + SLOT_END];
+    if (end !== undefined) streams.delete(id);
     try {
-      target.onRecord(records[i + 1], records[i + 2], end, records[i + 4]);
+      target.onRecord(records[i + SLOT_HEAD], records[i + SLOT_DATA], end, records[i + SLOT_TAIL]);
     } catch (err) {
       // A bug in a consumer must not stop the other streams of this batch.
       process.nextTick(() => {
@@ -41,13 +52,17 @@ native.setHandler((records) => {
   }
 });
 
-// DIRECT: set the mode and let the worker write the body to the client's
-// socket itself (lib/server/node.js); DETACH: that client is gone.
-const Command = Object.freeze({ MODE: 1, PAUSE: 2, RESUME: 3, ABORT: 4, DIRECT: 5, DETACH: 6 });
+/** The commands JavaScript sends (numbers from the addon). */
+const Command = Object.freeze({ ...commands });
 
 module.exports = {
   native,
   Command,
+  /** The RelayError codes the native side produces. */
+  errorCodes: Object.freeze([...native.constants.errorCodes]),
+  /** The provider and format names the native side knows. */
+  providers: Object.freeze([...native.constants.providers]),
+  formats: Object.freeze([...native.constants.formats]),
   /** Registers a stream and starts it; returns its id. */
   start(target, config) {
     // Records arrive on a later main-loop turn, so registering after the
@@ -56,19 +71,19 @@ module.exports = {
     streams.set(id, target);
     return id;
   },
-  command(id, type, mode) {
-    native.command(id, type, mode);
+  /** PAUSE, RESUME, ABORT or DETACH. */
+  command(id, kind) {
+    native.command(id, kind);
   },
   /**
-   * Sets the mode and hands the worker the client's socket fd: from now on it
-   * writes `header` (the response head) and the body there as HTTP/1.1
-   * chunks, with `heartbeat` (a Buffer, or null) after `heartbeatMs` without
-   * a write.
+   * Chooses how the stream is consumed: `format` 'json' (object mode),
+   * 'discard' (only the summary) or a relay format. For relays: `heartbeat`
+   * bytes after `heartbeatMs` without a write (none before the provider's
+   * head with `heartbeatAfterHead`), and `socketFd` + `preamble` to have the
+   * worker write the response head and body to the client's socket itself
+   * (the fd is duplicated inside this call; lib/server/node.js).
    */
-  direct(id, mode, fd, heartbeat, heartbeatMs, header) {
-    native.command(id, Command.DIRECT, mode, fd, heartbeat, heartbeatMs, header);
-  },
-  providers() {
-    return native.providers().split(',').map((s) => s.trim());
+  consume(id, { format, heartbeat = null, heartbeatMs = 0, heartbeatAfterHead = false, socketFd = -1, preamble = '' }) {
+    native.command(id, Command.CONSUME, { format, heartbeat, heartbeatMs, heartbeatAfterHead, socketFd, preamble });
   },
 };

@@ -6,6 +6,11 @@
  * TIMEOUT_TOTAL, ABORTED, PROVIDER_ERROR, PROTOCOL, TRUNCATED, LIMIT,
  * INVALID_ARGUMENT.
  */
+// One brand for every copy of RelayError: this class, the browser client's
+// (lib/client.mjs), and those of other installed copies of the package, so
+// `err instanceof RelayError` holds whichever one threw it.
+const BRAND = Symbol.for('llm-relay.RelayError');
+
 class RelayError extends Error {
   /**
    * @param {string} code
@@ -21,50 +26,19 @@ class RelayError extends Error {
       if (fields[key] !== undefined) this[key] = fields[key];
     }
   }
+
+  static [Symbol.hasInstance](value) {
+    // A subclass keeps the ordinary prototype check.
+    if (this !== RelayError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return value !== null && typeof value === 'object' && value[BRAND] === true;
+  }
 }
+Object.defineProperty(RelayError.prototype, BRAND, { value: true });
 
 const TIMEOUT_CODES = new Set(['TIMEOUT_CONNECT', 'TIMEOUT_FIRST_BYTE', 'TIMEOUT_IDLE', 'TIMEOUT_TOTAL']);
 
 function invalidArgument(message) {
   return new RelayError('INVALID_ARGUMENT', message);
-}
-
-/** Parses a protobuf Duration string such as "37s" or "1.5s" into ms. */
-function durationToMs(value) {
-  const match = typeof value === 'string' && /^(\d+(?:\.\d+)?)s$/.exec(value);
-  return match ? Math.round(Number(match[1]) * 1000) : undefined;
-}
-
-/**
- * Reads a provider's error body (OpenAI, Anthropic, Gemini, Ollama,
- * OpenRouter shapes) into { message, type, retryAfterMs }.
- */
-function readErrorBody(body) {
-  if (!body) return {};
-  let json;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    const text = body.replace(/\s+/g, ' ').trim();
-    return text ? { message: text.length > 300 ? `${text.slice(0, 300)}…` : text } : {};
-  }
-  if (Array.isArray(json)) json = json[0]; // Gemini's JSON-array endpoint
-  if (!json || typeof json !== 'object') return {};
-  const err = json.error;
-  if (typeof err === 'string') return { message: err }; // Ollama
-  if (err && typeof err === 'object') {
-    let retryAfterMs;
-    if (Array.isArray(err.details)) {
-      for (const detail of err.details) {
-        const ms = durationToMs(detail && detail.retryDelay);
-        if (ms !== undefined) retryAfterMs = ms;
-      }
-    }
-    const type = err.type || err.status || (err.code !== undefined ? String(err.code) : undefined);
-    return { message: err.message, type, retryAfterMs };
-  }
-  if (typeof json.message === 'string') return { message: json.message, type: json.type };
-  return {};
 }
 
 /**
@@ -77,7 +51,8 @@ function fromNative(record, provider, partial) {
   const fields = { provider, partial };
   let message = record.message;
   if (record.code === 'HTTP_STATUS') {
-    const info = readErrorBody(record.body);
+    // Required here, not at the top: lib/providers loads the addon.
+    const info = require('./providers').readProviderError(provider, record.body);
     fields.status = record.status;
     fields.type = info.type;
     fields.body = record.body;
@@ -94,4 +69,4 @@ function fromNative(record, provider, partial) {
   return new RelayError(record.code, message, fields);
 }
 
-module.exports = { RelayError, invalidArgument, fromNative, readErrorBody, TIMEOUT_CODES };
+module.exports = { RelayError, invalidArgument, fromNative, TIMEOUT_CODES };

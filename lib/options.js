@@ -8,7 +8,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { invalidArgument } = require('./errors');
-const { describe, isPlainObject, checkHeaders } = require('./validate');
+const { redactURL, secretsOf } = require('./redact');
+const { describe, isPlainObject, checkHeaders, codePoint } = require('./validate');
 const { PROVIDERS, PROVIDER_NAMES } = require('./providers');
 
 const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 60_000, idleMs: 30_000, totalMs: 600_000 });
@@ -25,26 +26,65 @@ function checkInteger(value, name, { min = 0, max = Number.MAX_SAFE_INTEGER } = 
   return value;
 }
 
+// C0 and C1 controls, space and DEL. new URL() strips or encodes them, but
+// curl gets the original string: a NUL ends it early (the request goes to
+// another path and "succeeds"), CR/LF/TAB/space fail later as NETWORK.
+const URL_CONTROL = /[\x00-\x20\x7f-\x9f]/;
+
 function checkURL(value, name) {
   if (typeof value !== 'string' || value === '') {
     throw invalidArgument(`Expected a URL string for ${name} but received ${describe(value)}`);
+  }
+  const control = URL_CONTROL.exec(value);
+  if (control !== null) {
+    throw invalidArgument(
+      `Expected ${name} to hold no control character or space but it has ${codePoint(control[0])} at index ${control.index}; ` +
+        'percent-encode it',
+    );
   }
   let parsed;
   try {
     parsed = new URL(value);
   } catch {
-    throw invalidArgument(`Expected an absolute http(s) URL for ${name} but received ${describe(value)}`);
+    throw invalidArgument(`Expected an absolute http(s) URL for ${name} but received ${describe(redactURL(value))}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw invalidArgument(`Expected an http: or https: URL for ${name} but received protocol ${parsed.protocol}`);
   }
+  if (parsed.username !== '' || parsed.password !== '') {
+    // Refused rather than redacted: curl would turn them into a Basic
+    // Authorization header that competes with the provider's own, and a URL
+    // travels into logs, diagnostics records and error messages.
+    throw invalidArgument(
+      `Expected no credentials (user:password@) in ${name}: a URL ends up in logs and diagnostics records. ` +
+        'Pass them as headers (e.g. { Authorization }) or apiKey',
+    );
+  }
   return value;
 }
+
+// Request headers curl derives from the request itself. A user value would
+// contradict it: `Content-Length: 2` with a longer body is the shape of
+// request smuggling, a larger one hangs until timeouts.firstByteMs.
+const FRAMING = 'it sets the request framing, which curl derives from the body';
+const HOP = 'hop-by-hop connection header: curl manages the connection (and HTTP/2 forbids it)';
+const FORBIDDEN_REQUEST_HEADERS = new Map([
+  ['content-length', FRAMING],
+  ['transfer-encoding', FRAMING],
+  ['expect', `${FRAMING} (100-continue would hold the body back)`],
+  ['host', 'curl sets it from the URL; put the host in baseURL or url'],
+  ['connection', HOP],
+  ['keep-alive', HOP],
+  ['proxy-connection', HOP],
+  ['upgrade', HOP],
+  ['te', HOP],
+  ['trailer', HOP],
+]);
 
 /** Headers as "Name: value" lines (validated: no CR/LF injection). */
 function headerLines(headers, name) {
   const lines = [];
-  for (const [key, value] of checkHeaders(headers, name)) {
+  for (const [key, value] of checkHeaders(headers, name, FORBIDDEN_REQUEST_HEADERS)) {
     for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key}: ${v}`);
   }
   return lines;
@@ -81,6 +121,17 @@ function caFile(ca) {
   return file;
 }
 
+/** The request body as JSON; a BigInt, a cycle or a throwing toJSON is the caller's input error. */
+function serialize(body) {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    const e = invalidArgument(`Expected body to be serializable as JSON but JSON.stringify failed: ${err && err.message}`);
+    e.cause = err;
+    throw e;
+  }
+}
+
 /**
  * Validates options and builds the native config.
  * @returns {{ config: object, provider: string, signal?: AbortSignal, model?: string }}
@@ -100,7 +151,7 @@ function normalize(options) {
 
   let body = options.body;
   if (body === undefined) body = {};
-  if (!isPlainObject(body)) throw invalidArgument(`Expected body to be an object (the provider's request body) but received ${describe(body)}`);
+  if (!isPlainObject(body)) throw invalidArgument(`Expected body to be a plain object (the provider's request body) but received ${describe(body)}`);
 
   if (options.baseURL !== undefined) checkURL(options.baseURL, 'baseURL');
   // Like the official SDKs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, ... point
@@ -140,7 +191,7 @@ function normalize(options) {
 
   const timeouts = { ...DEFAULT_TIMEOUTS };
   if (options.timeouts !== undefined) {
-    if (!isPlainObject(options.timeouts)) throw invalidArgument(`Expected timeouts to be an object but received ${describe(options.timeouts)}`);
+    if (!isPlainObject(options.timeouts)) throw invalidArgument(`Expected timeouts to be a plain object but received ${describe(options.timeouts)}`);
     for (const [key, value] of Object.entries(options.timeouts)) {
       if (!Object.hasOwn(DEFAULT_TIMEOUTS, key)) {
         throw invalidArgument(`Unknown option 'timeouts.${key}'. Known: ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`);
@@ -150,7 +201,7 @@ function normalize(options) {
   }
   const retry = { ...DEFAULT_RETRY };
   if (options.retry !== undefined && options.retry !== false) {
-    if (!isPlainObject(options.retry)) throw invalidArgument(`Expected retry to be an object or false but received ${describe(options.retry)}`);
+    if (!isPlainObject(options.retry)) throw invalidArgument(`Expected retry to be a plain object or false but received ${describe(options.retry)}`);
     for (const [key, value] of Object.entries(options.retry)) {
       if (!Object.hasOwn(DEFAULT_RETRY, key)) {
         throw invalidArgument(`Unknown option 'retry.${key}'. Known: ${Object.keys(DEFAULT_RETRY).join(', ')}`);
@@ -163,7 +214,7 @@ function normalize(options) {
 
   let tlsConfig = {};
   if (options.tls !== undefined) {
-    if (!isPlainObject(options.tls)) throw invalidArgument(`Expected tls to be an object but received ${describe(options.tls)}`);
+    if (!isPlainObject(options.tls)) throw invalidArgument(`Expected tls to be a plain object but received ${describe(options.tls)}`);
     for (const key of Object.keys(options.tls)) {
       if (key !== 'ca' && key !== 'rejectUnauthorized') throw invalidArgument(`Unknown option 'tls.${key}'. Known: ca, rejectUnauthorized`);
     }
@@ -214,28 +265,26 @@ function normalize(options) {
   if (hasBody) add('Content-Type: application/json');
   headers.push(...userHeaders);
 
+  // The native config (src/binding/config.cc reads every key, and refuses
+  // a missing or mistyped one): the public names, defaults applied here.
   const config = {
     provider,
-    url,
-    method: hasBody ? 'POST' : 'GET',
-    body: hasBody ? JSON.stringify(prepared) : '',
-    headers,
-    connectMs: timeouts.connectMs,
-    firstByteMs: timeouts.firstByteMs,
-    idleMs: timeouts.idleMs,
-    totalMs: timeouts.totalMs,
-    retryAttempts: retry.attempts,
-    retryBaseMs: retry.baseDelayMs,
-    retryMaxMs: retry.maxDelayMs,
+    request: { url, method: hasBody ? 'POST' : 'GET', body: hasBody ? serialize(prepared) : '', headers, http2PriorKnowledge },
+    tls: { caFile: tlsConfig.caFile || '', rejectUnauthorized: tlsConfig.rejectUnauthorized !== false },
+    timeouts,
+    retry,
     maxEventBytes,
-    http2PriorKnowledge,
-    model: typeof model === 'string' ? model : '',
-    // Identifies the answer in downstream formats that carry an id.
-    responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,
-    created: Math.floor(Date.now() / 1000),
-    ...tlsConfig,
+    encoder: {
+      // Identifies the answer in downstream formats that carry an id.
+      responseId: `chatcmpl-relay${crypto.randomBytes(12).toString('hex')}`,
+      model: typeof model === 'string' ? model : '',
+      created: Math.floor(Date.now() / 1000),
+    },
+    // Redacted on the worker from the error record and the in-band error
+    // event (src/base/redact.h).
+    secrets: secretsOf(apiKey, headers, url),
   };
-  return { config, provider, signal, model: config.model };
+  return { config, provider, signal, model: config.encoder.model };
 }
 
 module.exports = { normalize, DEFAULT_TIMEOUTS, DEFAULT_RETRY };

@@ -4,6 +4,7 @@ const diagnostics = require('node:diagnostics_channel');
 const binding = require('./binding');
 const { RelayError, fromNative } = require('./errors');
 const { normalize } = require('./options');
+const { redact, redactURL } = require('./redact');
 const { kRelay, kPause, kResume, kInfo } = require('./internal');
 
 const startChannel = diagnostics.channel('llm-relay:stream:start');
@@ -110,7 +111,7 @@ class LLMStream extends ReadableStream {
       signal.addEventListener('abort', state.onAbort, { once: true });
     }
     if (startChannel.hasSubscribers) {
-      startChannel.publish({ id: state.id, provider, model, url: redact(config.url), startedAt: state.startedAt });
+      startChannel.publish({ id: state.id, provider, model, url: redact(redactURL(config.request.url), config.secrets), startedAt: state.startedAt });
     }
   }
 
@@ -162,13 +163,9 @@ class LLMStream extends ReadableStream {
     const s = this[kState];
     if (s.ended || s.abortError) return;
     s.abortError = abortError(reason);
-    if (s.mode === 'json' || s.mode === '' || s.mode === 'discard') {
-      try {
-        s.controller.error(s.abortError);
-      } catch {
-        // already closed or errored
-      }
-    }
+    // The reader sees the error once the worker's end record arrives (the
+    // next wakeup), so that it carries `partial` like every other error:
+    // deltas that arrive meanwhile are dropped (#onRecord).
     binding.command(s.id, binding.Command.ABORT);
   }
 
@@ -180,6 +177,18 @@ class LLMStream extends ReadableStream {
    */
   pipe(res, opts) {
     return require('./server/node').pipe(this, res, opts);
+  }
+
+  /**
+   * Relays the stream over a `ws` WebSocket: one JSON text message per delta,
+   * then `{"type":"done"}` or an error message; `{"type":"stop"}` from the
+   * client aborts it (lib/server/websocket.js).
+   * @param {import('ws').WebSocket} ws
+   * @param {{ heartbeatMs?: number, maxBufferedBytes?: number }} [opts]
+   * @returns {Promise<import('../index').StreamSummary>}
+   */
+  pipeWebSocket(ws, opts) {
+    return require('./server/websocket').pipeWebSocket(this, ws, opts);
   }
 
   /**
@@ -196,15 +205,27 @@ class LLMStream extends ReadableStream {
    * Internal: switch to downstream bytes in `format`. `sink` gets
    * head(headObject), data(Buffer), end(error|undefined, summary, tail Buffer|undefined,
    * fallback false, direct 'finished'|'open'|'gone'|undefined).
-   * `direct` (optional) is called once the stream is known to be free; it
-   * returns `{fd, heartbeat, heartbeatMs, header}` to have the worker write the head and body
-   * to that socket itself (lib/server/node.js), or null. The mode and the fd
-   * travel in one command, so no byte of this format can reach JavaScript
-   * first and then race the worker's own writes.
+   * `relay` (optional): `heartbeat` (Buffer|null), `heartbeatMs`,
+   * `heartbeatAfterHead` (the worker fills idle time with the heartbeat,
+   * output/heartbeat_sink.h), and `direct`, called once the stream is known
+   * to be free: it returns `{ socketFd, preamble }` to have the worker write
+   * the head and body to that socket itself (lib/server/node.js), or null.
+   * Format, heartbeat and socket travel in one command, so no byte of this
+   * format can reach JavaScript first and then race the worker's own writes.
    */
-  [kRelay](format, sink, direct) {
+  [kRelay](format, sink, relay = {}) {
     const s = this[kState];
-    if ((s.mode !== '' && !(s.ended && s.mode === 'discard')) || this.locked) {
+    if (s.mode === 'discard' && !(s.ended && s.finalError !== undefined)) {
+      // Relaying now would send an empty, clean answer: the deltas went into
+      // the summary and are gone. A stream that failed before anyone read it
+      // still relays its error (below).
+      throw new RelayError(
+        'INVALID_ARGUMENT',
+        'This stream is already consumed: awaiting done drained it into the summary. Call pipe()/toResponse() before ' +
+          'awaiting done (the promise they return resolves with the same summary)',
+      );
+    }
+    if ((s.mode !== '' && s.mode !== 'discard') || this.locked) {
       throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
     }
     s.relay = sink;
@@ -214,13 +235,13 @@ class LLMStream extends ReadableStream {
       queueMicrotask(() => sink.end(s.finalError, s.finalSummary, undefined));
       return;
     }
-    const target = direct === undefined ? null : direct();
-    if (target === null) {
-      this.#decide(format);
-      return;
-    }
-    s.mode = format;
-    binding.direct(s.id, format, target.fd, target.heartbeat, target.heartbeatMs, target.header);
+    const target = relay.direct === undefined ? null : relay.direct();
+    this.#decide(format, {
+      heartbeat: relay.heartbeat === undefined ? null : relay.heartbeat,
+      heartbeatMs: relay.heartbeatMs || 0,
+      heartbeatAfterHead: relay.heartbeatAfterHead === true,
+      ...(target === null ? {} : target),
+    });
   }
 
   [kPause]() {
@@ -239,11 +260,11 @@ class LLMStream extends ReadableStream {
     }
   }
 
-  #decide(mode) {
+  #decide(mode, relay) {
     const s = this[kState];
     if (s.mode !== '' || s.ended) return;
     s.mode = mode;
-    binding.command(s.id, binding.Command.MODE, mode);
+    binding.consume(s.id, { format: mode, ...relay });
   }
 
   #onRecord(head, data, end, tail) {
@@ -273,13 +294,14 @@ class LLMStream extends ReadableStream {
     if (s.signal && s.onAbort) s.signal.removeEventListener('abort', s.onAbort);
     const summary = record.summary;
     let error;
-    if (!record.ok) {
-      if (s.abortError) {
-        error = s.abortError;
-        error.partial = summary;
-      } else {
-        error = fromNative(record.error, s.provider, summary);
-      }
+    if (s.abortError && (!record.ok || s.relay === undefined)) {
+      // Also when the worker completed before the abort reached it: abort()
+      // promises ABORTED, and the deltas that arrived after it were dropped
+      // (#onRecord), so a clean end would pass a cut answer off as whole.
+      error = s.abortError;
+      error.partial = summary;
+    } else if (!record.ok) {
+      error = fromNative(record.error, s.provider, summary);
     }
     s.finalError = error;
     s.finalSummary = summary;
@@ -291,7 +313,14 @@ class LLMStream extends ReadableStream {
       } catch {
         // cancelled by the reader
       }
-    } else if (!s.abortError) {
+    } else if (s.abortError) {
+      // An abort drops what the reader has not read yet.
+      try {
+        s.controller.error(error);
+      } catch {
+        // cancelled by the reader
+      }
+    } else {
       // controller.error() drops queued chunks; the deltas that arrived
       // before the failure are part of the answer, so let the reader have
       // them first (pull() raises the error once the queue is empty).
@@ -334,12 +363,8 @@ function emptySummary(outcome) {
     finishReason: null,
     rawFinishReason: null,
     usage: null,
-    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, tokensPerSecond: null },
+    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, deltasPerSecond: null, outputTokensPerSecond: null },
   };
-}
-
-function redact(url) {
-  return url.replace(/([?&]key=)[^&]*/i, '$1[redacted]');
 }
 
 /**

@@ -62,7 +62,7 @@ CXXFLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefi
           -Isrc -DRAPIDJSON_HAS_STDSTRING=1)
 
 # --- The core, instrumented once for all targets -----------------------------------
-CORE_SOURCES=(src/core/*.cc src/framing/*.cc src/providers/*.cc src/encoders/*.cc)
+CORE_SOURCES=(src/base/*.cc src/pipeline/*.cc src/framing/*.cc src/providers/*.cc src/encoders/*.cc)
 rm -rf "$OUT/obj"
 mkdir -p "$OUT/obj" "$OUT/artifacts"
 echo "fuzz.sh: compiling ${#CORE_SOURCES[@]} core sources"

@@ -1,6 +1,6 @@
 'use strict';
 // The downstream format every peer relays, byte for byte what llm-relay's
-// pipe(res, { format: 'sse' }) writes (shared/DESIGN.md):
+// pipe(res, { format: 'sse' }) writes (the README's "Relaying to the browser"):
 //   data: {"type":"text","text":"…"}\n\n   per delta
 //   data: {"type":"finish","reason":"stop","raw":"stop"}\n\n
 //   data: [DONE]\n\n
@@ -79,7 +79,7 @@ class SseOut {
     this.res.end(`${finishEvent(raw)}data: [DONE]\n\n`);
   }
 
-  /** An error after the 200: an `event: error` frame, then the end (DESIGN.md). */
+  /** An error after the 200: an `event: error` frame, then the end (the README's error formats). */
   error(err) {
     if (this.closed || this.res.writableEnded) return;
     if (!this.res.headersSent) {

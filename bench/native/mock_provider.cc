@@ -2,7 +2,7 @@
 // thousands of paced streams cost one list walk per millisecond, and pre-rendered
 // events so sending a token is a memcpy into the connection's output buffer.
 //
-// Wire formats follow shared/PROVIDERS.md: OpenAI Chat Completions chunks of about
+// Wire formats follow docs/wire-formats.md: OpenAI Chat Completions chunks of about
 // 300 bytes (obfuscation, system_fingerprint, service_tier, usage chunk, [DONE]) and
 // Anthropic Messages events (message_start ... message_stop, with a ping).
 // HTTP/1.1 (chunked, keep-alive, pipelining) and, when built with libnghttp2,

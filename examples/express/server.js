@@ -23,7 +23,9 @@ const express = require('express');
 const { stream } = require('llm-relay');
 
 const PUBLIC_DIR = path.join(__dirname, 'public');
-const CLIENT_MODULE = require.resolve('llm-relay/client');
+// The browser client as the package ships it (plain ES modules, no bundler):
+// the page imports 'llm-relay/client' through an import map pointing here.
+const CLIENT_DIR = path.dirname(require.resolve('llm-relay/client'));
 
 // Bounds on what a browser may send: a chat history, not an arbitrary upstream request.
 const MAX_MESSAGES = 40;
@@ -124,9 +126,10 @@ function createApp(provider, { log = console.log } = {}) {
     res.type('html').set('Cache-Control', 'no-cache').send(page);
   });
   // The browser client is plain ESM with no dependencies: served as is, no bundler.
-  app.get('/llm-relay/client.mjs', (req, res) => {
-    res.type('text/javascript').set('Cache-Control', 'no-cache').sendFile(CLIENT_MODULE);
-  });
+  app.use('/llm-relay/client', express.static(CLIENT_DIR, {
+    index: false,
+    setHeaders: (res) => res.set('Content-Type', 'text/javascript; charset=utf-8').set('Cache-Control', 'no-cache'),
+  }));
 
   app.post('/api/chat', express.json({ limit: '256kb' }), async (req, res) => {
     const messages = cleanMessages(req.body && req.body.messages);

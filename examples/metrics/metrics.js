@@ -7,7 +7,7 @@
  *   llm-relay:stream:end    { id, provider, model, format, summary, error }
  *
  * where summary.metrics is { outcome, ttfbMs, ttftMs, durationMs, deltas, bytes, retries,
- * gapP50Ms, gapP99Ms, gapMaxMs, tokensPerSecond }. Nothing here touches the streams themselves:
+ * gapP50Ms, gapP99Ms, gapMaxMs, deltasPerSecond, outputTokensPerSecond }. Nothing here touches the streams themselves:
  * a subscriber costs one function call per stream start and end, none per token.
  *
  *   const { instrumentRelay } = require('./metrics');
@@ -50,7 +50,7 @@ function instrumentRelay({ registry = new Registry(), prefix = 'llm_relay_' } = 
   const ttft = new Histogram({ name: `${prefix}time_to_first_token_seconds`, help: 'From request start to the first content delta.', labelNames: labels, buckets: LATENCY_BUCKETS, registers });
   const duration = new Histogram({ name: `${prefix}stream_duration_seconds`, help: 'From request start to the end of the stream, by outcome.', labelNames: [...labels, 'outcome'], buckets: DURATION_BUCKETS, registers });
   const gapMax = new Histogram({ name: `${prefix}token_gap_max_seconds`, help: 'The longest gap between two content deltas of one stream.', labelNames: labels, buckets: GAP_BUCKETS, registers });
-  const rate = new Histogram({ name: `${prefix}tokens_per_second`, help: 'Output rate of one stream after its first token.', labelNames: labels, buckets: RATE_BUCKETS, registers });
+  const rate = new Histogram({ name: `${prefix}tokens_per_second`, help: 'Output tokens per second of one stream after its first token (provider usage; content deltas per second when the provider reports no usage).', labelNames: labels, buckets: RATE_BUCKETS, registers });
   const deltas = new Counter({ name: `${prefix}deltas_total`, help: 'Content deltas received from providers.', labelNames: labels, registers });
   const bytes = new Counter({ name: `${prefix}upstream_bytes_total`, help: 'Response body bytes received from providers.', labelNames: labels, registers });
   const retries = new Counter({ name: `${prefix}retries_total`, help: 'Request retries before the first content delta.', labelNames: labels, registers });
@@ -79,7 +79,9 @@ function instrumentRelay({ registry = new Registry(), prefix = 'llm_relay_' } = 
     if (typeof m.ttftMs === 'number') ttft.observe(l, m.ttftMs / 1000);
     // A gap needs two deltas; a one-token answer has none worth recording.
     if (m.deltas > 1) gapMax.observe(l, m.gapMaxMs / 1000);
-    if (typeof m.tokensPerSecond === 'number') rate.observe(l, m.tokensPerSecond);
+    // Tokens when the provider reported usage; otherwise content deltas, the closest count there is.
+    const perSecond = typeof m.outputTokensPerSecond === 'number' ? m.outputTokensPerSecond : m.deltasPerSecond;
+    if (typeof perSecond === 'number') rate.observe(l, perSecond);
     if (m.deltas > 0) deltas.inc(l, m.deltas);
     if (m.bytes > 0) bytes.inc(l, m.bytes);
     if (m.retries > 0) retries.inc(l, m.retries);

@@ -39,7 +39,9 @@ const { RelayError, invalidArgument } = require('../errors');
 const { kRelay, kInfo } = require('../internal');
 const { describe } = require('../validate');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
-const { RelayWriter } = require('./relay-writer');
+const { RelayWriter, heartbeatOf } = require('./relay-writer');
+const internals = require('./node-internals');
+const { encodeInBandError } = require('./in-band-error');
 
 // How long a cut-short response may take to flush its last bytes.
 const CUT_SHORT_GRACE_MS = 10_000;
@@ -104,12 +106,12 @@ function directEligible(res, options, wanted) {
   if (!req || req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1 || req.method === 'HEAD') return false;
   if (res.destroyed || res.writableEnded || res.headersSent) return false;
   const socket = res.socket;
-  if (!socket || socket.destroyed || socket.encrypted || socket._httpMessage !== res) return false;
+  if (!socket || socket.destroyed || socket.encrypted) return false;
+  if (!internals.ownsSocket(res)) return false;
   // An idle timeout (server.timeout, socket.setTimeout) counts Node's own
   // writes only: with the worker writing, it would cut a healthy stream.
   if (socket.timeout > 0) return false;
-  const handle = socket._handle;
-  return !!handle && typeof handle.fd === 'number' && handle.fd >= 0;
+  return internals.SUPPORTED && internals.socketFd(socket) >= 0;
 }
 
 class NodeRelay {
@@ -164,26 +166,18 @@ class NodeRelay {
    */
   attachDirect() {
     const { res } = this;
-    this.#sendHeaders(false, false);
-    const socket = res.socket;
-    // Node chose chunked framing (no Content-Length or Transfer-Encoding from
-    // opts.headers), a body is allowed, the head is built but not sent, and
-    // nothing of Node's is queued on the socket in front of the worker's bytes.
-    if (res.chunkedEncoding !== true || res._hasBody === false || typeof res._header !== 'string' || res._headerSent !== false || res.writableLength !== 0 || !socket || socket.writableLength !== 0 || !socket._handle || typeof socket._handle.fd !== 'number') {
+    this.#sendHeaders(false);
+    // The worker writes the head too (one socket write less on the main
+    // thread per response); #headFallback gives it back if the worker never
+    // takes the socket.
+    const preamble = internals.takeHead(res);
+    if (preamble === null) {
       res.flushHeaders();
-      this.writer.startHeartbeat();
       return null;
     }
-    // The worker writes the head too (one socket write less on the main
-    // thread per response). Node's _send() writes the head before the first
-    // bytes while _headerSent is false; marking it sent keeps end() from
-    // writing it again. #headFallback undoes this if the worker never starts.
-    const header = res._header;
-    res._headerSent = true;
     this.direct = true;
     this.headByWorker = true;
-    const { heartbeatMs, spec } = this.options;
-    return { fd: socket._handle.fd, heartbeat: heartbeatMs > 0 ? spec.heartbeat : null, heartbeatMs, header };
+    return { socketFd: internals.socketFd(res.socket), preamble };
   }
 
   /**
@@ -195,8 +189,7 @@ class NodeRelay {
     this.direct = false;
     if (!this.headByWorker) return;
     this.headByWorker = false;
-    this.res._headerSent = false;
-    this.res.flushHeaders();
+    internals.giveBackHead(this.res);
   }
 
   // ---- sink: called by the stream with the worker's records ----
@@ -215,7 +208,6 @@ class NodeRelay {
     if (this.direct) {
       // The worker could not use the socket and hands the bytes to us.
       this.#headFallback();
-      this.writer.startHeartbeat();
     }
     try {
       if (!this.headersOut) this.#sendHeaders();
@@ -229,7 +221,7 @@ class NodeRelay {
     if (this.finished) return;
     this.finished = true;
     try {
-      this.#end(error, tail, fallback, direct);
+      this.#end(error, tail, direct);
     } catch (err) {
       // Someone else wrote to `res` meanwhile (headers already sent, ...):
       // never leave the response open.
@@ -248,7 +240,7 @@ class NodeRelay {
 
   // ---- internals ----
 
-  #end(error, tail, fallback, direct) {
+  #end(error, tail, direct) {
     const { res } = this;
     if (this.gone || this.ended) {
       this.writer.stop();
@@ -260,11 +252,7 @@ class NodeRelay {
       this.writer.stop();
       this.ended = true;
       if (direct === 'finished') {
-        // The last-chunk is on the wire already. Without chunkedEncoding,
-        // end() with nothing buffered writes nothing and just finishes the
-        // response ('finish', then keep-alive reuse of the socket).
-        res.chunkedEncoding = false;
-        res.end();
+        internals.endWrittenResponse(res); // the last-chunk is on the wire already
       } else if (direct === 'gone') {
         res.destroy(); // a write failed: the client is gone
       } else {
@@ -280,10 +268,13 @@ class NodeRelay {
     if (!this.headersOut) this.#sendHeaders();
     this.writer.finish();
     this.ended = true;
-    if (error !== undefined && (this.options.format === 'text' || fallback || tail === undefined)) {
-      // Plain text cannot carry an error, and the fallback path has no
-      // encoded error event: cut the body short so the client sees an
-      // incomplete transfer (no terminating chunk) instead of a clean end.
+    // A stream that ended before it became a relay (`fallback`) has no error
+    // event from the worker: the same one is encoded here.
+    if (error !== undefined && tail === undefined) tail = encodeInBandError(this.options.format, error);
+    if (error !== undefined && (this.options.format === 'text' || tail === undefined)) {
+      // Plain text cannot carry an error: cut the body short so the client
+      // sees an incomplete transfer (no terminating chunk) instead of a
+      // clean end.
       cutShort(res);
       return;
     }
@@ -292,7 +283,7 @@ class NodeRelay {
     else res.end();
   }
 
-  #sendHeaders(heartbeat = true, flush = true) {
+  #sendHeaders(flush = true) {
     const { res } = this;
     this.headersOut = true;
     // A length set by other code would end the body early; ours is chunked.
@@ -302,7 +293,6 @@ class NodeRelay {
     // Headers go out now, before the first token: the browser sees the
     // response start and proxies see a live stream.
     if (flush) res.flushHeaders();
-    if (heartbeat) this.writer.startHeartbeat();
   }
 
   #sendError(error) {
@@ -367,12 +357,13 @@ class NodeRelay {
  * - `errorStatus` (default false): hold the headers until the provider has
  *   answered, so a failure before the stream becomes a real HTTP status:
  *   provider 429 → 429 with Retry-After, a timeout → 504, anything else →
- *   502, with the body `{"error":{"code","message"}}`. No heartbeat goes out
- *   before the headers do.
- * - `direct` (default off, LLM_RELAY_DIRECT=1 turns it on): on a plain
- *   HTTP/1.1 socket, the worker thread writes the head and the body itself
- *   (same bytes, no main-thread work per token); ignored where it cannot apply
- *   (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket idle timeout).
+ *   502, with the body `{"error":{"code","message","status"?,"retryAfterMs"?}}`.
+ *   No heartbeat goes out before the headers do.
+ * - `direct` (default on; LLM_RELAY_DIRECT=0 turns it off everywhere): on a
+ *   plain HTTP/1.1 socket, the worker thread writes the head and the body
+ *   itself (same bytes, no main-thread work per token); ignored where it
+ *   cannot apply (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket
+ *   idle timeout).
  *
  * A client disconnect aborts the provider request; a full socket
  * (res.write() false) pauses it until 'drain'. An error after the 200 is sent
@@ -406,7 +397,12 @@ function pipe(stream, res, opts) {
   const relay = new NodeRelay(stream, res, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed; nothing has
   // touched `res` yet, so the caller can still answer it.
-  stream[kRelay](options.format, relay, directEligible(res, options, wantDirect) ? () => relay.attachDirect() : undefined);
+  stream[kRelay](options.format, relay, {
+    // No heartbeat before the headers: with errorStatus they wait for the
+    // provider's answer.
+    ...heartbeatOf(options, options.errorStatus),
+    direct: directEligible(res, options, wantDirect) ? () => relay.attachDirect() : undefined,
+  });
   relay.begin();
   return relay.promise;
 }

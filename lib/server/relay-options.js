@@ -6,6 +6,7 @@
 
 const { invalidArgument, TIMEOUT_CODES } = require('../errors');
 const { describe, isPlainObject, checkHeaders } = require('../validate');
+const { inBandError } = require('./in-band-error');
 
 // setTimeout's limit: a larger delay silently becomes 1 ms.
 const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -43,6 +44,23 @@ const FORMAT_NAMES = Object.keys(FORMATS);
 
 const PIPE_KEYS = ['format', 'heartbeatMs', 'flushMs', 'headers', 'errorStatus'];
 const RESPONSE_KEYS = ['format', 'heartbeatMs', 'flushMs', 'headers', 'signal'];
+
+// Response headers the relay sets itself: a user value would break its
+// framing (a Content-Length ends the stream early, Content-Encoding makes the
+// browser decompress plain bytes) or is hop-by-hop, which HTTP/2 forbids and
+// Node manages on HTTP/1.1.
+const FRAMING = 'the relay streams the body itself (chunked, uncompressed)';
+const HOP = 'hop-by-hop connection header: Node manages the connection (and HTTP/2 forbids it)';
+const FORBIDDEN_RESPONSE_HEADERS = new Map([
+  ['content-length', FRAMING],
+  ['transfer-encoding', FRAMING],
+  ['content-encoding', FRAMING],
+  ['trailer', FRAMING],
+  ['connection', HOP],
+  ['keep-alive', HOP],
+  ['proxy-connection', HOP],
+  ['upgrade', HOP],
+]);
 
 function checkDelay(value, name, fallback) {
   if (value === undefined) return fallback;
@@ -90,7 +108,7 @@ function relayOptions(opts, api) {
     format,
     heartbeatMs: checkDelay(opts.heartbeatMs, 'heartbeatMs', DEFAULT_HEARTBEAT_MS),
     flushMs: checkDelay(opts.flushMs, 'flushMs', 0),
-    headers: checkHeaders(opts.headers, 'headers'),
+    headers: checkHeaders(opts.headers, 'headers', FORBIDDEN_RESPONSE_HEADERS),
     errorStatus: opts.errorStatus === true,
     signal,
     spec: FORMATS[format],
@@ -149,7 +167,10 @@ function errorAnswer(error) {
   } else if (TIMEOUT_CODES.has(error.code)) {
     status = 504;
   }
-  return { status, headers, body: JSON.stringify({ error: { code: error.code, message } }) };
+  // The same members as an in-band error, so a browser reads either alike.
+  const fields = inBandError(error);
+  fields.message = message;
+  return { status, headers, body: JSON.stringify({ error: fields }) };
 }
 
 module.exports = { relayOptions, streamHeaders, errorAnswer, FORMATS, FORMAT_NAMES, DEFAULT_HEARTBEAT_MS };

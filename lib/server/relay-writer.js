@@ -1,16 +1,17 @@
 'use strict';
 
 // The part of a relay that does not care where the bytes go: write
-// coalescing (flushMs), heartbeats while idle, and backpressure (pause the
-// provider transfer while the downstream is full). The bytes are the
-// worker's, already encoded: they are written as they are, never parsed.
+// coalescing (flushMs) and backpressure (pause the provider transfer while
+// the downstream is full). The bytes are the worker's, already encoded and
+// with the heartbeats in them (src/output/heartbeat_sink.h): they are
+// written as they are, never parsed.
 
 const { kPause, kResume } = require('../internal');
 
 class RelayWriter {
   /**
    * @param {object} stream the LLMStream (for kPause / kResume)
-   * @param {{flushMs: number, heartbeatMs: number, spec: {heartbeat: Buffer|null}}} options
+   * @param {{flushMs: number}} options
    * @param {(bytes: Buffer) => boolean} write sends bytes downstream; false
    *   means the downstream is full and resume() will be called once it drains
    */
@@ -18,21 +19,10 @@ class RelayWriter {
     this.stream = stream;
     this.write = write;
     this.flushMs = options.flushMs;
-    this.heartbeatMs = options.heartbeatMs;
-    this.heartbeat = options.heartbeatMs > 0 ? options.spec.heartbeat : null;
     this.pending = [];
     this.flushTimer = undefined;
-    this.heartbeatTimer = undefined;
     this.blocked = false;
     this.stopped = false;
-  }
-
-  /** The headers are out: from now on, idle time is filled with heartbeats. */
-  startHeartbeat() {
-    if (this.heartbeat === null || this.stopped || this.heartbeatTimer !== undefined) return;
-    this.heartbeatTimer = setTimeout(() => this.#onHeartbeatTimer(), this.heartbeatMs);
-    // The response's socket keeps the process alive while it matters.
-    this.heartbeatTimer.unref();
   }
 
   /** One batch of encoded bytes from the worker. */
@@ -58,21 +48,19 @@ class RelayWriter {
     this.stream[kResume]();
   }
 
-  /** The stream ended: write what is pending now and stop the timers. */
+  /** The stream ended: write what is pending now and stop the timer. */
   finish() {
     if (this.stopped) return;
     this.#flushPending();
     this.stop();
   }
 
-  /** The downstream is gone: drop what is pending and stop the timers. */
+  /** The downstream is gone: drop what is pending and stop the timer. */
   stop() {
     this.stopped = true;
     this.pending.length = 0;
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
-    if (this.heartbeatTimer !== undefined) clearTimeout(this.heartbeatTimer);
     this.flushTimer = undefined;
-    this.heartbeatTimer = undefined;
   }
 
   #flushPending() {
@@ -89,27 +77,26 @@ class RelayWriter {
 
   #send(bytes) {
     const ok = this.write(bytes);
-    // Any write proves the connection is alive: restart the idle clock.
-    if (this.heartbeatTimer !== undefined) this.heartbeatTimer.refresh();
     if (!ok && !this.blocked && !this.stopped) {
       // Bytes already in flight from the worker still arrive and are written
       // (the downstream buffers them); the pause bounds that to about one
-      // batch, instead of the whole answer piling up in memory.
+      // batch, instead of the whole answer piling up in memory. The worker
+      // sends no heartbeat while paused.
       this.blocked = true;
       this.stream[kPause]();
     }
   }
-
-  #onHeartbeatTimer() {
-    if (this.stopped) return;
-    if (this.blocked || this.pending.length > 0) {
-      // A client that does not read gains nothing from more bytes, and
-      // pending data is about to go out anyway.
-      this.heartbeatTimer.refresh();
-      return;
-    }
-    this.#send(this.heartbeat);
-  }
 }
 
-module.exports = { RelayWriter };
+/**
+ * The heartbeat part of a relay command: the format's idle bytes and how
+ * often (src/output/heartbeat_sink.h sends them from the worker).
+ * @param {{heartbeatMs: number, spec: {heartbeat: Buffer|null}}} options
+ * @param {boolean} [afterHead] none before the provider's head
+ */
+function heartbeatOf(options, afterHead = false) {
+  const heartbeat = options.heartbeatMs > 0 ? options.spec.heartbeat : null;
+  return { heartbeat, heartbeatMs: heartbeat === null ? 0 : options.heartbeatMs, heartbeatAfterHead: afterHead };
+}
+
+module.exports = { RelayWriter, heartbeatOf };

@@ -20,7 +20,8 @@
 
 const { kRelay } = require('../internal');
 const { relayOptions, streamHeaders } = require('./relay-options');
-const { RelayWriter } = require('./relay-writer');
+const { RelayWriter, heartbeatOf } = require('./relay-writer');
+const { encodeInBandError } = require('./in-band-error');
 
 // How many encoded bytes the body may queue before the provider transfer
 // pauses: a few batches, so a reader that keeps up never stalls the worker.
@@ -73,7 +74,6 @@ class WebRelay {
       if (signal.aborted) this.onAbort();
       else signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    this.writer.startHeartbeat();
     return response;
   }
 
@@ -87,7 +87,7 @@ class WebRelay {
     if (!this.closed) this.writer.data(bytes);
   }
 
-  end(error, _summary, tail, fallback = false) {
+  end(error, _summary, tail) {
     if (this.finished) return;
     this.finished = true;
     if (this.options.signal !== undefined) this.options.signal.removeEventListener('abort', this.onAbort);
@@ -97,11 +97,13 @@ class WebRelay {
     }
     this.writer.finish();
     this.closed = true;
+    // A stream that ended before it became a relay (`fallback`) has no error
+    // event from the worker: the same one is encoded here.
+    if (error !== undefined && tail === undefined) tail = encodeInBandError(this.options.format, error);
     try {
-      if (error !== undefined && (this.options.format === 'text' || fallback || tail === undefined)) {
-        // Plain text cannot carry an error, and the fallback path has no
-        // encoded error event: fail the body so the reader sees an error
-        // instead of a clean end.
+      if (error !== undefined && (this.options.format === 'text' || tail === undefined)) {
+        // Plain text cannot carry an error: fail the body so the reader sees
+        // an error instead of a clean end.
         this.controller.error(error);
         return;
       }
@@ -114,8 +116,7 @@ class WebRelay {
 
   #enqueue(bytes) {
     if (this.closed) return true;
-    // The heartbeat is one shared buffer: hand every reader its own copy.
-    const view = bytes === this.options.spec.heartbeat ? new Uint8Array(bytes) : toView(bytes);
+    const view = toView(bytes);
     try {
       this.controller.enqueue(view);
     } catch {
@@ -146,7 +147,7 @@ function toResponse(stream, opts) {
   const options = relayOptions(opts, 'toResponse');
   const relay = new WebRelay(stream, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed.
-  stream[kRelay](options.format, relay);
+  stream[kRelay](options.format, relay, heartbeatOf(options));
   return relay.begin();
 }
 

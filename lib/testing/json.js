@@ -5,7 +5,7 @@
 /**
  * Google's frontends write `"key": value` (a space after the colon) and `,` with no space
  * between members, e.g. `{"candidates": [{"content": {"parts": [{"text": "Hi"}],"role": "model"}`
- * (PROVIDERS.md §6). Strings and numbers are spelled as JSON.stringify spells them.
+ * (docs/wire-formats.md §6). Strings and numbers are spelled as JSON.stringify spells them.
  */
 function googleJson(value) {
   if (Array.isArray(value)) return `[${value.map(googleJson).join(',')}]`;

@@ -37,7 +37,7 @@ function seededRandom(seed) {
 }
 
 /**
- * OpenAI's `obfuscation` field: random padding "to normalize payload sizes" (PROVIDERS.md §2).
+ * OpenAI's `obfuscation` field: random padding "to normalize payload sizes" (docs/wire-formats.md §2).
  * Its length varies per chunk, so do the same.
  */
 function obfuscation() {

@@ -3,17 +3,15 @@
 // handoff, all torn down by an env cleanup hook.
 //
 // JavaScript-facing functions (lib/binding.js wraps them):
+//   constants                   command numbers, error codes, provider and
+//                               format names, the record layout
 //   setHandler(fn)              fn(records) gets every ready stream per wakeup:
 //                               records = [id, head, data, end, tail, id, ...]
-//   start(config) -> id         queue a stream (config: see Start)
-//   command(id, type[, mode])   1 mode, 2 pause, 3 resume, 4 abort,
-//                               5 direct (mode, fd, heartbeat Buffer|null, heartbeatMs, head):
-//                                 mode + the worker writes `head` (the
-//                                 response head) and then the body to the socket
-//                               6 detach (the client's socket is gone)
-//   providers()                 the provider names the native core knows
-//   parse(provider, format, buffer, chunkSize, iterations)  framing+adapter
-//                               over bytes in memory (benchmarks, tests)
+//                               (constants.recordSlots)
+//   start(config) -> id         queue a stream (config: binding/config.h)
+//   command(id, kind[, spec])   constants.commands; CONSUME takes a spec
+//   parse(...)                  framing + adapter over bytes in memory, for
+//                               the benchmarks and tests (binding/bench.cc)
 #include <napi.h>
 
 #include <algorithm>
@@ -24,18 +22,31 @@
 #include <utility>
 #include <vector>
 
-#include "core/pipeline.h"
+#include "base/records.h"
+#include "binding/bench.h"
+#include "binding/config.h"
+#include "encoders/encoder.h"
 #include "handoff/handoff.h"
+#include "handoff/js_sink.h"
 #include "providers/adapter.h"
 #include "transport/engine.h"
 
 namespace llmrelay {
 namespace {
 
+// The layout of one stream's record in the array setHandler's function gets.
+constexpr uint32_t kSlotId = 0;
+constexpr uint32_t kSlotHead = 1;  // JSON: the provider's 2xx head
+constexpr uint32_t kSlotData = 2;  // string (Delta JSON) or Buffer (relay bytes)
+constexpr uint32_t kSlotEnd = 3;   // JSON: the end record (base/records.h)
+constexpr uint32_t kSlotTail = 4;  // Buffer: the format's last bytes
+constexpr uint32_t kRecordSlots = 5;
+
 struct AddonData {
   napi_env env = nullptr;
   napi_threadsafe_function tsfn = nullptr;
   std::unique_ptr<Handoff> handoff;
+  std::unique_ptr<HandoffHost> host;
   std::unique_ptr<Engine> engine;
   napi_ref handler = nullptr;  // the JS function records go to (replaceable)
   uint32_t next_id = 1;
@@ -104,8 +115,8 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
   if (data->ready.empty()) return;
 
   napi_value records;
-  napi_create_array_with_length(env, data->ready.size() * 5, &records);
-  uint32_t slot = 0;
+  napi_create_array_with_length(env, data->ready.size() * kRecordSlots, &records);
+  uint32_t base = 0;
   for (Handoff::Ready& ready : data->ready) {
     Outbox& box = ready.box;
     napi_value id;
@@ -124,14 +135,15 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
     } else {
       napi_create_buffer_copy(env, box.tail.size(), box.tail.data(), nullptr, &tail);
     }
-    napi_set_element(env, records, slot++, id);
-    napi_set_element(env, records, slot++, StringOrUndefined(env, box.head));
-    napi_set_element(env, records, slot++, payload);
-    napi_set_element(env, records, slot++, StringOrUndefined(env, box.end));
-    napi_set_element(env, records, slot++, tail);
+    napi_set_element(env, records, base + kSlotId, id);
+    napi_set_element(env, records, base + kSlotHead, StringOrUndefined(env, box.head));
+    napi_set_element(env, records, base + kSlotData, payload);
+    napi_set_element(env, records, base + kSlotEnd, StringOrUndefined(env, box.end));
+    napi_set_element(env, records, base + kSlotTail, tail);
+    base += kRecordSlots;
     if (box.backlog_paused && box.end.empty()) {
       Command command;
-      command.type = CommandType::kResumeBacklog;
+      command.kind = CommandKind::kResumeBacklog;
       command.id = ready.id;
       data->engine->Post(std::move(command));
     }
@@ -186,79 +198,35 @@ Napi::Value SetHandler(const Napi::CallbackInfo& info) {
     // holds at most one pending wakeup.
     napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking);
   });
-  data->engine = std::make_unique<Engine>(data->handoff.get());
+  data->host = std::make_unique<HandoffHost>(data->handoff.get());
+  data->engine = std::make_unique<Engine>(data->host.get());
   // Registered after the thread-safe function (hooks run in reverse order),
   // so the worker is joined before Node closes the thread-safe function.
   napi_add_env_cleanup_hook(env, Cleanup, data);
   return env.Undefined();
 }
 
-int64_t GetInt(const Napi::Object& obj, const char* key, int64_t fallback) {
-  Napi::Value value = obj.Get(key);
-  return value.IsNumber() ? value.As<Napi::Number>().Int64Value() : fallback;
-}
-
-std::string GetString(const Napi::Object& obj, const char* key) {
-  Napi::Value value = obj.Get(key);
-  if (value.IsString()) return value.As<Napi::String>().Utf8Value();
-  if (value.IsBuffer()) {
-    auto buffer = value.As<Napi::Buffer<char>>();
-    return std::string(buffer.Data(), buffer.Length());
-  }
-  return {};
-}
-
 Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData* data = GetData(env);
   if (data->engine == nullptr) {
-    Napi::Error::New(env, "setHandler must be called before start").ThrowAsJavaScriptException();
+    Napi::Error::New(env, "llm-relay internal: setHandler must be called before start").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   if (info.Length() < 1 || !info[0].IsObject()) {
-    Napi::TypeError::New(env, "start(config)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "llm-relay internal: start(config) expects the config object").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  Napi::Object cfg = info[0].As<Napi::Object>();
   auto config = std::make_unique<StreamConfig>();
+  std::string error;
+  if (!ReadStreamConfig(info[0].As<Napi::Object>(), config.get(), &error)) {
+    Napi::TypeError::New(env, "llm-relay internal: " + error).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   config->id = data->next_id;
   data->next_id = data->next_id >= 0xFFFFFFF0u ? 1 : data->next_id + 1;
-  config->provider = GetString(cfg, "provider");
-  if (!CreateAdapter(config->provider)) {
-    Napi::TypeError::New(env, "Unknown provider '" + config->provider + "'").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  config->url = GetString(cfg, "url");
-  config->method = GetString(cfg, "method");
-  if (config->method.empty()) config->method = "POST";
-  config->body = GetString(cfg, "body");
-  config->mode = GetString(cfg, "mode");
-  Napi::Value headers = cfg.Get("headers");
-  if (headers.IsArray()) {
-    Napi::Array list = headers.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); ++i) {
-      Napi::Value item = list.Get(i);
-      if (item.IsString()) config->headers.push_back(item.As<Napi::String>().Utf8Value());
-    }
-  }
-  config->connect_ms = GetInt(cfg, "connectMs", config->connect_ms);
-  config->first_byte_ms = GetInt(cfg, "firstByteMs", config->first_byte_ms);
-  config->idle_ms = GetInt(cfg, "idleMs", config->idle_ms);
-  config->total_ms = GetInt(cfg, "totalMs", config->total_ms);
-  config->retry_attempts = static_cast<uint32_t>(GetInt(cfg, "retryAttempts", config->retry_attempts));
-  config->retry_base_ms = GetInt(cfg, "retryBaseMs", config->retry_base_ms);
-  config->retry_max_ms = GetInt(cfg, "retryMaxMs", config->retry_max_ms);
-  config->ca_file = GetString(cfg, "caFile");
-  config->verify_tls = !cfg.Get("rejectUnauthorized").IsBoolean() ||
-                       cfg.Get("rejectUnauthorized").As<Napi::Boolean>().Value();
-  config->http2_prior_knowledge = cfg.Get("http2PriorKnowledge").ToBoolean().Value();
-  config->max_event_bytes = static_cast<size_t>(GetInt(cfg, "maxEventBytes", static_cast<int64_t>(config->max_event_bytes)));
-  config->encoder.id = GetString(cfg, "responseId");
-  config->encoder.model = GetString(cfg, "model");
-  config->encoder.created = GetInt(cfg, "created", 0);
-
   Command command;
-  command.type = CommandType::kStart;
+  command.kind = CommandKind::kStart;
   const uint32_t id = config->id;
   command.id = id;
   command.config = std::move(config);
@@ -270,103 +238,67 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, id);
 }
 
+// command(id, kind[, spec]): kind is one of the numbers in
+// constants.commands; CONSUME takes the spec binding/config.h describes.
 Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonData* data = GetData(env);
-  if (data->engine == nullptr || info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "llm-relay internal: command(id, kind[, spec])").ThrowAsJavaScriptException();
     return env.Undefined();
   }
+  if (data->engine == nullptr) return env.Undefined();
   Command command;
   command.id = info[0].As<Napi::Number>().Uint32Value();
-  switch (info[1].As<Napi::Number>().Int32Value()) {
-    case 1:
-      // A consumer for a parked stream: it is live again until its end.
-      if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
-      command.type = CommandType::kMode;
-      if (info.Length() > 2 && info[2].IsString()) command.mode = info[2].As<Napi::String>().Utf8Value();
-      break;
-    case 2: command.type = CommandType::kPause; break;
-    case 3: command.type = CommandType::kResume; break;
-    case 4: command.type = CommandType::kAbort; break;
-    case 5:
-      if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
-      if (info.Length() < 6 || !info[2].IsString() || !info[3].IsNumber() || !info[5].IsNumber()) {
-        Napi::TypeError::New(env, "command(id, 5, mode, fd, heartbeat, heartbeatMs)").ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      command.type = CommandType::kDirect;
-      command.mode = info[2].As<Napi::String>().Utf8Value();
-      command.fd = info[3].As<Napi::Number>().Int32Value();
-      if (info[4].IsBuffer()) {
-        auto heartbeat = info[4].As<Napi::Buffer<char>>();
-        command.heartbeat.assign(heartbeat.Data(), heartbeat.Length());
-      }
-      command.heartbeat_ms = info[5].As<Napi::Number>().Int64Value();
-      if (info.Length() > 6 && info[6].IsString()) {
-        // UTF-8, byte for byte what res.flushHeaders() writes for the same
-        // head (it hands the string to socket.write without an encoding).
-        command.preamble = info[6].As<Napi::String>().Utf8Value();
-      }
-      break;
-    case 6: command.type = CommandType::kDetach; break;
-    default: return env.Undefined();
+  const int32_t kind = info[1].As<Napi::Number>().Int32Value();
+  bool known = false;
+  for (const CommandKind js : kJsCommands) known = known || static_cast<int32_t>(js) == kind;
+  if (!known) {
+    Napi::TypeError::New(env, "llm-relay internal: unknown command " + std::to_string(kind)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  command.kind = static_cast<CommandKind>(kind);
+  if (command.kind == CommandKind::kConsume) {
+    std::string error;
+    if (info.Length() < 3 || !info[2].IsObject() ||
+        !ReadConsumeSpec(info[2].As<Napi::Object>(), &command.consume, &error)) {
+      Napi::TypeError::New(env, "llm-relay internal: " + (error.empty() ? std::string("consume spec missing") : error))
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    // A consumer for a parked stream: it is live again until its end.
+    if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
   }
   data->engine->Post(std::move(command));
   return env.Undefined();
 }
 
-Napi::Value Providers(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), std::string(KnownProviders()));
-}
-
-// Runs framing + adapter (+ encoder) over bytes in memory on the calling
-// thread; for the parse micro-benchmark and for tests of the native path.
-Napi::Value Parse(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsString() || !info[2].IsBuffer() ||
-      !info[3].IsNumber() || !info[4].IsNumber()) {
-    Napi::TypeError::New(env, "parse(provider, format, buffer, chunkSize, iterations)").ThrowAsJavaScriptException();
-    return env.Undefined();
+// What lib/binding.js reads instead of repeating numbers and names.
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object constants = Napi::Object::New(env);
+  Napi::Object commands = Napi::Object::New(env);
+  for (const CommandKind kind : kJsCommands) {
+    commands.Set(std::string(CommandKindName(kind)), Napi::Number::New(env, static_cast<double>(kind)));
   }
-  const std::string provider = info[0].As<Napi::String>().Utf8Value();
-  const std::string format = info[1].As<Napi::String>().Utf8Value();
-  auto buffer = info[2].As<Napi::Buffer<char>>();
-  const size_t chunk = std::max<int64_t>(1, info[3].As<Napi::Number>().Int64Value());
-  const int64_t iterations = std::max<int64_t>(1, info[4].As<Napi::Number>().Int64Value());
-  std::string last_output;
-  std::string last_summary;
-  std::string error_code;
-  const uint64_t t0 = uv_hrtime();
-  for (int64_t i = 0; i < iterations; ++i) {
-    auto adapter = CreateAdapter(provider);
-    if (!adapter) {
-      Napi::TypeError::New(env, "Unknown provider '" + provider + "'").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    StreamPipeline pipeline(std::move(adapter), size_t{8} << 20, EncoderOptions{"bench", "bench", 0});
-    if (!pipeline.SetMode(format)) {
-      Napi::TypeError::New(env, "Unknown format '" + format + "'").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    for (size_t off = 0; off < buffer.Length(); off += chunk) {
-      if (!pipeline.Feed(buffer.Data() + off, std::min(chunk, buffer.Length() - off), 0)) break;
-      if (pipeline.output().size() > (1 << 20)) pipeline.output().clear();
-    }
-    if (pipeline.Finish(0)) pipeline.EncodeDone();
-    if (i + 1 == iterations) {
-      last_output = pipeline.output();
-      last_summary.clear();
-      pipeline.summary().AppendJson(last_summary, pipeline.metrics(), pipeline.failed() ? "error" : "completed");
-      error_code = pipeline.error().code;
-    }
-  }
-  const uint64_t elapsed = uv_hrtime() - t0;
-  Napi::Object result = Napi::Object::New(env);
-  result.Set("ns", Napi::Number::New(env, static_cast<double>(elapsed)));
-  result.Set("output", Napi::Buffer<char>::Copy(env, last_output.data(), last_output.size()));
-  result.Set("summary", Napi::String::New(env, last_summary));
-  result.Set("error", Napi::String::New(env, error_code));
-  return result;
+  constants.Set("commands", commands);
+  Napi::Array codes = Napi::Array::New(env);
+  for (const ErrorCode code : kErrorCodes) codes.Set(codes.Length(), Napi::String::New(env, std::string(ErrorCodeName(code))));
+  constants.Set("errorCodes", codes);
+  Napi::Array providers = Napi::Array::New(env);
+  for (const std::string_view name : ProviderNames()) providers.Set(providers.Length(), Napi::String::New(env, std::string(name)));
+  constants.Set("providers", providers);
+  Napi::Array formats = Napi::Array::New(env);
+  for (const std::string_view name : FormatNames()) formats.Set(formats.Length(), Napi::String::New(env, std::string(name)));
+  constants.Set("formats", formats);
+  Napi::Object slots = Napi::Object::New(env);
+  slots.Set("id", Napi::Number::New(env, kSlotId));
+  slots.Set("head", Napi::Number::New(env, kSlotHead));
+  slots.Set("data", Napi::Number::New(env, kSlotData));
+  slots.Set("end", Napi::Number::New(env, kSlotEnd));
+  slots.Set("tail", Napi::Number::New(env, kSlotTail));
+  slots.Set("size", Napi::Number::New(env, kRecordSlots));
+  constants.Set("recordSlots", slots);
+  return constants;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -378,8 +310,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setHandler", Napi::Function::New(env, SetHandler, "setHandler"));
   exports.Set("start", Napi::Function::New(env, Start, "start"));
   exports.Set("command", Napi::Function::New(env, SendCommand, "command"));
-  exports.Set("providers", Napi::Function::New(env, Providers, "providers"));
-  exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
+  exports.Set("parse", Napi::Function::New(env, ParseForBench, "parse"));
+  exports.Set("constants", Constants(env));
   exports.Set("curlVersion", Napi::String::New(env, curl_version()));
   return exports;
 }

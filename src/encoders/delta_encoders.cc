@@ -1,4 +1,4 @@
-// The three formats that carry the Delta JSON of DESIGN.md unchanged and
+// The three formats that carry the Delta JSON (the README's Delta table) unchanged and
 // differ only in framing:
 //   "json"    `<delta>,`  — object mode: lib/ parses a whole batch at once with
 //             JSON.parse('[' + batch.slice(0, -1) + ']'), so each delta ends in
@@ -10,7 +10,7 @@
 #include <memory>
 #include <string_view>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "encoders/delta_json.h"
 #include "encoders/formats.h"
 
@@ -86,7 +86,7 @@ class DeltaEncoder final : public Encoder {
     }
   }
 
-  void Error(std::string& out, std::string_view code, std::string_view message) override {
+  void Error(std::string& out, const ErrorInfo& error) override {
     switch (framing_) {
       case DeltaFraming::kJson:
         // Object mode errors the JS stream with a RelayError instead.
@@ -94,17 +94,13 @@ class DeltaEncoder final : public Encoder {
       case DeltaFraming::kSse:
         // A named event, so a client that only listens for "message" events
         // (EventSource.onmessage) never mistakes the error for a delta.
-        out.append("event: error\ndata: {\"code\":");
-        AppendJsonString(out, code);
-        out.append(",\"message\":");
-        AppendJsonString(out, message);
+        out.append("event: error\ndata: {");
+        AppendErrorFieldsJson(out, error);
         out.append("}\n\n");
         break;
       case DeltaFraming::kNdjson:
-        out.append(R"({"type":"error","code":)");
-        AppendJsonString(out, code);
-        out.append(",\"message\":");
-        AppendJsonString(out, message);
+        out.append(R"({"type":"error",)");
+        AppendErrorFieldsJson(out, error);
         out.append("}\n");
         break;
     }

@@ -1,6 +1,6 @@
 #include "encoders/delta_json.h"
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 
 namespace llmrelay {
 
@@ -79,6 +79,21 @@ void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_
     AppendJsonString(out, id);
   }
   out.push_back('}');
+}
+
+void AppendErrorFieldsJson(std::string& out, const ErrorInfo& error) {
+  out.append(R"("code":)");
+  AppendJsonString(out, error.code);
+  out.append(R"(,"message":)");
+  AppendJsonString(out, error.message);
+  if (error.status > 0) {
+    out.append(R"(,"status":)");
+    AppendInt(out, error.status);
+  }
+  if (error.retry_after_ms >= 0) {
+    out.append(R"(,"retryAfterMs":)");
+    AppendInt(out, error.retry_after_ms);
+  }
 }
 
 }  // namespace llmrelay

@@ -1,4 +1,4 @@
-// The Delta JSON of DESIGN.md, shared by the "json", "sse" and "ndjson"
+// The Delta JSON (the README's Delta table), shared by the "json", "sse" and "ndjson"
 // formats. Private to src/encoders/.
 #ifndef LLMRELAY_ENCODERS_DELTA_JSON_H_
 #define LLMRELAY_ENCODERS_DELTA_JSON_H_
@@ -7,7 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/delta.h"
+#include "base/delta.h"
+#include "encoders/encoder.h"
 
 namespace llmrelay {
 
@@ -31,6 +32,10 @@ void AppendFinishDeltaJson(std::string& out, FinishReason reason, std::string_vi
 // {"type":"event","event":"…","data":"…","id":"…"}; id left out unless has_id.
 void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_view data,
                           std::string_view id, bool has_id);
+
+// The members of an in-band error, without braces:
+// "code":"…","message":"…" then "status":N and "retryAfterMs":N when known.
+void AppendErrorFieldsJson(std::string& out, const ErrorInfo& error);
 
 }  // namespace llmrelay
 

@@ -22,6 +22,12 @@ constexpr FormatEntry kFormats[] = {
 
 }  // namespace
 
+std::vector<std::string_view> FormatNames() {
+  std::vector<std::string_view> names;
+  for (const FormatEntry& entry : kFormats) names.push_back(entry.name);
+  return names;
+}
+
 std::unique_ptr<Encoder> CreateEncoder(std::string_view format, const EncoderOptions& options) {
   for (const FormatEntry& entry : kFormats) {
     if (entry.name == format) return entry.create(options);

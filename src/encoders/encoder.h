@@ -9,10 +9,20 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 
 namespace llmrelay {
+
+// What an in-band error tells the client, in every format that can carry
+// one. The views are valid for the duration of the call.
+struct ErrorInfo {
+  std::string_view code;        // RelayError code, e.g. "TIMEOUT_IDLE"
+  std::string_view message;     // ours or the provider's stream error text, never an HTTP error body
+  int64_t status = 0;           // the provider's HTTP status (HTTP_STATUS only); 0: none
+  int64_t retry_after_ms = -1;  // the provider's Retry-After hint in ms; -1: none
+};
 
 class Encoder {
  public:
@@ -29,8 +39,8 @@ class Encoder {
                         std::string_view id, bool has_id) = 0;
   // Successful end of the stream (e.g. "data: [DONE]\n\n").
   virtual void Done(std::string& out) = 0;
-  // The stream failed; `code` is a RelayError code such as "TIMEOUT_IDLE".
-  virtual void Error(std::string& out, std::string_view code, std::string_view message) = 0;
+  // The stream failed.
+  virtual void Error(std::string& out, const ErrorInfo& error) = 0;
 };
 
 struct EncoderOptions {
@@ -43,6 +53,9 @@ struct EncoderOptions {
 // by lib/ as one array per batch), "sse", "openai", "ndjson", "text",
 // "ui-message". nullptr for an unknown name.
 std::unique_ptr<Encoder> CreateEncoder(std::string_view format, const EncoderOptions& options);
+
+// The format names CreateEncoder knows, in the table's order.
+std::vector<std::string_view> FormatNames();
 
 }  // namespace llmrelay
 

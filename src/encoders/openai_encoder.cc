@@ -26,9 +26,12 @@
 // - Usage is a chunk with "choices":[] and a usage object, as OpenAI sends it
 //   with stream_options.include_usage. A count the provider did not report is
 //   0 (the SDK types them as numbers), and an unreported total is the sum.
-// - An error is `data: {"error":{"message","type":"relay_error","code"}}`: the
-//   SDK's Stream raises APIError for any event whose JSON has an `error`
-//   member, with .code = our RelayError code and .message = our message.
+// - An error is `data: {"error":{"type":"relay_error","code","message",
+//   "status"?,"retryAfterMs"?}}`: the SDK's Stream raises APIError for any
+//   event whose JSON has an `error` member, with .code = our RelayError code,
+//   .message = our message and .error = the whole object (status and
+//   retryAfterMs included; the SDK's own .status stays undefined, as the
+//   HTTP status was 200).
 // - Raw events (provider 'sse') have no Chat Completions equivalent and are
 //   dropped.
 // - Done without an earlier Finish first sends a "stop" finish chunk.
@@ -36,7 +39,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
+#include "encoders/delta_json.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {
@@ -136,11 +140,9 @@ class OpenAiEncoder final : public Encoder {
     out.append("data: [DONE]\n\n");
   }
 
-  void Error(std::string& out, std::string_view code, std::string_view message) override {
-    out.append(R"(data: {"error":{"message":)");
-    AppendJsonString(out, message);
-    out.append(R"(,"type":"relay_error","code":)");
-    AppendJsonString(out, code);
+  void Error(std::string& out, const ErrorInfo& error) override {
+    out.append(R"(data: {"error":{"type":"relay_error",)");
+    AppendErrorFieldsJson(out, error);
     out.append("}}\n\n");
   }
 

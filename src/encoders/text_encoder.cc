@@ -7,6 +7,7 @@
 #include <memory>
 #include <string_view>
 
+#include "base/utf8.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {
@@ -15,7 +16,7 @@ namespace {
 
 class TextEncoder final : public Encoder {
  public:
-  void Text(std::string& out, std::string_view text) override { out.append(text); }
+  void Text(std::string& out, std::string_view text) override { AppendValidUtf8(out, text); }
   void Reasoning(std::string& /*out*/, std::string_view /*text*/) override {}
   void ToolCall(std::string& /*out*/, uint32_t /*index*/, std::string_view /*id*/,
                 std::string_view /*name*/, std::string_view /*arguments_delta*/) override {}
@@ -24,8 +25,7 @@ class TextEncoder final : public Encoder {
   void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/,
                 std::string_view /*id*/, bool /*has_id*/) override {}
   void Done(std::string& /*out*/) override {}
-  void Error(std::string& /*out*/, std::string_view /*code*/,
-             std::string_view /*message*/) override {}
+  void Error(std::string& /*out*/, const ErrorInfo& /*error*/) override {}
 };
 
 }  // namespace

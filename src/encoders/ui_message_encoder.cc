@@ -34,7 +34,10 @@
 //   the finish reason, and that usage should reach the message metadata
 //   before the client sees the end of the message.
 // - An error is one `error` part and then nothing: the JS relay ends the
-//   response, and useChat surfaces errorText through onError / `error`.
+//   response, and useChat surfaces errorText ("CODE: message") through
+//   onError / `error`. The part also carries code, message, status and
+//   retryAfterMs: the chunk schema is a zod looseObject, so the AI SDK
+//   accepts the extra members and a custom reader can use them.
 // - Raw events (provider 'sse') become `data-event` parts with
 //   {event, data, id?}: the protocol's extension point for app data, so they
 //   show up in message.parts instead of vanishing. They carry no part id on
@@ -50,72 +53,13 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
+#include "encoders/delta_json.h"
 #include "encoders/formats.h"
 
 namespace llmrelay {
 
 namespace {
-
-// SAX handler that writes the parsed document back as compact JSON. Strings
-// go through AppendJsonString (so no raw control characters, U+2028 escaped)
-// and numbers are copied as written (kParseNumbersAsStringsFlag), so 1e400 or
-// 0.1 reach the client exactly as the model wrote them.
-class CompactJsonWriter
-    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, CompactJsonWriter> {
- public:
-  explicit CompactJsonWriter(std::string& out) : out_(out) {}
-
-  bool Null() { return Scalar("null"); }
-  bool Bool(bool b) { return Scalar(b ? "true" : "false"); }
-  bool RawNumber(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    return Scalar(std::string_view(str, length));
-  }
-  bool String(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    Separate();
-    AppendJsonString(out_, std::string_view(str, length));
-    need_comma_ = true;
-    return true;
-  }
-  bool Key(const char* str, rapidjson::SizeType length, bool /*copy*/) {
-    Separate();
-    AppendJsonString(out_, std::string_view(str, length));
-    out_.push_back(':');
-    need_comma_ = false;
-    return true;
-  }
-  bool StartObject() { return Open('{'); }
-  bool EndObject(rapidjson::SizeType /*count*/) { return Close('}'); }
-  bool StartArray() { return Open('['); }
-  bool EndArray(rapidjson::SizeType /*count*/) { return Close(']'); }
-  // Unreachable with kParseNumbersAsStringsFlag; any other event is a bug.
-  static bool Default() { return false; }
-
- private:
-  void Separate() {
-    if (need_comma_) out_.push_back(',');
-  }
-  bool Scalar(std::string_view text) {
-    Separate();
-    out_.append(text);
-    need_comma_ = true;
-    return true;
-  }
-  bool Open(char c) {
-    Separate();
-    out_.push_back(c);
-    need_comma_ = false;
-    return true;
-  }
-  bool Close(char c) {
-    out_.push_back(c);
-    need_comma_ = true;
-    return true;
-  }
-
-  std::string& out_;
-  bool need_comma_ = false;
-};
 
 bool IsJsonWhitespace(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
@@ -259,14 +203,16 @@ class UiMessageEncoder final : public Encoder {
     closed_ = true;
   }
 
-  void Error(std::string& out, std::string_view code, std::string_view message) override {
+  void Error(std::string& out, const ErrorInfo& error) override {
     if (closed_) return;
     closed_ = true;
-    scratch_.assign(code);
+    scratch_.assign(error.code);
     scratch_.append(": ");
-    scratch_.append(message);
+    scratch_.append(error.message);
     out.append(R"(data: {"type":"error","errorText":)");
     AppendJsonString(out, scratch_);
+    out.push_back(',');
+    AppendErrorFieldsJson(out, error);
     out.append("}\n\n");
   }
 

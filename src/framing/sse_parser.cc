@@ -1,6 +1,6 @@
 // SSE parsing per WHATWG HTML §9.2.6 "Interpreting an event stream":
 // https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
-// Rule numbers in comments refer to the restatement in PROVIDERS.md §1.
+// Rule numbers in comments refer to the restatement in docs/wire-formats.md §1.
 //
 // Cost model. Every byte is looked at a bounded number of times, however the
 // stream is split into reads:

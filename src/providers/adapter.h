@@ -6,8 +6,9 @@
 
 #include <memory>
 #include <string_view>
+#include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "framing/sse_parser.h"
 
 namespace llmrelay {
@@ -33,8 +34,8 @@ class Adapter {
 // "anthropic", "gemini", "ollama", "sse"); nullptr for an unknown name.
 std::unique_ptr<Adapter> CreateAdapter(std::string_view provider);
 
-// The provider names CreateAdapter knows, comma-separated, for error messages.
-std::string_view KnownProviders();
+// The provider names CreateAdapter knows, in the table's order.
+std::vector<std::string_view> ProviderNames();
 
 }  // namespace llmrelay
 

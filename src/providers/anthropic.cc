@@ -1,4 +1,4 @@
-// Provider "anthropic": the Messages API event stream (PROVIDERS.md §5).
+// Provider "anthropic": the Messages API event stream (docs/wire-formats.md §5).
 // Every event has an `event:` line and a data object whose `type` repeats
 // it; the stream ends with message_stop. Anthropic promises new event types
 // may appear, so anything unknown is ignored.
@@ -13,8 +13,9 @@
 namespace llmrelay {
 namespace {
 
-// §0 table, Anthropic row. pause_turn has no normalized name here (DESIGN.md
-// has no "pause"), so it is "other" with the raw value kept.
+// docs/wire-formats.md §0 table, Anthropic row. pause_turn has no public
+// finish reason (there is no "pause"), so it is "other" with the raw value
+// kept.
 FinishReason MapStopReason(std::string_view raw) {
   if (raw == "end_turn" || raw == "stop_sequence") return FinishReason::kStop;
   if (raw == "max_tokens" || raw == "model_context_window_exceeded") return FinishReason::kLength;
@@ -44,7 +45,15 @@ class AnthropicAdapter final : public JsonAdapter {
       OnBlockStart(*root, sink);
     } else if (type == "message_start") {
       if (const JsonValue* message = FindObject(*root, "message")) {
-        if (const JsonValue* usage = FindObject(*message, "usage")) MergeUsage(*usage);
+        if (const JsonValue* usage = FindObject(*message, "usage")) {
+          MergeUsage(*usage);
+          // The input is billed from here on: a stream cut short before
+          // message_delta still reports it (output_tokens is a placeholder).
+          UsageInfo info;
+          info.input_tokens = FindCount(usage_, "input_tokens");
+          info.raw_json = compact_.Write(usage_);
+          if (info.input_tokens >= 0) sink.OnPartialUsage(info);
+        }
       }
     } else if (type == "message_delta") {
       OnMessageDelta(*root, sink);

@@ -1,4 +1,4 @@
-// Provider "gemini": streamGenerateContent?alt=sse (PROVIDERS.md §6). Each
+// Provider "gemini": streamGenerateContent?alt=sse (docs/wire-formats.md §6). Each
 // event is a whole GenerateContentResponse; Google frames them with CRLF,
 // which the SSE parser handles. There is no end marker: the chunk that
 // carries finishReason (or a prompt blocked before any candidate) is the
@@ -61,7 +61,12 @@ class GeminiAdapter final : public JsonAdapter {
         }
       }
     }
-    if (usage != nullptr) HoldUsage(*usage);
+    if (usage != nullptr) {
+      HoldUsage(*usage);
+      // Relayed once, at the finish; the summary keeps every report, so a
+      // stream cut short still says what was counted (and billed) so far.
+      sink.OnPartialUsage(usage_);
+    }
 
     const std::string_view finish = candidate != nullptr ? FindString(*candidate, "finishReason")
                                                          : std::string_view();

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <utility>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 
 namespace llmrelay {
 
@@ -142,64 +142,11 @@ void DeepCopy(const JsonValue& source, JsonValue& target,
 
 std::string_view CompactJson::Write(const JsonValue& value) {
   out_.clear();
-  Append(value);
+  CompactJsonWriter writer(out_);
+  value.Accept(writer);
   return out_;
 }
 
-void CompactJson::Append(const JsonValue& value) {
-  switch (value.GetType()) {
-    case rapidjson::kNullType:
-      out_.append("null");
-      return;
-    case rapidjson::kFalseType:
-      out_.append("false");
-      return;
-    case rapidjson::kTrueType:
-      out_.append("true");
-      return;
-    case rapidjson::kStringType:
-      AppendJsonString(out_, AsString(value));
-      return;
-    case rapidjson::kNumberType: {
-      char buf[32];
-      std::to_chars_result res{};
-      if (value.IsInt64()) {
-        res = std::to_chars(buf, buf + sizeof buf, value.GetInt64());
-      } else if (value.IsUint64()) {
-        res = std::to_chars(buf, buf + sizeof buf, value.GetUint64());
-      } else {
-        // Shortest form that reads back as the same double ("0.1", "1e+100").
-        res = std::to_chars(buf, buf + sizeof buf, value.GetDouble());
-      }
-      out_.append(buf, res.ptr);
-      return;
-    }
-    case rapidjson::kObjectType: {
-      out_.push_back('{');
-      bool first = true;
-      for (const auto& member : value.GetObject()) {
-        if (!first) out_.push_back(',');
-        first = false;
-        AppendJsonString(out_, AsString(member.name));
-        out_.push_back(':');
-        Append(member.value);
-      }
-      out_.push_back('}');
-      return;
-    }
-    case rapidjson::kArrayType: {
-      out_.push_back('[');
-      bool first = true;
-      for (const JsonValue& element : value.GetArray()) {
-        if (!first) out_.push_back(',');
-        first = false;
-        Append(element);
-      }
-      out_.push_back(']');
-      return;
-    }
-  }
-}
 
 const JsonValue* FindMember(const JsonValue& object, std::string_view key) {
   if (!object.IsObject()) return nullptr;

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "providers/adapter.h"
 
 namespace llmrelay {
@@ -84,8 +84,6 @@ class CompactJson {
   std::string_view Write(const JsonValue& value);
 
  private:
-  void Append(const JsonValue& value);
-
   std::string out_;
 };
 

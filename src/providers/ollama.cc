@@ -1,10 +1,10 @@
 // Provider "ollama": the native /api/chat and /api/generate NDJSON streams
-// (PROVIDERS.md §7.1). One JSON object per line; the line with `done: true`
+// (docs/wire-formats.md §7.1). One JSON object per line; the line with `done: true`
 // carries the counts and is the end marker. (Ollama's OpenAI-compatible /v1
 // endpoint is provider "openai".)
 #include <string>
 
-#include "core/json_out.h"
+#include "base/json_writer.h"
 #include "providers/json_util.h"
 #include "providers/provider_adapters.h"
 

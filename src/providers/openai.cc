@@ -1,4 +1,4 @@
-// Provider "openai": Chat Completions (PROVIDERS.md §2), the legacy
+// Provider "openai": Chat Completions (docs/wire-formats.md §2), the legacy
 // Completions shape (§3) and the OpenAI-compatible hosts of §8 (OpenRouter,
 // Groq, DeepSeek, Mistral, vLLM, Together, Azure, Ollama's /v1).
 //

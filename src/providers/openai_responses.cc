@@ -1,4 +1,4 @@
-// Provider "openai-responses": the Responses API event stream (PROVIDERS.md
+// Provider "openai-responses": the Responses API event stream (docs/wire-formats.md
 // §4). Every event names its kind in the data's `type` (the `event:` line
 // repeats it); there is no [DONE]: response.completed, response.incomplete,
 // response.failed or an `error` event ends the stream.

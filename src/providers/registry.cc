@@ -1,6 +1,7 @@
 // The one table from provider names to adapters. Adding a provider touches
 // its own file, provider_adapters.h and this table, nothing else.
 #include <array>
+#include <vector>
 
 #include "providers/adapter.h"
 #include "providers/provider_adapters.h"
@@ -31,8 +32,10 @@ std::unique_ptr<Adapter> CreateAdapter(std::string_view provider) {
   return nullptr;
 }
 
-std::string_view KnownProviders() {
-  return "openai, openai-responses, anthropic, gemini, ollama, sse";
+std::vector<std::string_view> ProviderNames() {
+  std::vector<std::string_view> names;
+  for (const ProviderEntry& entry : kProviders) names.push_back(entry.name);
+  return names;
 }
 
 }  // namespace llmrelay

@@ -1,11 +1,14 @@
 #include "transport/engine.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
+#include <vector>
 
 #include "transport/transfer.h"
 
@@ -14,6 +17,45 @@ namespace llmrelay {
 uint64_t NowUs() { return uv_hrtime() / 1000; }
 
 namespace {
+
+constexpr long kMaxIdleConnections = 64;
+// How long a stream that completed at its end marker may keep reading the
+// rest of an open body so its connection can be reused.
+constexpr uint64_t kLingerMs = 1000;
+
+// This process's open descriptors (Linux: /proc/self/fd; elsewhere none, and
+// MarkNewDescriptorsCloseOnExec does nothing).
+std::vector<int> OpenDescriptors() {
+  std::vector<int> fds;
+#ifdef __linux__
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    const int own = ::dirfd(dir);
+    while (const dirent* entry = ::readdir(dir)) {
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      const int fd = std::atoi(entry->d_name);
+      if (fd != own) fds.push_back(fd);
+    }
+    ::closedir(dir);
+  }
+  std::sort(fds.begin(), fds.end());
+#endif
+  return fds;
+}
+
+// Sets FD_CLOEXEC on every descriptor opened since `before` was taken. Used
+// around library calls that open descriptors we cannot ask them to mark (a
+// descriptor another thread opened meanwhile only loses inheritance across
+// exec, which nothing in a Node process relies on: child stdio is set up by
+// dup2 in the child).
+void MarkNewDescriptorsCloseOnExec(const std::vector<int>& before) {
+  for (const int fd : OpenDescriptors()) {
+    if (std::binary_search(before.begin(), before.end(), fd)) continue;
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+}
+
+size_t DiscardBytes(char* /*data*/, size_t size, size_t nmemb, void* /*userp*/) { return size * nmemb; }
 
 // One uv_poll_t per socket curl asks us to watch. The poll watches our own
 // duplicate of curl's descriptor, never curl's number: libcurl before 8.5.0
@@ -49,7 +91,7 @@ void CloseSocketWatch(SocketWatch* watch) {
 
 }  // namespace
 
-Engine::Engine(Handoff* handoff) : handoff_(handoff) {}
+Engine::Engine(EngineHost* host) : host_(host) {}
 
 Engine::~Engine() { Shutdown(); }
 
@@ -70,6 +112,8 @@ bool Engine::StartWorker() {
   command_async_.data = this;
   uv_timer_init(&loop_, &curl_timer_);
   curl_timer_.data = this;
+  uv_timer_init(&loop_, &linger_timer_);
+  linger_timer_.data = this;
 
   share_ = curl_share_init();
   // DNS answers and TLS sessions are shared by every request of this engine;
@@ -78,13 +122,24 @@ bool Engine::StartWorker() {
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 
+  // curl_multi_init opens a socket pair (to wake a blocked poll) without
+  // close-on-exec; a child process would inherit it.
+  const std::vector<int> before = OpenDescriptors();
   multi_ = curl_multi_init();
+  MarkNewDescriptorsCloseOnExec(before);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Engine::OnCurlSocket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Engine::OnCurlTimer);
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   curl_multi_setopt(multi_, CURLMOPT_MAX_CONCURRENT_STREAMS, 1000L);
+  // Idle connections kept for reuse. Unbounded (curl's default grows the
+  // cache with every handle ever added), a burst of 1,000 streams would
+  // leave 1,000 idle sockets behind, and those the provider closes linger
+  // in CLOSE_WAIT: curl notices a dead idle connection only when it looks
+  // for one to reuse. Busy servers start a stream the moment another ends,
+  // so a small pool still serves nearly every new stream.
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, kMaxIdleConnections);
 
   started_ = true;
   thread_ = std::thread([this] { Run(); });
@@ -100,7 +155,7 @@ void Engine::Shutdown() {
   {
     std::lock_guard<std::mutex> lock(commands_mutex_);
     Command command;
-    command.type = CommandType::kShutdown;
+    command.kind = CommandKind::kShutdown;
     commands_.push_back(std::move(command));
   }
   uv_async_send(&command_async_);
@@ -131,11 +186,11 @@ void Engine::ProcessCommands() {
   }
   for (Command& command : running_commands_) {
     if (shutting_down_) break;
-    if (command.type == CommandType::kShutdown) {
+    if (command.kind == CommandKind::kShutdown) {
       CloseAll();
       break;
     }
-    if (command.type == CommandType::kStart) {
+    if (command.kind == CommandKind::kStart) {
       const uint32_t id = command.id;
       auto transfer = std::make_unique<Transfer>(this, std::move(command.config));
       Transfer* raw = transfer.get();
@@ -143,20 +198,18 @@ void Engine::ProcessCommands() {
       raw->Begin();
       continue;
     }
+    // A command for a stream that is already over has nothing to do; what
+    // it carried (a client socket) is closed with it.
     auto it = transfers_.find(command.id);
-    if (it == transfers_.end()) continue;  // already over: nothing to do
+    if (it == transfers_.end()) continue;
     Transfer* transfer = it->second.get();
-    switch (command.type) {
-      case CommandType::kMode: transfer->SetMode(command.mode); break;
-      case CommandType::kPause: transfer->SetReaderPaused(true); break;
-      case CommandType::kResume: transfer->SetReaderPaused(false); break;
-      case CommandType::kResumeBacklog: transfer->ResumeBacklog(); break;
-      case CommandType::kAbort: transfer->Abort(); break;
-      case CommandType::kDirect:
-        transfer->SetModeDirect(command.mode, command.fd, command.preamble, std::move(command.heartbeat),
-                                static_cast<uint64_t>(std::max<int64_t>(0, command.heartbeat_ms)));
-        break;
-      case CommandType::kDetach: transfer->DetachSocket(); break;
+    switch (command.kind) {
+      case CommandKind::kConsume: transfer->Consume(std::move(command.consume)); break;
+      case CommandKind::kPause: transfer->SetReaderPaused(true); break;
+      case CommandKind::kResume: transfer->SetReaderPaused(false); break;
+      case CommandKind::kResumeBacklog: transfer->OnDownstreamDrained(); break;
+      case CommandKind::kAbort: transfer->Abort(); break;
+      case CommandKind::kDetach: transfer->Detach(); break;
       default: break;
     }
   }
@@ -182,7 +235,56 @@ void Engine::FlushDirty() {
     if (transfer->Publish()) Finished(transfer);
   }
   dirty_.clear();
-  handoff_->WakeIfNeeded();
+  host_->AfterPublish();
+}
+
+// Runs on the worker thread, outside curl callbacks.
+void Engine::Linger(CURL* easy, std::unique_ptr<HeaderList> headers, const std::string& body) {
+  Lingering entry;
+  entry.easy = easy;
+  entry.headers = std::move(headers);
+  entry.body = std::make_unique<std::string>(body);
+  entry.until_us = NowUs() + kLingerMs * 1000;
+  // Nothing of the Transfer may be reached from here on: it is about to be
+  // freed. The request went out already; these keep curl's pointers valid.
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, nullptr);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &DiscardBytes);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, nullptr);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &DiscardBytes);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, nullptr);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, entry.body->data());
+  lingering_.push_back(std::move(entry));
+  // A paused transfer would never read the rest.
+  curl_easy_pause(easy, CURLPAUSE_CONT);
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer_))) {
+    uv_timer_start(&linger_timer_, &Engine::OnLingerTimer, kLingerMs, 0);
+  }
+}
+
+// Runs on the worker thread.
+void Engine::OnLingerTimer(uv_timer_t* handle) {
+  auto* self = static_cast<Engine*>(handle->data);
+  self->ReleaseExpiredLingering();
+  if (!self->lingering_.empty()) {
+    const uint64_t now = NowUs();
+    const uint64_t next = self->lingering_.front().until_us;
+    uv_timer_start(handle, &Engine::OnLingerTimer, next > now ? (next - now + 999) / 1000 : 0, 0);
+  }
+}
+
+void Engine::ReleaseExpiredLingering() {
+  const uint64_t now = NowUs();
+  // Oldest first: entries are appended in time order.
+  while (!lingering_.empty() && lingering_.front().until_us <= now) ReleaseLingering(lingering_.front().easy);
+}
+
+void Engine::ReleaseLingering(CURL* easy) {
+  auto it = std::find_if(lingering_.begin(), lingering_.end(), [easy](const Lingering& l) { return l.easy == easy; });
+  if (it == lingering_.end()) return;
+  if (multi_ != nullptr) curl_multi_remove_handle(multi_, easy);
+  curl_easy_cleanup(easy);
+  lingering_.erase(it);
 }
 
 void Engine::Finished(Transfer* transfer) {
@@ -203,6 +305,9 @@ void Engine::CloseAll() {
   }
   transfers_.clear();
   dirty_.clear();
+  while (!lingering_.empty()) ReleaseLingering(lingering_.front().easy);
+  uv_timer_stop(&linger_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&linger_timer_), nullptr);
   // Closes pooled connections; curl reports their sockets through
   // OnCurlSocket(CURL_POLL_REMOVE), which closes the polls.
   CURLM* multi = multi_;
@@ -305,6 +410,10 @@ void Engine::CheckMultiInfo() {
     if (transfer != nullptr) {
       transfer->OnCurlDone(result);
       MarkDirty(transfer);
+    } else {
+      // A lingering handle (Linger) whose body ended: its connection is back
+      // in the pool.
+      ReleaseLingering(message->easy_handle);
     }
   }
 }

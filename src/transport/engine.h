@@ -3,8 +3,9 @@
 // (CURLMOPT_SOCKETFUNCTION → uv_poll_t, CURLMOPT_TIMERFUNCTION → uv_timer_t).
 //
 // Every curl handle belongs to the worker thread. The main thread only queues
-// commands (start, mode, pause, resume, abort, shutdown) and wakes the worker
-// with uv_async_send; results come back through the Handoff.
+// commands and wakes the worker with uv_async_send; each stream's output
+// leaves through its chain of sinks (output/sink.h), whose last link the
+// EngineHost provides (the handoff to JavaScript).
 #ifndef LLMRELAY_TRANSPORT_ENGINE_H_
 #define LLMRELAY_TRANSPORT_ENGINE_H_
 
@@ -19,62 +20,45 @@
 #include <unordered_map>
 #include <vector>
 
-#include "encoders/encoder.h"
-#include "handoff/handoff.h"
+#include "base/records.h"
+#include "output/relay_chain.h"
+#include "output/sink.h"
+#include "transport/stream_config.h"
 
 namespace llmrelay {
 
-// Everything the worker needs to run one stream, built on the main thread.
-struct StreamConfig {
-  uint32_t id = 0;
-  std::string provider;
-  std::string url;
-  std::string method = "POST";
-  std::string body;
-  std::vector<std::string> headers;  // "Name: value"
-  std::string mode;                  // "" = decided later by a kMode command
-  int64_t connect_ms = 10000;
-  int64_t first_byte_ms = 60000;     // until the first content delta
-  int64_t idle_ms = 30000;           // between content deltas
-  int64_t total_ms = 600000;
-  uint32_t retry_attempts = 2;       // retries after the first try
-  int64_t retry_base_ms = 500;
-  int64_t retry_max_ms = 8000;
-  std::string ca_file;               // PEM file with the CAs to trust ("" = system)
-  bool verify_tls = true;
-  bool http2_prior_knowledge = false;  // h2c without upgrade (plain-text HTTP/2)
-  size_t max_event_bytes = size_t{8} << 20;
-  EncoderOptions encoder;
+// What a JsSink publishes: Delta JSON for object mode, or bytes to write.
+enum class OutputKind : uint8_t { kDeltaJson, kBytes };
+
+// How JavaScript consumes a stream (CommandKind::kConsume).
+struct ConsumeSpec {
+  std::string format;  // "json" (object mode), "discard", or a relay format
+  RelaySpec relay;     // relay formats: heartbeats, the client's socket
 };
 
-enum class CommandType : uint8_t {
-  kStart,
-  kMode,
-  kPause,
-  kResume,
-  kResumeBacklog,
-  kAbort,
-  kShutdown,
-  kDirect,  // mode + write the downstream bytes to Node's socket `fd` ourselves
-  kDetach,  // the client is gone: stop writing to the socket at once
+// The engine's owner (the binding) provides the end of every sink chain.
+class EngineHost {
+ public:
+  virtual ~EngineHost() = default;
+  // Runs on the worker thread.
+  virtual SinkPtr MakeJsSink(uint32_t id, OutputKind kind) = 0;
+  // Runs on the worker thread after each loop callback that may have
+  // published: wakes the main thread if anything is waiting for it.
+  virtual void AfterPublish() = 0;
 };
 
 struct Command {
-  CommandType type;
+  CommandKind kind = CommandKind::kAbort;
   uint32_t id = 0;
   std::unique_ptr<StreamConfig> config;  // kStart
-  std::string mode;                      // kMode, kDirect
-  int fd = -1;                           // kDirect: Node's socket fd (dup()ed, never used itself)
-  std::string heartbeat;                 // kDirect: heartbeat bytes ("" = none)
-  std::string preamble;                  // kDirect: the response head, written before the body
-  int64_t heartbeat_ms = 0;              // kDirect
+  ConsumeSpec consume;                   // kConsume
 };
 
 class Transfer;
 
 class Engine {
  public:
-  explicit Engine(Handoff* handoff);
+  explicit Engine(EngineHost* host);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -88,12 +72,17 @@ class Engine {
   CURLM* multi() const { return multi_; }
   CURLSH* share() const { return share_; }
   uv_loop_t* loop() { return &loop_; }
-  Handoff* handoff() const { return handoff_; }
+  EngineHost* host() const { return host_; }
   void MarkDirty(Transfer* transfer);
-  void Finished(Transfer* transfer);  // the transfer ended and published its end
   // Publishes every dirty transfer and wakes the main thread once. Called at
   // the end of every worker-loop callback.
   void FlushDirty();
+  // Takes over the easy handle of a stream that completed at the provider's
+  // end marker while its body is still open: curl may read (and discard)
+  // the rest for a moment so the connection returns to the pool; after
+  // kLingerMs the handle is removed, which closes an HTTP/1.1 connection.
+  // `headers` and a copy of `body` stay alive with it (curl points at them).
+  void Linger(CURL* easy, std::unique_ptr<HeaderList> headers, const std::string& body);
 
  private:
   bool StartWorker();
@@ -101,15 +90,19 @@ class Engine {
   void ProcessCommands();
   void SocketAction(curl_socket_t fd, int events);
   void CheckMultiInfo();
+  void Finished(Transfer* transfer);  // the transfer delivered its end
   void CloseAll();
+  void ReleaseLingering(CURL* easy);
+  void ReleaseExpiredLingering();
 
   static void OnCommandAsync(uv_async_t* handle);
   static int OnCurlSocket(CURL* easy, curl_socket_t fd, int what, void* userp, void* socketp);
   static int OnCurlTimer(CURLM* multi, long timeout_ms, void* userp);
   static void OnUvPoll(uv_poll_t* handle, int status, int events);
   static void OnUvTimer(uv_timer_t* handle);
+  static void OnLingerTimer(uv_timer_t* handle);
 
-  Handoff* handoff_;
+  EngineHost* host_;
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;
@@ -121,12 +114,20 @@ class Engine {
   uv_loop_t loop_{};
   uv_async_t command_async_{};
   uv_timer_t curl_timer_{};
+  uv_timer_t linger_timer_{};
   CURLM* multi_ = nullptr;
   CURLSH* share_ = nullptr;
   bool shutting_down_ = false;
   std::unordered_map<uint32_t, std::unique_ptr<Transfer>> transfers_;
   std::vector<Transfer*> dirty_;
   std::vector<Command> running_commands_;
+  struct Lingering {
+    CURL* easy = nullptr;
+    std::unique_ptr<HeaderList> headers;
+    std::unique_ptr<std::string> body;
+    uint64_t until_us = 0;
+  };
+  std::vector<Lingering> lingering_;
 };
 
 // Microseconds on the monotonic clock.

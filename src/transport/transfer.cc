@@ -1,116 +1,45 @@
 #include "transport/transfer.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cstring>
-#include <cstdlib>
 #include <ctime>
 #include <random>
 #include <utility>
 
-#include "core/json_out.h"
+#include "base/redact.h"
 
 namespace llmrelay {
 
 namespace {
 
-// A non-2xx body is read for its error message; more is never needed.
-constexpr size_t kMaxErrorBody = size_t{64} * 1024;
-// Bytes waiting for the main thread before the transfer pauses itself.
-constexpr size_t kMaxBacklog = size_t{1024} * 1024;
 // Raw bytes held before anyone chose how to consume the stream.
 constexpr size_t kMaxHeld = size_t{256} * 1024;
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// Retry-After-Ms (a number of ms), then Retry-After (seconds or an HTTP
-// date). -1 when absent or unreadable.
-int64_t ParseRetryAfter(const std::string& retry_after_ms, const std::string& retry_after) {
-  if (!retry_after_ms.empty()) {
-    char* end = nullptr;
-    const double ms = std::strtod(retry_after_ms.c_str(), &end);
-    if (end != retry_after_ms.c_str() && ms >= 0) return static_cast<int64_t>(ms);
-  }
-  if (!retry_after.empty()) {
-    if (std::all_of(retry_after.begin(), retry_after.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return std::strtoll(retry_after.c_str(), nullptr, 10) * 1000;
-    }
-    const time_t when = curl_getdate(retry_after.c_str(), nullptr);
-    if (when > 0) {
-      const int64_t delta = static_cast<int64_t>(when - std::time(nullptr));
-      return delta > 0 ? delta * 1000 : 0;
-    }
-  }
-  return -1;
-}
-
-bool IsRetryableCurlError(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool MultiplexesPriorKnowledge() {
-  static const bool multiplexes = curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
-  return multiplexes;
-}
-
-std::mt19937& Rng() {
+double Jitter() {
   thread_local std::mt19937 rng{std::random_device{}()};
-  return rng;
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
+
+std::string Ms(int64_t ms) { return std::to_string(ms) + " ms"; }
 
 }  // namespace
 
 Transfer::Transfer(Engine* engine, std::unique_ptr<StreamConfig> config)
     : engine_(engine),
       config_(std::move(config)),
-      pipeline_(CreateAdapter(config_->provider), config_->max_event_bytes, config_->encoder) {
+      headers_(std::make_unique<HeaderList>(config_->request.headers)),
+      pipeline_(CreateAdapter(config_->provider), config_->max_event_bytes, config_->encoder),
+      answer_(pipeline_.framing() == Framing::kSse),
+      sink_(engine->host()->MakeJsSink(config_->id, OutputKind::kDeltaJson)) {
   uv_timer_init(engine_->loop(), &deadline_);
   deadline_.data = this;
-  for (const std::string& header : config_->headers) {
-    header_list_ = curl_slist_append(header_list_, header.c_str());
-  }
-  // curl adds "Expect: 100-continue" to larger POSTs, which costs a round
-  // trip (or a 1 s wait) before the body goes out.
-  header_list_ = curl_slist_append(header_list_, "Expect:");
 }
 
-Transfer::~Transfer() {
-  DetachEasy();
-  curl_slist_free_all(header_list_);
-}
+Transfer::~Transfer() = default;
 
 void Transfer::Dispose(std::unique_ptr<Transfer> transfer) {
   Transfer* raw = transfer.release();
-  SocketSink::Close(std::move(raw->sink_));
+  raw->attempt_.reset();
+  raw->sink_.reset();
   uv_timer_stop(&raw->deadline_);
   uv_close(reinterpret_cast<uv_handle_t*>(&raw->deadline_), [](uv_handle_t* handle) {
     std::unique_ptr<Transfer> owned(static_cast<Transfer*>(handle->data));
@@ -120,7 +49,6 @@ void Transfer::Dispose(std::unique_ptr<Transfer> transfer) {
 void Transfer::Begin() {
   start_us_ = NowUs();
   pipeline_.metrics().start_us = start_us_;
-  if (!config_->mode.empty()) SetMode(config_->mode);
   StartAttempt();
 }
 
@@ -128,174 +56,45 @@ void Transfer::StartAttempt() {
   phase_ = Phase::kRunning;
   attempt_start_us_ = NowUs();
   content_ref_us_ = attempt_start_us_;
-  status_ = 0;
-  headers_done_ = false;
-  is_event_stream_ = false;
-  content_type_ok_ = true;
-  http_version_ = 0;
-  headers_json_.clear();
-  content_type_.clear();
-  retry_after_.clear();
-  retry_after_ms_.clear();
-  error_body_.clear();
-  fail_code_.clear();
+  answer_.Reset();
   curl_paused_ = false;
-  curl_error_[0] = 0;
-
-  easy_ = curl_easy_init();
-  if (easy_ == nullptr) {
-    Fail("NETWORK", "curl_easy_init failed (out of memory?)");
+  at_end_marker_ = false;
+  std::string error;
+  attempt_ = HttpAttempt::Start(engine_->multi(), engine_->share(), config_->request, *headers_, this, this, &error);
+  if (!attempt_) {
+    Fail(ErrorCode::kNetwork, error);
     return;
   }
-  curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
-  curl_easy_setopt(easy_, CURLOPT_URL, config_->url.c_str());
-  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, header_list_);
-  if (config_->method == "POST") {
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, config_->body.data());
-    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(config_->body.size()));
-  } else if (config_->method == "GET") {
-    curl_easy_setopt(easy_, CURLOPT_HTTPGET, 1L);
-  } else {
-    curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, config_->method.c_str());
-    if (!config_->body.empty()) {
-      curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, config_->body.data());
-      curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(config_->body.size()));
-    }
-  }
-  curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &Transfer::OnCurlWrite);
-  curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &Transfer::OnCurlHeader);
-  curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
-  curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, curl_error_);
-  curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy_, CURLOPT_SHARE, engine_->share());
-  curl_easy_setopt(easy_, CURLOPT_USERAGENT, "llm-relay/0.1");
-  curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
-  // Wait for an existing HTTP/2 connection to multiplex on rather than
-  // opening a new one per stream.
-  curl_easy_setopt(easy_, CURLOPT_PIPEWAIT, 1L);
-  if (config_->connect_ms > 0) curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_->connect_ms));
-  const bool https = config_->url.compare(0, 8, "https://") == 0;
-  long version = CURL_HTTP_VERSION_1_1;
-  if (https) version = CURL_HTTP_VERSION_2TLS;
-  else if (config_->http2_prior_knowledge) version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-  curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, version);
-  if (version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE && !MultiplexesPriorKnowledge()) {
-    // libcurl 7.x fails every stream ("Error in the HTTP2 framing layer")
-    // when a second h2c prior-knowledge transfer joins a connection (the
-    // curl CLI's -Z shows the same). Give each stream its own connection
-    // there: correct, just not multiplexed. h2 over TLS is unaffected.
-    curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(easy_, CURLOPT_FORBID_REUSE, 1L);
-  }
-  if (!config_->ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, config_->ca_file.c_str());
-  if (!config_->verify_tls) {
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
-    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
-  }
-
   ApplyPause();
-  const CURLMcode rc = curl_multi_add_handle(engine_->multi(), easy_);
-  if (rc != CURLM_OK) {
-    curl_easy_cleanup(easy_);
-    easy_ = nullptr;
-    Fail("NETWORK", std::string("curl_multi_add_handle failed: ") + curl_multi_strerror(rc));
-    return;
-  }
   ArmDeadline();
 }
 
-void Transfer::DetachEasy() {
-  if (easy_ == nullptr) return;
-  curl_multi_remove_handle(engine_->multi(), easy_);
-  curl_easy_cleanup(easy_);
-  easy_ = nullptr;
-}
+// ---- the response (inside curl callbacks: never call back into curl) -------
 
-// ---- curl callbacks (worker thread, inside curl: never call back into curl) ---
-
-size_t Transfer::OnCurlHeader(char* data, size_t size, size_t nmemb, void* userp) {
-  auto* self = static_cast<Transfer*>(userp);
-  const size_t len = size * nmemb;
-  self->HandleHeaderLine(std::string_view(data, len));
-  return len;
-}
-
-void Transfer::HandleHeaderLine(std::string_view line) {
-  if (line.compare(0, 5, "HTTP/") == 0) {
-    // A new status line (an interim 1xx, or the final answer).
-    headers_json_.clear();
-    content_type_.clear();
-    retry_after_.clear();
-    retry_after_ms_.clear();
-    const size_t sp = line.find(' ');
-    status_ = sp == std::string_view::npos ? 0 : std::strtol(std::string(line.substr(sp + 1, 3)).c_str(), nullptr, 10);
-    http_version_ = line.compare(0, 6, "HTTP/2") == 0 ? 2 : 1;
-    return;
-  }
-  const std::string_view trimmed = Trim(line);
-  if (trimmed.empty()) {
-    if (status_ >= 200) HeadersComplete();
-    return;
-  }
-  const size_t colon = trimmed.find(':');
-  if (colon == std::string_view::npos) return;
-  const std::string_view name = Trim(trimmed.substr(0, colon));
-  const std::string_view value = Trim(trimmed.substr(colon + 1));
-  if (IEquals(name, "content-type")) content_type_.assign(value);
-  if (IEquals(name, "retry-after")) retry_after_.assign(value);
-  if (IEquals(name, "retry-after-ms")) retry_after_ms_.assign(value);
-  headers_json_.push_back(headers_json_.empty() ? '{' : ',');
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  AppendJsonString(headers_json_, lower);
-  headers_json_.push_back(':');
-  AppendJsonString(headers_json_, value);
-}
-
-void Transfer::HeadersComplete() {
-  headers_done_ = true;
+void Transfer::OnHeaderLine(std::string_view line) {
+  if (!answer_.OnHeaderLine(line)) return;
   pipeline_.metrics().first_byte_us = NowUs();
-  if (headers_json_.empty()) headers_json_ = "{";
-  headers_json_.push_back('}');
-  if (status_ < 200 || status_ >= 300) return;
-  std::string_view type = content_type_;
-  const size_t semi = type.find(';');
-  if (semi != std::string_view::npos) type = type.substr(0, semi);
-  type = Trim(type);
-  is_event_stream_ = IEquals(type, "text/event-stream");
-  // An SSE provider that answers with anything but an event stream did not
-  // stream (a JSON body, an HTML error page from a proxy): read it as such.
-  if (pipeline_.framing() == Framing::kSse && !type.empty() && !is_event_stream_) {
-    content_type_ok_ = false;
+  if (!answer_.is_stream()) {
+    ArmDeadline();  // bounds the wait for the rest of that body
     return;
   }
-  head_out_.append("{\"status\":");
-  AppendInt(head_out_, status_);
-  head_out_.append(",\"httpVersion\":");
-  head_out_.append(http_version_ == 2 ? "\"2\"" : "\"1.1\"");
-  head_out_.append(",\"headers\":");
-  head_out_.append(headers_json_);
-  head_out_.push_back('}');
+  answer_.head().AppendRecordJson(head_out_);
   MarkDirty();
 }
 
-size_t Transfer::OnCurlWrite(char* data, size_t size, size_t nmemb, void* userp) {
-  auto* self = static_cast<Transfer*>(userp);
-  return self->HandleBody(data, size * nmemb);
-}
-
-size_t Transfer::HandleBody(const char* data, size_t len) {
-  if (status_ < 200 || status_ >= 300 || !content_type_ok_) {
-    const size_t room = kMaxErrorBody - std::min(kMaxErrorBody, error_body_.size());
-    error_body_.append(data, std::min(room, len));
-    return len;
+size_t Transfer::OnBody(const char* data, size_t len) {
+  if (!answer_.is_stream()) {
+    // Enough to explain it: stop reading (curl ends with a write error,
+    // which OnCurlDone does not mistake for a network failure).
+    return answer_.KeepErrorBody(data, len) ? len : 0;
   }
+  // After the end marker nothing more belongs to the answer.
+  if (at_end_marker_) return len;
   const uint64_t before = pipeline_.metrics().deltas;
-  if (!pipeline_.Feed(data, len, NowUs())) {
-    fail_code_ = pipeline_.error().code;
-    return 0;  // makes curl end the transfer with CURLE_WRITE_ERROR
+  if (!pipeline_.Feed(data, len, NowUs())) return 0;  // curl ends the attempt: CURLE_WRITE_ERROR
+  if (pipeline_.end_marker_seen()) {
+    at_end_marker_ = true;
+    MarkDirty();  // Publish completes the stream, outside this callback
   }
   if (pipeline_.metrics().deltas != before) {
     content_ref_us_ = pipeline_.metrics().last_content_us;
@@ -312,26 +111,31 @@ size_t Transfer::HandleBody(const char* data, size_t len) {
   return len;
 }
 
-// ---- commands (worker thread, outside curl callbacks) -------------------------
+// ---- commands (outside curl callbacks) -----------------------------------------
 
-void Transfer::SetMode(std::string_view mode) {
-  if (ended_) return;
-  json_mode_ = mode == "json";
-  if (!pipeline_.SetMode(mode)) {
-    Fail("INVALID_ARGUMENT", "Unknown output format: " + std::string(mode));
+void Transfer::Consume(ConsumeSpec spec) {
+  if (ended_ || pipeline_.mode_set()) return;  // what it carried (a socket) closes with `spec`
+  const bool relay = spec.format != "json" && spec.format != "discard";
+  if (!pipeline_.SetMode(spec.format)) {
+    Fail(ErrorCode::kInvalidArgument, "Unknown output format: " + spec.format);
     return;
   }
-  if (!pipeline_.output().empty()) MarkDirty();
-  if (pipeline_.failed()) fail_code_ = pipeline_.error().code;
-  if (phase_ == Phase::kAwaitMode) {
+  SinkPtr to_js = engine_->host()->MakeJsSink(id(), relay ? OutputKind::kBytes : OutputKind::kDeltaJson);
+  sink_ = relay ? RelayChain(engine_->loop(), std::move(spec.relay), spec.format == "text", &Transfer::OnSinkEvent,
+                             this, std::move(to_js))
+                : std::move(to_js);
+  if (!pipeline_.output().empty()) MarkDirty();  // held bytes parsed just now
+  if (pipeline_.end_marker_seen() && !at_end_marker_) {
+    at_end_marker_ = true;  // the held bytes held the whole answer
+    MarkDirty();
+  }
+  if (phase_ == Phase::kAwaitConsumer) {
     phase_ = Phase::kRunning;
     OnCurlDone(pending_result_);
     return;
   }
-  if (pipeline_.failed() && easy_ != nullptr) {
-    fail_code_ = pipeline_.error().code;
-    const PipelineError err = pipeline_.error();
-    Fail(err.code, err.message, 0, err.type);
+  if (pipeline_.failed() && attempt_) {
+    FailFromPipeline();
     return;
   }
   if (paused_hold_) {
@@ -340,39 +144,9 @@ void Transfer::SetMode(std::string_view mode) {
   }
 }
 
-void Transfer::SetModeDirect(std::string_view mode, int fd, std::string_view preamble, std::string heartbeat,
-                             uint64_t heartbeat_ms) {
-  if (ended_) return;  // the end (with its tail) goes to JavaScript as usual
-  SetMode(mode);
-  if (ended_ || json_mode_) return;
-  int error = 0;
-  sink_ = SocketSink::Open(engine_->loop(), fd, std::move(heartbeat), heartbeat_ms, &Transfer::OnSinkEvent, this,
-                           &error);
-  if (!sink_) return;  // not a usable socket: the bytes go to JavaScript, which writes them
-  direct_ = Direct::kAttached;
-  sink_->WriteRaw(preamble);
-  direct_text_ = mode == "text";
-  MarkDirty();  // bytes held before the mode was chosen go out now
-}
-
-void Transfer::DetachSocket() {
-  if (!sink_) return;
-  // Also when the transfer ended and only its last bytes wait for the socket:
-  // nobody will read them.
-  SocketSink::Close(std::move(sink_));
-  direct_ = Direct::kGone;
-  MarkDirty();  // an ended transfer waiting for the socket can publish its end now
-}
-
-void Transfer::OnSinkEvent(void* context) {
-  auto* self = static_cast<Transfer*>(context);
-  Engine* engine = self->engine_;
-  if (self->sink_ && self->sink_->drained() && self->paused_socket_) {
-    self->paused_socket_ = false;
-    self->ApplyPause();
-  }
-  self->MarkDirty();
-  engine->FlushDirty();
+void Transfer::Detach() {
+  sink_->Detach();
+  MarkDirty();  // an ended transfer waiting for the socket can deliver its end now
 }
 
 void Transfer::SetReaderPaused(bool paused) {
@@ -381,44 +155,52 @@ void Transfer::SetReaderPaused(bool paused) {
   ApplyPause();
 }
 
-void Transfer::ResumeBacklog() {
-  if (ended_ || !paused_backlog_) return;
-  paused_backlog_ = false;
+void Transfer::OnDownstreamDrained() {
+  if (ended_ || !paused_downstream_) return;
+  paused_downstream_ = false;
   ApplyPause();
 }
 
+void Transfer::OnSinkEvent(void* owner, Sink::Event event) {
+  auto* self = static_cast<Transfer*>(owner);
+  Engine* engine = self->engine_;
+  if (event == Sink::Event::kDrained) self->OnDownstreamDrained();
+  if (event == Sink::Event::kClosed && !self->ended_) {
+    self->Fail(ErrorCode::kAborted, std::string(self->sink_->ClosedReason()));
+  }
+  self->MarkDirty();
+  engine->FlushDirty();
+}
+
 void Transfer::ApplyPause() {
-  if (easy_ == nullptr) return;
-  const bool want = paused_reader_ || paused_backlog_ || paused_hold_ || paused_socket_;
-  if (want == curl_paused_) return;
+  const bool want = paused_reader_ || paused_downstream_ || paused_hold_;
+  sink_->SetBlocked(paused_reader_ || paused_downstream_);
+  if (!attempt_ || want == curl_paused_) return;
   curl_paused_ = want;
   if (!want) {
     // Time spent paused is the reader's, not the provider's.
     content_ref_us_ = NowUs();
     if (!pipeline_.content_seen()) attempt_start_us_ = content_ref_us_;
   }
-  // Unpausing may deliver buffered data through OnCurlWrite right here; that
-  // is fine: we are in a uv callback, not inside another curl callback.
-  curl_easy_pause(easy_, want ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+  // Unpausing may deliver buffered data through OnBody right here; that is
+  // fine: we are in a uv callback, not inside another curl callback.
+  attempt_->SetPaused(want);
   if (!want) ArmDeadline();
 }
 
 void Transfer::Abort() {
   if (ended_) {
     // Ended but still flushing its last bytes to a client's socket: stop.
-    if (sink_) {
-      SocketSink::Close(std::move(sink_));
-      if (direct_ == Direct::kAttached) direct_ = Direct::kOpen;
-      MarkDirty();
-    }
+    sink_->Stop();
+    MarkDirty();
     return;
   }
-  Fail("ABORTED", "The stream was aborted");
+  Fail(ErrorCode::kAborted, "The stream was aborted");
 }
 
 void Transfer::Cancel() {
-  SocketSink::Close(std::move(sink_));
-  DetachEasy();
+  sink_->Stop();
+  attempt_.reset();
   uv_timer_stop(&deadline_);
   phase_ = Phase::kEnded;
   ended_ = true;
@@ -426,27 +208,34 @@ void Transfer::Cancel() {
 
 // ---- deadlines ------------------------------------------------------------------
 
+DeadlineState Transfer::Deadlines() const {
+  DeadlineState state;
+  switch (phase_) {
+    case Phase::kRetryWait: state.phase = DeadlineState::Phase::kRetryWait; break;
+    case Phase::kAwaitConsumer: state.phase = DeadlineState::Phase::kAwaitConsumer; break;
+    case Phase::kEnded: state.phase = DeadlineState::Phase::kEnded; break;
+    default: state.phase = DeadlineState::Phase::kRunning; break;
+  }
+  state.start_us = start_us_;
+  state.attempt_start_us = attempt_start_us_;
+  state.content_ref_us = content_ref_us_;
+  state.retry_at_us = retry_at_us_;
+  state.headers_us = pipeline_.metrics().first_byte_us;
+  state.paused = curl_paused_;
+  state.content_seen = pipeline_.content_seen();
+  state.non_stream_answer = answer_.head_complete() && !answer_.is_stream();
+  return state;
+}
+
 void Transfer::ArmDeadline() {
   if (ended_) return;
-  const uint64_t now = NowUs();
-  uint64_t next = UINT64_MAX;
-  if (config_->total_ms > 0) next = start_us_ + static_cast<uint64_t>(config_->total_ms) * 1000;
-  if (phase_ == Phase::kRetryWait) {
-    next = std::min(next, retry_at_us_);
-  } else if (phase_ == Phase::kRunning && !curl_paused_) {
-    if (!pipeline_.content_seen()) {
-      if (config_->first_byte_ms > 0) {
-        next = std::min(next, attempt_start_us_ + static_cast<uint64_t>(config_->first_byte_ms) * 1000);
-      }
-    } else if (config_->idle_ms > 0) {
-      next = std::min(next, content_ref_us_ + static_cast<uint64_t>(config_->idle_ms) * 1000);
-    }
-  }
-  if (next == UINT64_MAX) {
+  const Deadline next = NextDeadline(config_->timeouts, Deadlines());
+  if (next.kind == DeadlineKind::kNone) {
     uv_timer_stop(&deadline_);
     return;
   }
-  const uint64_t delay_ms = next > now ? (next - now + 999) / 1000 : 0;
+  const uint64_t now = NowUs();
+  const uint64_t delay_ms = next.at_us > now ? (next.at_us - now + 999) / 1000 : 0;
   uv_timer_start(&deadline_, &Transfer::OnUvDeadline, delay_ms, 0);
 }
 
@@ -459,29 +248,28 @@ void Transfer::OnUvDeadline(uv_timer_t* handle) {
 
 void Transfer::CheckDeadline() {
   if (ended_) return;
-  const uint64_t now = NowUs();
-  if (config_->total_ms > 0 && now >= start_us_ + static_cast<uint64_t>(config_->total_ms) * 1000) {
-    Fail("TIMEOUT_TOTAL", "The stream took longer than timeouts.totalMs (" + std::to_string(config_->total_ms) + " ms)");
-    return;
-  }
-  if (phase_ == Phase::kRetryWait) {
-    if (now >= retry_at_us_) {
+  const Timeouts& t = config_->timeouts;
+  switch (ExpiredDeadline(t, Deadlines(), NowUs())) {
+    case DeadlineKind::kTotal:
+      Fail(ErrorCode::kTimeoutTotal, "The stream took longer than timeouts.totalMs (" + Ms(t.total_ms) + ")");
+      return;
+    case DeadlineKind::kRetryDue:
       StartAttempt();
-      engine_->MarkDirty(this);
+      MarkDirty();
       return;
-    }
-  } else if (phase_ == Phase::kRunning && !curl_paused_) {
-    if (!pipeline_.content_seen()) {
-      if (config_->first_byte_ms > 0 && now >= attempt_start_us_ + static_cast<uint64_t>(config_->first_byte_ms) * 1000) {
-        Fail("TIMEOUT_FIRST_BYTE", "No content from the provider within timeouts.firstByteMs (" +
-                                       std::to_string(config_->first_byte_ms) + " ms)");
-        return;
-      }
-    } else if (config_->idle_ms > 0 && now >= content_ref_us_ + static_cast<uint64_t>(config_->idle_ms) * 1000) {
-      Fail("TIMEOUT_IDLE", "No content from the provider for timeouts.idleMs (" + std::to_string(config_->idle_ms) +
-                               " ms); keep-alive comments and pings do not count");
+    case DeadlineKind::kNonStreamBody:
+      Fail(answer_.NonStreamFailure(std::time(nullptr)));
       return;
-    }
+    case DeadlineKind::kFirstByte:
+      Fail(ErrorCode::kTimeoutFirstByte,
+           "No content from the provider within timeouts.firstByteMs (" + Ms(t.first_byte_ms) + ")");
+      return;
+    case DeadlineKind::kIdle:
+      Fail(ErrorCode::kTimeoutIdle, "No content from the provider for timeouts.idleMs (" + Ms(t.idle_ms) +
+                                        "); keep-alive comments and pings do not count");
+      return;
+    case DeadlineKind::kNone:
+      break;
   }
   ArmDeadline();
 }
@@ -493,226 +281,153 @@ void Transfer::OnCurlDone(CURLcode result) {
   if (!pipeline_.mode_set()) {
     // The whole answer arrived before JavaScript chose a consumer (a reader
     // that starts after an await, pipe() called late). Its bytes are held
-    // raw; ending now would have to parse them for nobody. Wait for the mode
-    // (only timeouts.totalMs runs meanwhile).
-    DetachEasy();
+    // raw; ending now would have to parse them for nobody. Wait for the
+    // choice (only timeouts.totalMs runs meanwhile).
+    attempt_.reset();
     pending_result_ = result;
-    phase_ = Phase::kAwaitMode;
-    engine_->handoff()->MarkParked(id());
+    phase_ = Phase::kAwaitConsumer;
+    sink_->Park();
     ArmDeadline();
     return;
   }
-  if (!fail_code_.empty() && pipeline_.failed()) {
-    const PipelineError err = pipeline_.error();
-    Fail(err.code, err.message, status_, err.type);
+  // An answer that is not a stream is explained by its status or type,
+  // whatever curl says of the body (we may have stopped reading it).
+  if (answer_.head_complete() && !answer_.is_stream()) {
+    Fail(answer_.NonStreamFailure(std::time(nullptr)));
+    return;
+  }
+  if (pipeline_.failed()) {
+    FailFromPipeline();
     return;
   }
   if (result != CURLE_OK) {
-    std::string message = curl_error_[0] ? curl_error_ : curl_easy_strerror(result);
-    if (result == CURLE_OPERATION_TIMEDOUT && !headers_done_) {
-      Fail("TIMEOUT_CONNECT", "Could not connect within timeouts.connectMs (" + std::to_string(config_->connect_ms) +
-                                  " ms): " + message, 0, {}, result);
-    } else {
-      Fail("NETWORK", message, status_, {}, result);
-    }
-    return;
-  }
-  if (status_ < 200 || status_ >= 300) {
-    Fail("HTTP_STATUS", "The provider answered HTTP " + std::to_string(status_), status_);
-    return;
-  }
-  if (!content_type_ok_) {
-    std::string message = "Expected a text/event-stream answer but the provider sent '" + content_type_ + "'";
-    if (!error_body_.empty()) message += ": " + error_body_.substr(0, 200);
-    Fail("PROTOCOL", message, status_);
+    Fail(CurlFailure(result, attempt_ ? attempt_->error_text() : "", answer_.head(), config_->timeouts.connect_ms));
     return;
   }
   if (!pipeline_.Finish(NowUs())) {
-    const PipelineError err = pipeline_.error();
-    Fail(err.code, err.message, status_, err.type);
+    FailFromPipeline();
     return;
   }
   Succeed();
 }
 
-bool Transfer::ShouldRetry(std::string_view code, long status, int curl_code, int64_t* delay_ms) const {
-  if (attempt_ >= config_->retry_attempts) return false;
-  // Nothing is retried once anything reached the reader.
-  if (pipeline_.emitted() != 0 || pipeline_.content_seen()) return false;
-  bool retryable = false;
-  int64_t hinted = -1;
-  if (code == "NETWORK") {
-    retryable = curl_code == 0 || IsRetryableCurlError(static_cast<CURLcode>(curl_code));
-  } else if (code == "HTTP_STATUS") {
-    retryable = status == 408 || status == 409 || status == 429 || status >= 500;
-    hinted = ParseRetryAfter(retry_after_ms_, retry_after_);
-  } else if (code == "PROVIDER_ERROR") {
-    retryable = true;  // e.g. Anthropic's overloaded_error right after the 200
-  }
-  if (!retryable) return false;
-  if (hinted >= 0) {
-    // The provider asked for a wait longer than we may take: hand the error
-    // (with retryAfterMs) to the caller instead of hanging.
-    if (hinted > config_->retry_max_ms) return false;
-    *delay_ms = hinted;
-  } else {
-    const int64_t exp = config_->retry_base_ms << std::min<uint32_t>(attempt_, 20);
-    const int64_t cap = std::min(exp, config_->retry_max_ms);
-    std::uniform_int_distribution<int64_t> jitter(cap / 2, std::max<int64_t>(cap / 2, cap));
-    *delay_ms = jitter(Rng());
-  }
-  if (config_->total_ms > 0 &&
-      NowUs() + static_cast<uint64_t>(*delay_ms) * 1000 >= start_us_ + static_cast<uint64_t>(config_->total_ms) * 1000) {
-    return false;
-  }
-  return true;
+void Transfer::FailFromPipeline() {
+  const PipelineError& err = pipeline_.error();
+  Failure failure;
+  failure.code = err.code;
+  failure.message = err.message;
+  failure.type = err.type;
+  failure.status = answer_.head().status;
+  Fail(std::move(failure));
 }
 
-void Transfer::Fail(std::string_view code, std::string message, long status, std::string_view type, int curl_code) {
-  if (ended_) return;
-  int64_t delay_ms = 0;
-  if (phase_ == Phase::kRunning && ShouldRetry(code, status, curl_code, &delay_ms)) {
-    DetachEasy();
-    ++attempt_;
-    pipeline_.metrics().retries = attempt_;
-    pipeline_.Restart(CreateAdapter(config_->provider));
-    phase_ = Phase::kRetryWait;
-    retry_at_us_ = NowUs() + static_cast<uint64_t>(delay_ms) * 1000;
-    ArmDeadline();
+// The provider sent its end marker but not the end of the body (a gateway
+// that keeps the response open). The answer is whole: complete it now
+// rather than wait for an EOF that may never come (and fail TIMEOUT_IDLE
+// after the client already has every token). The easy handle goes to the
+// engine, which lets curl read the rest of the body for a moment so the
+// connection can still return to the pool, and closes it otherwise.
+void Transfer::CompleteAtEndMarker() {
+  if (attempt_) {
+    CURL* easy = attempt_->Release();
+    attempt_.reset();
+    engine_->Linger(easy, std::move(headers_), config_->request.body);
+  }
+  if (!pipeline_.Finish(NowUs())) {
+    FailFromPipeline();
     return;
   }
-  DetachEasy();
-  uv_timer_stop(&deadline_);
-  phase_ = Phase::kEnded;
-  ended_ = true;
-  pipeline_.metrics().end_us = NowUs();
-
-  std::string& e = end_out_;
-  e.append("{\"ok\":false,\"error\":{\"code\":");
-  AppendJsonString(e, code);
-  e.append(",\"message\":");
-  AppendJsonString(e, message);
-  if (!type.empty()) {
-    e.append(",\"type\":");
-    AppendJsonString(e, type);
-  }
-  if (status > 0) {
-    e.append(",\"status\":");
-    AppendInt(e, status);
-  }
-  if (curl_code != 0) {
-    e.append(",\"curlCode\":");
-    AppendInt(e, curl_code);
-  }
-  if (code == "HTTP_STATUS") {
-    const int64_t retry_after = ParseRetryAfter(retry_after_ms_, retry_after_);
-    if (retry_after >= 0) {
-      e.append(",\"retryAfterMs\":");
-      AppendInt(e, retry_after);
-    }
-    e.append(",\"body\":");
-    AppendJsonString(e, error_body_);
-    e.append(",\"headers\":");
-    e.append(headers_json_.empty() ? "{}" : headers_json_);
-  }
-  e.append("},\"summary\":");
-  std::string_view outcome = "error";
-  if (code == "ABORTED") outcome = "aborted";
-  else if (code.substr(0, 8) == "TIMEOUT_") outcome = "timeout";
-  pipeline_.summary().AppendJson(e, pipeline_.metrics(), outcome);
-  e.push_back('}');
-  SplitTail([this, code, &message] { pipeline_.EncodeError(code, message); });
-  MarkDirty();
+  Succeed();
 }
 
-void Transfer::Succeed() {
-  DetachEasy();
+void Transfer::Fail(Failure failure) {
+  if (ended_) return;
+  if (phase_ == Phase::kRunning) {
+    AttemptFailure attempt;
+    attempt.code = failure.code;
+    attempt.status = failure.status;
+    attempt.transient_network = failure.code == ErrorCode::kNetwork &&
+                                (failure.curl_code == 0 || IsTransientCurlError(failure.curl_code));
+    attempt.retry_after_ms = failure.retry_after_ms;
+    // Nothing is retried once anything reached the reader.
+    attempt.delivered = pipeline_.emitted() != 0 || pipeline_.content_seen();
+    int64_t remaining_ms = -1;
+    if (config_->timeouts.total_ms > 0) {
+      const uint64_t deadline = start_us_ + static_cast<uint64_t>(config_->timeouts.total_ms) * 1000;
+      const uint64_t now = NowUs();
+      remaining_ms = deadline > now ? static_cast<int64_t>((deadline - now) / 1000) : 0;
+    }
+    const int64_t delay_ms = RetryDelayMs(config_->retry, retries_, attempt, remaining_ms, Jitter());
+    if (delay_ms >= 0) {
+      attempt_.reset();
+      ++retries_;
+      pipeline_.metrics().retries = retries_;
+      pipeline_.Restart(CreateAdapter(config_->provider));
+      phase_ = Phase::kRetryWait;
+      retry_at_us_ = NowUs() + static_cast<uint64_t>(delay_ms) * 1000;
+      ArmDeadline();
+      return;
+    }
+  }
+  End(false, std::move(failure));
+}
+
+void Transfer::Succeed() { End(true, Failure{}); }
+
+void Transfer::End(bool ok, Failure failure) {
+  attempt_.reset();
   uv_timer_stop(&deadline_);
   phase_ = Phase::kEnded;
   ended_ = true;
   pipeline_.metrics().end_us = NowUs();
-  ok_end_ = true;
-  end_out_.append("{\"ok\":true,\"summary\":");
-  pipeline_.summary().AppendJson(end_out_, pipeline_.metrics(), "completed");
-  end_out_.push_back('}');
-  SplitTail([this] { pipeline_.EncodeDone(); });
+  end_.ok = ok;
+  if (!ok) {
+    // A provider's message or error body, a header it echoes, or curl's text
+    // may quote a credential: the record and the in-band error event below
+    // are built from these redacted strings only.
+    RedactSecrets(failure.message, config_->secrets);
+    RedactSecrets(failure.body, config_->secrets);
+    RedactSecrets(failure.headers_json, config_->secrets);
+    // What the client learns in-band: the code, our message, and for a
+    // provider status the status and its Retry-After (never the error body).
+    ErrorInfo in_band{ErrorCodeName(failure.code), failure.message};
+    if (failure.code == ErrorCode::kHttpStatus) {
+      in_band.status = failure.status;
+      in_band.retry_after_ms = failure.retry_after_ms;
+    }
+    SplitTail([this, &in_band] { pipeline_.EncodeError(in_band); });
+  } else {
+    SplitTail([this] { pipeline_.EncodeDone(); });
+  }
+  pipeline_.summary().AppendJson(end_.summary_json, pipeline_.metrics(), OutcomeName(ok, failure.code));
+  end_.failure = std::move(failure);
+  end_ready_ = true;
   MarkDirty();
 }
 
 void Transfer::MarkDirty() { engine_->MarkDirty(this); }
 
 bool Transfer::Publish() {
+  if (at_end_marker_ && phase_ == Phase::kRunning && !ended_) CompleteAtEndMarker();
   if (paused_hold_) ApplyPause();
-  if (direct_ != Direct::kNone) return PublishDirect();
-  // The main thread is not draining (busy, or a reader that never reads):
-  // past kMaxBacklog the handoff marks the outbox and we stop reading from
-  // the provider until the main thread has taken it (it then sends
-  // kResumeBacklog). Marking under the publish lock matters: marked later, a
-  // drain in between would miss the mark and the transfer would stay paused.
-  const bool over = engine_->handoff()->Publish(id(), head_out_, pipeline_.output(), end_out_, tail_out_,
-                                                json_mode_, ended_ || paused_backlog_ ? 0 : kMaxBacklog);
-  if (over) {
-    paused_backlog_ = true;
-    ApplyPause();
-  }
-  return ended_;
-}
-
-// The direct path: the bytes go to the client's socket, and JavaScript hears
-// only the end. Nothing per token reaches the main thread.
-bool Transfer::PublishDirect() {
-  head_out_.clear();  // JavaScript built the response head; the sink wrote it
+  if (!head_out_.empty()) sink_->Head(head_out_);
   std::string& out = pipeline_.output();
-  if (sink_) {
-    // One chunk per publish, i.e. per worker-loop callback: every delta that
+  if (!out.empty()) {
+    // One batch per publish, i.e. per worker-loop callback: every delta that
     // arrived in one read from the provider goes out in one write.
-    sink_->WriteChunk(out);
-    if (sink_->failed() && !ended_) {
-      Fail("ABORTED", std::string("The client closed the connection (") + std::strerror(sink_->error()) + ")");
-    }
-  }
-  out.clear();
-  if (ended_ && sink_) {
-    if (!tail_written_ && !sink_->failed()) {
-      tail_written_ = true;
-      // Mirrors lib/server/node.js: a clean end, or an error the format can
-      // carry, goes out as the tail plus the last-chunk; text cannot carry
-      // an error, so its body is left unterminated for JS to cut short.
-      if (ok_end_ || (!direct_text_ && !tail_out_.empty())) {
-        sink_->WriteChunk(tail_out_);
-        sink_->WriteLastChunk();
-        direct_ = Direct::kFinished;
-      } else {
-        direct_ = Direct::kOpen;
-      }
-    }
-    // The end record waits until the socket took the last bytes: Node must
-    // not finish the response (or reuse the connection) before that.
-    if (!sink_->failed() && !sink_->drained()) return false;
-    if (sink_->failed()) direct_ = Direct::kGone;
-    SocketSink::Close(std::move(sink_));  // no write after this point
-  } else if (sink_ && sink_->failed()) {
-    SocketSink::Close(std::move(sink_));
-    direct_ = Direct::kGone;
-  }
-  tail_out_.clear();
-  if (!ended_) {
-    if (sink_ && !sink_->drained() && !paused_socket_) {
-      // The client reads slower than the provider writes: stop reading from
-      // the provider until the socket drains (OnSinkEvent resumes).
-      paused_socket_ = true;
+    const Sink::Flow flow = sink_->Write(out);
+    if (flow == Sink::Flow::kClosed && !ended_) {
+      Fail(ErrorCode::kAborted, std::string(sink_->ClosedReason()));
+    } else if (flow == Sink::Flow::kFull && !ended_ && !paused_downstream_) {
+      // The downstream reads slower than the provider writes: stop reading
+      // from the provider until it drains.
+      paused_downstream_ = true;
       ApplyPause();
     }
-    return false;
   }
-  if (direct_ == Direct::kAttached) direct_ = Direct::kOpen;
-  end_out_.pop_back();  // the closing brace: the direct outcome goes in
-  end_out_.append(",\"direct\":\"");
-  end_out_.append(direct_ == Direct::kFinished ? "finished" : direct_ == Direct::kGone ? "gone" : "open");
-  end_out_.append("\"}");
-  std::string empty_data;
-  engine_->handoff()->Publish(id(), head_out_, empty_data, end_out_, tail_out_, json_mode_, 0);
-  return true;
+  if (!end_ready_) return false;
+  // The end may wait for a socket to take the last bytes.
+  return sink_->End(tail_, end_);
 }
 
 }  // namespace llmrelay

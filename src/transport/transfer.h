@@ -1,5 +1,7 @@
-// One stream's HTTP exchange with the provider, on the worker thread: the
-// curl easy handle, the byte pipeline, the deadlines, retries and pausing.
+// One stream on the worker thread: it runs the attempts at the provider
+// (upstream/), feeds the body to the pipeline (pipeline/), keeps the
+// deadlines and retries (upstream/ policies), pauses for slow readers, and
+// hands its output to a chain of sinks (output/sink.h).
 #ifndef LLMRELAY_TRANSPORT_TRANSFER_H_
 #define LLMRELAY_TRANSPORT_TRANSFER_H_
 
@@ -11,17 +13,19 @@
 #include <string>
 #include <string_view>
 
-#include "core/pipeline.h"
-#include "transport/socket_sink.h"
+#include "output/sink.h"
+#include "pipeline/pipeline.h"
 #include "transport/engine.h"
+#include "upstream/http_attempt.h"
+#include "upstream/answer.h"
 
 namespace llmrelay {
 
 // Runs on the worker thread, every method.
-class Transfer {
+class Transfer final : public HttpAttempt::Listener {
  public:
   Transfer(Engine* engine, std::unique_ptr<StreamConfig> config);
-  ~Transfer();
+  ~Transfer() override;
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
 
@@ -29,124 +33,103 @@ class Transfer {
   bool ended() const { return ended_; }
 
   void Begin();
-  void SetMode(std::string_view mode);
-  // SetMode(mode), then write the response to the client's HTTP/1.1 socket
-  // (Node's `fd`): `preamble` (the head Node built but did not send), then
-  // the body as chunks, instead of handing the bytes to JavaScript. If that
-  // cannot start (the transfer already ended, the fd is unusable), nothing is
-  // written and the bytes go to JavaScript as usual: the end record has no
-  // "direct" field then, and JS sends the head itself.
-  void SetModeDirect(std::string_view mode, int fd, std::string_view preamble, std::string heartbeat,
-                     uint64_t heartbeat_ms);
-  // The client is gone (its response closed): never touch its socket again.
-  void DetachSocket();
+  // JavaScript chose how to consume the stream: object mode, discard, or a
+  // relay format, and for a relay the sinks (a client socket to write to,
+  // heartbeats). Bytes held until now go out through them.
+  void Consume(ConsumeSpec spec);
+  // The relayed client is gone: never touch its socket again.
+  void Detach();
   void SetReaderPaused(bool paused);
-  void ResumeBacklog();
+  // A full downstream took what it had (the main thread drained a backlog,
+  // or the client's socket drained).
+  void OnDownstreamDrained();
   void Abort();
-  // curl finished the transfer (from CURLMSG_DONE).
+  // curl finished the attempt (from CURLMSG_DONE).
   void OnCurlDone(CURLcode result);
-  // Moves what is ready into the handoff (or onto the client's socket).
-  // True once the end record is published: the transfer is over.
+  // Moves what is ready into the sinks. True once the end is delivered: the
+  // transfer is over.
   bool Publish();
   // Ends the transfer on shutdown without publishing anything more.
   void Cancel();
-  // Closes the uv handles; `delete_after` owns this object and frees it when
-  // libuv is done with the handles.
+  // Closes the uv handles and the sinks; the transfer is freed when libuv
+  // is done with them.
   static void Dispose(std::unique_ptr<Transfer> transfer);
 
   bool dirty = false;  // queued in Engine::dirty_
 
  private:
-  // kAwaitMode: curl is done but nobody chose how to consume the stream yet;
-  // the body is held raw and the end waits for the mode.
-  enum class Phase : uint8_t { kIdle, kRunning, kRetryWait, kAwaitMode, kEnded };
+  // kAwaitConsumer: curl is done but nobody chose how to consume the stream
+  // yet; the body is held raw and the end waits for the choice.
+  enum class Phase : uint8_t { kIdle, kRunning, kRetryWait, kAwaitConsumer, kEnded };
 
-  static size_t OnCurlWrite(char* data, size_t size, size_t nmemb, void* userp);
-  static size_t OnCurlHeader(char* data, size_t size, size_t nmemb, void* userp);
+  // HttpAttempt::Listener (inside curl callbacks: never call back into curl)
+  void OnHeaderLine(std::string_view line) override;
+  size_t OnBody(const char* data, size_t len) override;
+
   static void OnUvDeadline(uv_timer_t* handle);
+  static void OnSinkEvent(void* owner, Sink::Event event);
 
   void StartAttempt();
-  void DetachEasy();
-  void HandleHeaderLine(std::string_view line);
-  void HeadersComplete();
-  size_t HandleBody(const char* data, size_t len);
+  void FailFromPipeline();
+  void CompleteAtEndMarker();
+  DeadlineState Deadlines() const;
   void ArmDeadline();
   void CheckDeadline();
   void ApplyPause();
-  bool ShouldRetry(std::string_view code, long status, int curl_code, int64_t* delay_ms) const;
-  void Fail(std::string_view code, std::string message, long status = 0,
-            std::string_view type = {}, int curl_code = 0);
+  // Ends the stream with `failure`, or starts another attempt when the
+  // retry policy says so.
+  void Fail(Failure failure);
+  void Fail(ErrorCode code, std::string message) {
+    Failure failure;
+    failure.code = code;
+    failure.message = std::move(message);
+    Fail(std::move(failure));
+  }
   void Succeed();
-  void EndRecord(bool ok, std::string_view outcome);
+  void End(bool ok, Failure failure);
   void MarkDirty();
-  bool PublishDirect();
-  static void OnSinkEvent(void* context);
-  // Moves what `encode` appends to the pipeline output into tail_out_.
+  // Moves what `encode` appends to the pipeline output into tail_.
   template <typename Fn>
   void SplitTail(Fn encode) {
     std::string& out = pipeline_.output();
     const size_t before = out.size();
     encode();
-    tail_out_.append(out, before, std::string::npos);
+    tail_.append(out, before, std::string::npos);
     out.resize(before);
   }
 
   Engine* engine_;
   std::unique_ptr<StreamConfig> config_;
+  std::unique_ptr<HeaderList> headers_;
   StreamPipeline pipeline_;
-  CURL* easy_ = nullptr;
-  curl_slist* header_list_ = nullptr;
+  std::unique_ptr<HttpAttempt> attempt_;
+  Answer answer_;
+  SinkPtr sink_;
   uv_timer_t deadline_{};
-  char curl_error_[CURL_ERROR_SIZE] = {0};
 
   Phase phase_ = Phase::kIdle;
   bool ended_ = false;
-  CURLcode pending_result_ = CURLE_OK;  // kAwaitMode: curl's result, replayed on SetMode
-  bool json_mode_ = false;  // output is Delta JSON for JS, not downstream bytes
-  uint32_t attempt_ = 0;
+  CURLcode pending_result_ = CURLE_OK;  // kAwaitConsumer: curl's result, replayed on Consume
+  uint32_t retries_ = 0;
+  bool at_end_marker_ = false;  // the answer is whole: the rest of the body is not read
 
-  // Response state of the current attempt.
-  long status_ = 0;
-  bool headers_done_ = false;
-  bool is_event_stream_ = false;
-  bool content_type_ok_ = true;
-  int http_version_ = 0;  // 1 or 2
-  std::string headers_json_;   // {"name":"value",...} of the final response
-  std::string content_type_;
-  std::string retry_after_;
-  std::string retry_after_ms_;
-  std::string error_body_;     // body of a non-2xx (or non-stream) answer, capped
-
-  // Deadlines (microseconds, monotonic).
+  // Deadline reference times (microseconds, monotonic).
   uint64_t start_us_ = 0;
   uint64_t attempt_start_us_ = 0;
-  uint64_t content_ref_us_ = 0;   // last content delta or resume
+  uint64_t content_ref_us_ = 0;  // last content delta or resume
   uint64_t retry_at_us_ = 0;
-  bool paused_reader_ = false;
-  bool paused_backlog_ = false;
-  bool paused_hold_ = false;
+
+  // Why the transfer is paused; curl is paused while any holds.
+  bool paused_reader_ = false;      // the JavaScript reader asked (kPause)
+  bool paused_downstream_ = false;  // a sink is full (backlog for the main thread, the client's socket)
+  bool paused_hold_ = false;        // raw bytes held for a consumer not chosen yet
   bool curl_paused_ = false;
 
-  // Error of the attempt (set before curl reports done, when we caused it).
-  std::string fail_code_;
-
-  // Direct socket writes (SetModeDirect). The end record tells JavaScript
-  // what became of the socket: "finished" (the worker wrote the body's end;
-  // Node must end the response without writing), "open" (nothing more was
-  // written: JS ends it, e.g. cuts a text body short) or "gone" (a write
-  // failed or the client left).
-  enum class Direct : uint8_t { kNone, kAttached, kFinished, kOpen, kGone };
-  Direct direct_ = Direct::kNone;
-  std::unique_ptr<SocketSink> sink_;
-  bool direct_text_ = false;    // text format: an error cuts the body short
-  bool paused_socket_ = false;  // the client's socket is full
-  bool tail_written_ = false;
-  bool ok_end_ = false;
-
-  // Pending handoff strings.
+  // Waiting for the sinks.
   std::string head_out_;
-  std::string end_out_;
-  std::string tail_out_;
+  std::string tail_;
+  EndRecord end_;
+  bool end_ready_ = false;
 };
 
 }  // namespace llmrelay

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "encoders/encoder.h"
 
 namespace llmrelay {
@@ -59,6 +59,14 @@ bool ParsesAsJson(std::string_view json) {
 
 // ---------------------------------------------------------------------------
 // Registry
+
+// An in-band error without status or Retry-After (the common case).
+ErrorInfo Err(std::string_view code, std::string_view message, int64_t status = 0, int64_t retry_after_ms = -1) {
+  ErrorInfo error{code, message};
+  error.status = status;
+  error.retry_after_ms = retry_after_ms;
+  return error;
+}
 
 TEST(CreateEncoder, KnowsEveryDocumentedFormat) {
   for (std::string_view format : {"json", "sse", "openai", "ndjson", "text", "ui-message"}) {
@@ -117,7 +125,7 @@ TEST(JsonEncoder, StartDoneAndErrorWriteNothing) {
   const std::string out = Encode("json", [](Encoder& e, std::string& o) {
     e.Start(o);
     e.Done(o);
-    e.Error(o, "TIMEOUT_IDLE", "no data for 30000 ms");
+    e.Error(o, Err("TIMEOUT_IDLE", "no data for 30000 ms"));
   });
   EXPECT_EQ(out, "");
 }
@@ -248,12 +256,39 @@ TEST(SseEncoder, DoneWritesTheDoneMarker) {
 
 TEST(SseEncoder, ErrorIsANamedErrorEventWithCodeAndMessage) {
   const std::string out = Encode("sse", [](Encoder& e, std::string& o) {
-    e.Error(o, "TIMEOUT_IDLE", "No delta for 30000 ms \"idle\"");
+    e.Error(o, Err("TIMEOUT_IDLE", "No delta for 30000 ms \"idle\""));
   });
   EXPECT_EQ(out,
             "event: error\n"
             R"(data: {"code":"TIMEOUT_IDLE","message":"No delta for 30000 ms \"idle\""})"
             "\n\n");
+}
+
+TEST(ErrorEncoding, AProviderStatusAndItsRetryAfterReachTheClientInEveryFormatThatCanCarryThem) {
+  const ErrorInfo error = Err("HTTP_STATUS", "The provider answered HTTP 429", 429, 20000);
+  const auto encode = [&error](std::string_view format) {
+    return Encode(format, [&error](Encoder& e, std::string& o) { e.Error(o, error); });
+  };
+  EXPECT_EQ(encode("sse"),
+            "event: error\n"
+            R"(data: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"
+            "\n\n");
+  EXPECT_EQ(encode("ndjson"),
+            R"({"type":"error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"
+            "\n");
+  EXPECT_EQ(encode("openai"),
+            R"(data: {"error":{"type":"relay_error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}})"
+            "\n\n");
+  EXPECT_EQ(encode("ui-message"),
+            Data(R"({"type":"error","errorText":"HTTP_STATUS: The provider answered HTTP 429","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"));
+  EXPECT_EQ(encode("text"), "");
+  EXPECT_EQ(encode("json"), "");
+}
+
+TEST(ErrorEncoding, AStatusWithoutRetryAfterLeavesRetryAfterMsOut) {
+  EXPECT_EQ(Encode("ndjson", [](Encoder& e, std::string& o) { e.Error(o, Err("HTTP_STATUS", "m", 503)); }),
+            R"({"type":"error","code":"HTTP_STATUS","message":"m","status":503})"
+            "\n");
 }
 
 TEST(SseEncoder, AppendsToWhatTheBufferAlreadyHolds) {
@@ -287,7 +322,7 @@ TEST(NdjsonEncoder, WritesOneDeltaPerLineThenADoneLine) {
 
 TEST(NdjsonEncoder, ErrorIsAnErrorLineWithCodeAndMessage) {
   const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
-    e.Error(o, "PROVIDER_ERROR", "overloaded\n");
+    e.Error(o, Err("PROVIDER_ERROR", "overloaded\n"));
   });
   EXPECT_EQ(out,
             R"({"type":"error","code":"PROVIDER_ERROR","message":"overloaded\n"})"
@@ -313,7 +348,7 @@ TEST(TextEncoder, WritesOnlyTheTextBytesUnchanged) {
 }
 
 TEST(TextEncoder, ErrorWritesNothingSoTheRelayCanAbortTheResponse) {
-  EXPECT_EQ(Encode("text", [](Encoder& e, std::string& o) { e.Error(o, "NETWORK", "reset"); }),
+  EXPECT_EQ(Encode("text", [](Encoder& e, std::string& o) { e.Error(o, Err("NETWORK", "reset")); }),
             "");
 }
 
@@ -432,10 +467,10 @@ TEST(OpenAiEncoder, UsageDoesNotUseUpTheRole) {
 TEST(OpenAiEncoder, ErrorIsAnErrorObjectTheSdkRaisesAsApiError) {
   const std::string out = Encode("openai", [](Encoder& e, std::string& o) {
     e.Text(o, "par");
-    e.Error(o, "TIMEOUT_IDLE", "No delta for 30000 ms");
+    e.Error(o, Err("TIMEOUT_IDLE", "No delta for 30000 ms"));
   });
   EXPECT_EQ(out, Chunk(R"({"role":"assistant","content":"par"})") +
-                     R"(data: {"error":{"message":"No delta for 30000 ms","type":"relay_error","code":"TIMEOUT_IDLE"}})"
+                     R"(data: {"error":{"type":"relay_error","code":"TIMEOUT_IDLE","message":"No delta for 30000 ms"}})"
                      "\n\n");
 }
 
@@ -464,7 +499,7 @@ TEST(OpenAiEncoder, EveryChunkIsValidJson) {
     e.ToolCall(o, 0, "i", "n", "{");
     e.Usage(o, Usage(1, 2, 3, "{}"));
     e.Finish(o, FinishReason::kStop, "");
-    e.Error(o, "X", "y");
+    e.Error(o, Err("X", "y"));
   });
   size_t pos = 0;
   int events = 0;
@@ -771,16 +806,16 @@ TEST(UiMessageEncoder, ErrorIsOneErrorPartAndNothingFollows) {
     e.Start(o);
     e.Text(o, "par");
     o.clear();
-    e.Error(o, "TIMEOUT_IDLE", "No delta for 30000 ms");
+    e.Error(o, Err("TIMEOUT_IDLE", "No delta for 30000 ms"));
     e.Text(o, "late");
     e.ToolCall(o, 0, "c", "f", "{}");
     e.Usage(o, Usage(1, 1, 2, "{}"));
     e.Finish(o, FinishReason::kStop, "");
     e.RawEvent(o, "e", "d", "", false);
     e.Done(o);
-    e.Error(o, "X", "again");
+    e.Error(o, Err("X", "again"));
   });
-  EXPECT_EQ(out, Data(R"({"type":"error","errorText":"TIMEOUT_IDLE: No delta for 30000 ms"})"));
+  EXPECT_EQ(out, Data(R"({"type":"error","errorText":"TIMEOUT_IDLE: No delta for 30000 ms","code":"TIMEOUT_IDLE","message":"No delta for 30000 ms"})"));
 }
 
 TEST(UiMessageEncoder, NothingFollowsDone) {
@@ -789,7 +824,7 @@ TEST(UiMessageEncoder, NothingFollowsDone) {
     o.clear();
     e.Text(o, "late");
     e.Done(o);
-    e.Error(o, "X", "y");
+    e.Error(o, Err("X", "y"));
   });
   EXPECT_EQ(out, "");
 }

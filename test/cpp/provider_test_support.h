@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
+#include "base/delta.h"
 #include "framing/ndjson_splitter.h"
 #include "framing/sse_parser.h"
 #include "providers/adapter.h"
@@ -74,6 +74,13 @@ class RecordingSink final : public DeltaSink {
     total_tokens = usage.total_tokens;
     usage_raw.assign(usage.raw_json);
   }
+  // Not in `log`: the summary's running figure, not a delta.
+  void OnPartialUsage(const UsageInfo& usage) override {
+    if (error_count > 0) violations.push_back("partial usage after an error");
+    ++partial_usage_count;
+    partial_input_tokens = usage.input_tokens;
+    partial_output_tokens = usage.output_tokens;
+  }
   void OnFinish(FinishReason reason, std::string_view raw) override {
     Check("finish");
     if (finish_count > 0) violations.push_back("second finish");
@@ -116,6 +123,9 @@ class RecordingSink final : public DeltaSink {
   int64_t output_tokens = -1;
   int64_t total_tokens = -1;
   std::string usage_raw;
+  int partial_usage_count = 0;
+  int64_t partial_input_tokens = -1;
+  int64_t partial_output_tokens = -1;
   int finish_count = 0;
   FinishReason finish = FinishReason::kOther;
   std::string finish_raw;

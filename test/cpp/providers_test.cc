@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "provider_test_support.h"
@@ -60,8 +61,9 @@ TEST(ProviderRegistry, CreatesAnAdapterForEveryKnownNameAndNullForOthers) {
     ASSERT_NE(adapter, nullptr);
     EXPECT_EQ(adapter->framing(), std::string_view(name) == "ollama" ? Framing::kNdjson
                                                                      : Framing::kSse);
-    EXPECT_NE(KnownProviders().find(name), std::string_view::npos);
   }
+  const std::vector<std::string_view> names = ProviderNames();
+  EXPECT_EQ(names, (std::vector<std::string_view>{"openai", "openai-responses", "anthropic", "gemini", "ollama", "sse"}));
   EXPECT_EQ(CreateAdapter("OpenAI"), nullptr);
   EXPECT_EQ(CreateAdapter(""), nullptr);
   EXPECT_EQ(CreateAdapter("cohere"), nullptr);
@@ -606,6 +608,20 @@ TEST(AnthropicAdapter, MergesUsageFromMessageStartAndMessageDelta) {
   EXPECT_EQ(h.sink.log.back(), "end");
 }
 
+// Issue 9 item 11: message_start's input count is billed whatever follows;
+// it goes to the summary at once, not as a usage delta.
+TEST(AnthropicAdapter, ReportsTheInputOfMessageStartAsPartialUsageWithoutADelta) {
+  AdapterHarness h("anthropic");
+  h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":42,"output_tokens":1}}})",
+          "message_start");
+  EXPECT_EQ(h.sink.partial_usage_count, 1);
+  EXPECT_EQ(h.sink.partial_input_tokens, 42);
+  EXPECT_EQ(h.sink.partial_output_tokens, -1);  // a placeholder, not a count
+  EXPECT_EQ(h.sink.usage_count, 0);
+  EXPECT_TRUE(h.sink.log.empty());
+  EXPECT_TRUE(h.sink.violations.empty());
+}
+
 TEST(AnthropicAdapter, KeepsUsageBoundedOverManyMessageDeltas) {
   AdapterHarness h("anthropic");
   h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":1,"output_tokens":1}}})");
@@ -783,6 +799,16 @@ TEST(GeminiAdapter, ReportsTheUsageSoFarWhenTheStreamIsCutShort) {
   EXPECT_EQ(h.sink.usage_count, 1);
   EXPECT_EQ(h.sink.total_tokens, 9);
   EXPECT_FALSE(h.complete());
+}
+
+TEST(GeminiAdapter, ReportsEachUsageMetadataAsPartialUsageBeforeTheFinish) {
+  AdapterHarness h("gemini");
+  h.Event(R"({"candidates":[{"content":{"parts":[{"text":"a"}]}}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":1,"totalTokenCount":8}})");
+  EXPECT_EQ(h.sink.partial_usage_count, 1);
+  EXPECT_EQ(h.sink.partial_input_tokens, 7);
+  EXPECT_EQ(h.sink.partial_output_tokens, 1);
+  EXPECT_EQ(h.sink.usage_count, 0);  // relayed once, at the finish
+  EXPECT_TRUE(h.sink.violations.empty());
 }
 
 TEST(GeminiAdapter, ReportsAnErrorByStatusOrCode) {

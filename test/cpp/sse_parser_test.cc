@@ -1,4 +1,4 @@
-// SseParser against the WHATWG "parse an event stream" rules (PROVIDERS.md §1).
+// SseParser against the WHATWG "parse an event stream" rules (docs/wire-formats.md §1).
 // Every vector runs under every chunking: whole, split at each single
 // boundary, 1-byte reads and seeded random reads, so CRLF pairs, the BOM and
 // UTF-8 sequences all get split across reads (rule 16).

@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/delta.h"
-#include "core/json_out.h"
+#include "base/delta.h"
+#include "base/json_writer.h"
 #include "framing/ndjson_splitter.h"
 #include "framing/sse_parser.h"
 #include "providers/adapter.h"
@@ -80,6 +80,10 @@ class CheckingSink final : public DeltaSink {
     AppendInt(log, usage.input_tokens);
     AppendInt(log, usage.output_tokens);
     AppendInt(log, usage.total_tokens);
+  }
+  void OnPartialUsage(const UsageInfo& usage) override {
+    if (errored_) Fail("partial usage after an error");
+    if (!IsJson(usage.raw_json, true)) Fail("partial usage raw_json is not a JSON object");
   }
   void OnFinish(FinishReason reason, std::string_view raw) override {
     if (finished_) Fail("second finish");

@@ -120,3 +120,30 @@ describe('the Express demo in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+describe('the Express demo when the provider refuses', () => {
+  let demo;
+  let browser;
+
+  beforeAll(async () => {
+    // A 429 asking for 20 s: longer than the retry budget, so it reaches the page, in-band after
+    // the 200, with its status and Retry-After.
+    demo = await start({ port: 0, mock: true, mockScript: { status: 429, headers: { 'retry-after': '20' } }, log: () => {} });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([browser && browser.close()]);
+    if (demo) await demo.close();
+  });
+
+  test('a rate limit reads "retry in 20 s" on the page, from the RelayError the client threw', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(demo.url);
+    await page.fill('#input', 'Hello?');
+    await page.click('#send');
+    await page.waitForFunction(() => document.querySelector('.msg.assistant')?.dataset.state === 'error', undefined, { timeout: 10_000 });
+    await expect(page.locator('.msg.assistant .note').textContent()).resolves.toBe('Error: rate limited, retry in 20 s');
+    await expect(page.locator('#status').getAttribute('data-kind')).resolves.toBe('error');
+  });
+});

@@ -67,10 +67,17 @@ function check(entry, { deltas, error, summary }) {
   if (!exp.error || exp.error.code !== 'HTTP_STATUS') {
     expect(summary.finishReason).toBe(exp.finishReason);
     expect(summary.rawFinishReason).toBe(exp.rawFinishReason);
-    if (exp.usage) {
-      // done.usage.totalTokens is the provider's total, or input + output when it reports none.
-      const total = exp.usage.totalTokens ?? (exp.usage.inputTokens ?? 0) + (exp.usage.outputTokens ?? 0);
+    if (exp.summaryUsage) {
+      // Cut short before the usage delta: the summary keeps the counts seen so far.
+      expect(summary.usage).toMatchObject(exp.summaryUsage);
+      expect(deltas.some((d) => d.type === 'usage')).toBe(false);
+    } else if (exp.usage) {
+      // done.usage.totalTokens is the provider's total, as the usage delta has it: null when it
+      // reports none (Anthropic), never a made-up sum.
+      const total = exp.usage.totalTokens ?? null;
       expect(summary.usage).toMatchObject({ inputTokens: exp.usage.inputTokens, outputTokens: exp.usage.outputTokens, totalTokens: total });
+      const usageDelta = deltas.filter((d) => d.type === 'usage').pop();
+      if (usageDelta) expect(summary.usage.totalTokens).toBe(usageDelta.totalTokens ?? null);
     } else {
       expect(summary.usage).toBeNull();
     }
@@ -116,6 +123,10 @@ describe('the same application code for every provider', () => {
     expect(done).toMatchObject({ text: 'Hello, wörld 🚀', finishReason: 'stop', toolCalls: [] });
     expect(done.usage).toMatchObject({ inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
     expect(done.metrics).toMatchObject({ outcome: 'completed', deltas: 4 });
+    // Four fragments over three intervals; the mock reports as many output tokens as it sent.
+    expect(done.metrics.deltasPerSecond).toBeGreaterThan(0);
+    expect(done.usage.outputTokens).toBe(4);
+    expect(done.metrics.outputTokensPerSecond).toBe(done.metrics.deltasPerSecond);
   });
 
   test('sse streams raw events with the same done shape', async () => {

@@ -180,7 +180,7 @@ describe('toResponse() as a route handler', () => {
     const route = routeHandler(mock, { streamOptions: { retry: { attempts: 0 } } });
     const res = await route.POST(chatRequest());
     expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/^event: error\ndata: \{"code":"HTTP_STATUS","message":"[^"]*429[^"]*"\}\n\n$/);
+    expect(await res.text()).toBe('event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":3000}\n\n');
   });
 
   test('text cannot carry an error: its body errors instead of closing', async () => {

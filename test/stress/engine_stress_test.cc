@@ -32,7 +32,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "handoff/handoff.h"
+#include "handoff/js_sink.h"
 #include "sse_server.h"
 #include "transport/engine.h"
 
@@ -98,18 +100,6 @@ bool Dechunk(std::string_view bytes, std::string* body, bool* complete) {
   return true;
 }
 
-// Works with either form of the direct command: the worker duplicating the
-// fd number it is given (Command::fd), or the command carrying a descriptor
-// it owns (Command::socket). Either way the caller keeps `fd`, like Node.
-template <typename C>
-auto SetDirectSocket(C& command, int fd, int /*preferred*/) -> decltype(command.socket, void()) {
-  command.socket = decltype(command.socket)(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
-}
-template <typename C>
-void SetDirectSocket(C& command, int fd, long /*fallback*/) {
-  command.fd = fd;
-}
-
 struct Stream {
   std::string mode;       // "" until a consumer chose it
   std::string expected;   // the text of the complete answer
@@ -126,6 +116,7 @@ struct Stream {
   int peer_fd = -1;       // the browser's side
   std::string wire;
   std::string preamble;
+  std::string history;    // commands sent and records received, for failure messages
 
   bool ok() const { return end.compare(0, 10, "{\"ok\":true") == 0; }
   std::string code() const {
@@ -147,7 +138,7 @@ struct Stream {
 // Node's main thread, as src/binding/addon.cc drives the engine.
 class Host {
  public:
-  Host() : handoff_([this] { OnWake(); }), engine_(std::make_unique<Engine>(&handoff_)) {}
+  Host() : handoff_([this] { OnWake(); }), handoff_host_(&handoff_), engine_(std::make_unique<Engine>(&handoff_host_)) {}
   ~Host() {
     Shutdown();
     for (auto& entry : streams_) CloseClient(entry.second);
@@ -155,45 +146,53 @@ class Host {
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
+  // Starts a stream; a non-empty `mode` chooses its consumer at once.
   uint32_t Start(const std::string& url, const std::string& mode) {
     auto config = std::make_unique<StreamConfig>();
     config->id = next_id_++;
     config->provider = "openai";
-    config->url = url;
-    config->body = "{\"model\":\"m\",\"messages\":[],\"stream\":true}";
-    config->headers = {"Content-Type: application/json", "Authorization: Bearer k"};
-    config->mode = mode;
+    config->request.url = url;
+    config->request.method = "POST";
+    config->request.body = "{\"model\":\"m\",\"messages\":[],\"stream\":true}";
+    config->request.headers = {"Content-Type: application/json", "Authorization: Bearer k"};
+    config->request.connect_ms = 10000;
     // Sanitized builds are slow: only the total deadline, and a fast retry.
-    config->first_byte_ms = 0;
-    config->idle_ms = 0;
-    config->total_ms = 120000;
-    config->retry_attempts = 1;
-    config->retry_base_ms = 1;
-    config->retry_max_ms = 2;
+    config->timeouts.connect_ms = 10000;
+    config->timeouts.total_ms = 120000;
+    config->retry.attempts = 1;
+    config->retry.base_delay_ms = 1;
+    config->retry.max_delay_ms = 2;
+    config->max_event_bytes = size_t{8} << 20;
     Command command;
-    command.type = CommandType::kStart;
+    command.kind = CommandKind::kStart;
     command.id = config->id;
     command.config = std::move(config);
     const uint32_t id = command.id;
     EXPECT_TRUE(engine_->Post(std::move(command)));
-    streams_[id].mode = mode;
+    streams_[id];
+    if (!mode.empty()) ChooseMode(id, mode);
     return id;
   }
 
-  void Send(CommandType type, uint32_t id, std::string mode = {}) {
+  void Send(CommandKind kind, uint32_t id) {
+    streams_[id].history += std::string(" ") + std::string(CommandKindName(kind));
     Command command;
-    command.type = type;
+    command.kind = kind;
     command.id = id;
-    command.mode = std::move(mode);
     engine_->Post(std::move(command));
   }
 
-  // The consumer's mode, chosen late (kMode), unless one is set already.
+  // The consumer, chosen late (kConsume), unless one is chosen already.
   void ChooseMode(uint32_t id, const std::string& mode) {
     Stream& s = streams_[id];
     if (!s.mode.empty()) return;
     s.mode = mode;
-    Send(CommandType::kMode, id, mode);
+    s.history += " CONSUME(" + mode + ")";
+    Command command;
+    command.kind = CommandKind::kConsume;
+    command.id = id;
+    command.consume.format = mode;
+    engine_->Post(std::move(command));
   }
 
   // pipe() choosing worker writes: the worker writes the head and the body
@@ -205,19 +204,23 @@ class Host {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
     ::fcntl(pair[1], F_SETFL, ::fcntl(pair[1], F_GETFL) | O_NONBLOCK);
     s.mode = mode;
+    s.history += " CONSUME(" + mode + ", socket)";
     s.client_fd = pair[0];
     s.peer_fd = pair[1];
     s.preamble = "HTTP/1.1 200 OK\r\nX-Stream: " + std::to_string(id) + "\r\nTransfer-Encoding: chunked\r\n\r\n";
     Command command;
-    command.type = CommandType::kDirect;
+    command.kind = CommandKind::kConsume;
     command.id = id;
-    command.mode = mode;
-    SetDirectSocket(command, pair[0], 0);
+    command.consume.format = mode;
+    RelaySpec& relay = command.consume.relay;
+    // The worker gets its own duplicate, as the binding makes one; the
+    // socket pair stays ours (Node's), closed when the host goes.
+    relay.socket = UniqueFd(::fcntl(pair[0], F_DUPFD_CLOEXEC, 0));
+    relay.preamble = s.preamble;
     if (mode == "sse") {  // as lib/server/node.js: a comment, only where the format has them
-      command.heartbeat = ": ping\n\n";
-      command.heartbeat_ms = 5;
+      relay.heartbeat = ": ping\n\n";
+      relay.heartbeat_ms = 5;
     }
-    command.preamble = s.preamble;
     engine_->Post(std::move(command));
     return true;
   }
@@ -276,6 +279,9 @@ class Host {
   void Apply(uint32_t id, Outbox& box) {
     Stream& s = streams_[id];
     if (s.ends != 0 && (!box.data.empty() || !box.end.empty() || !box.head.empty())) s.after_end = true;
+    s.history += " <" + std::string(box.head.empty() ? "" : "head ") + std::to_string(box.data.size()) + "B" +
+                 (box.end.empty() ? "" : " end") + (box.parked ? " parked" : "") +
+                 (box.backlog_paused ? " backlog" : "") + ">";
     s.data += box.data;
     if (!box.end.empty()) {
       ++s.ends;
@@ -285,7 +291,7 @@ class Host {
     }
     if (box.backlog_paused && box.end.empty()) {
       ++backlog_pauses_;
-      Send(CommandType::kResumeBacklog, id);
+      Send(CommandKind::kResumeBacklog, id);
     }
     // A parked answer (complete before anyone chose a consumer): a late
     // reader arrives.
@@ -310,6 +316,7 @@ class Host {
   std::condition_variable wake_cv_;
   bool woken_ = false;  // guarded by wake_mutex_
   Handoff handoff_;
+  HandoffHost handoff_host_;
   std::unique_ptr<Engine> engine_;
   std::vector<Handoff::Ready> ready_;
   std::map<uint32_t, Stream> streams_;
@@ -319,7 +326,7 @@ class Host {
 
 // Checks everything a stream's record must satisfy once it ended.
 void ExpectConsistent(uint32_t id, const Stream& s) {
-  SCOPED_TRACE("stream " + std::to_string(id) + " mode '" + s.mode + "' end " + s.end);
+  SCOPED_TRACE("stream " + std::to_string(id) + " mode '" + s.mode + "' end " + s.end + "\n  history:" + s.history);
   EXPECT_EQ(s.ends, 1);
   EXPECT_FALSE(s.after_end);
   if (s.ok()) {
@@ -402,10 +409,10 @@ class EngineStress : public ::testing::Test {
         // Weighted: mostly pause/resume and consumers arriving, few aborts.
         const int roll = Pick(100);
         if (roll < 15) {
-          host.Send(CommandType::kPause, id);
+          host.Send(CommandKind::kPause, id);
           s.paused = true;
         } else if (roll < 40) {
-          host.Send(CommandType::kResume, id);
+          host.Send(CommandKind::kResume, id);
           s.paused = false;
         } else if (roll < 60) {
           if (direct) {
@@ -414,12 +421,12 @@ class EngineStress : public ::testing::Test {
             host.ChooseMode(id, kModes[Pick(4)]);
           }
         } else if (roll < 65 || (s.stall && roll < 80)) {
-          host.Send(CommandType::kAbort, id);
+          host.Send(CommandKind::kAbort, id);
           s.aborted = true;
         } else if (roll < 70 && s.client_fd >= 0) {
           // The client left: the relay detaches its socket and aborts.
-          host.Send(CommandType::kDetach, id);
-          host.Send(CommandType::kAbort, id);
+          host.Send(CommandKind::kDetach, id);
+          host.Send(CommandKind::kAbort, id);
           s.aborted = true;
         }
       }
@@ -429,12 +436,12 @@ class EngineStress : public ::testing::Test {
           Stream& s = entry.second;
           if (s.ends != 0) continue;
           if (s.paused) {
-            host.Send(CommandType::kResume, entry.first);
+            host.Send(CommandKind::kResume, entry.first);
             s.paused = false;
           }
           if (s.mode.empty()) host.ChooseMode(entry.first, kModes[Pick(4)]);
           if (s.stall && !s.aborted) {
-            host.Send(CommandType::kAbort, entry.first);
+            host.Send(CommandKind::kAbort, entry.first);
             s.aborted = true;
           }
         }
@@ -473,7 +480,7 @@ class EngineStress : public ::testing::Test {
     s.stall = stall;
     s.status = status;
     if (Chance(5)) {
-      host.Send(CommandType::kAbort, id);  // before the worker even saw the start
+      host.Send(CommandKind::kAbort, id);  // before the worker even saw the start
       s.aborted = true;
     }
   }
@@ -543,14 +550,14 @@ TEST_F(EngineStress, ShutdownWhileStreamsRunReturnsPromptlyAndClosesEveryUpstrea
     // Let some data flow, with commands still queued at shutdown.
     for (int i = 0; i < 5 + Pick(20); ++i) host->Pump(milliseconds(2));
     for (auto& entry : host->streams()) {
-      if (Chance(30)) host->Send(CommandType::kPause, entry.first);
-      if (Chance(30)) host->Send(CommandType::kAbort, entry.first);
+      if (Chance(30)) host->Send(CommandKind::kPause, entry.first);
+      if (Chance(30)) host->Send(CommandKind::kAbort, entry.first);
     }
     const auto t0 = Clock::now();
     host->Shutdown();
     EXPECT_LT(Clock::now() - t0, std::chrono::seconds(10));
     Command late;
-    late.type = CommandType::kAbort;
+    late.kind = CommandKind::kAbort;
     late.id = 1;
     EXPECT_FALSE(host->engine().Post(std::move(late))) << "a stopped engine took a command";
     host.reset();
@@ -565,8 +572,8 @@ TEST_F(EngineStress, ShutdownRightAfterStartsAndCommandsStopsCleanly) {
     const int n = 1 + Pick(8);
     for (int i = 0; i < n; ++i) {
       const uint32_t id = host.Start(server.Url("tokens=50&gap_us=200"), Chance(50) ? "text" : "");
-      if (Chance(50)) host.Send(CommandType::kAbort, id);
-      if (Chance(50)) host.Send(CommandType::kPause, id);
+      if (Chance(50)) host.Send(CommandKind::kAbort, id);
+      if (Chance(50)) host.Send(CommandKind::kPause, id);
     }
     if (Chance(50)) host.Pump(milliseconds(Pick(5)));
     // ~Host shuts the engine down with whatever is queued or running.

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const script = new vm.Script('(url) => import(url)', {
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  client = await script.runInThisContext()(pathToFileURL(path.join(__dirname, '../../lib/client.mjs')).href);
+  client = await script.runInThisContext()(pathToFileURL(path.join(__dirname, '../../lib/client/index.mjs')).href);
 });
 
 const encoder = new TextEncoder();

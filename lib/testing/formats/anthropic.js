@@ -1,6 +1,6 @@
 'use strict';
 
-// Anthropic Messages streaming (PROVIDERS.md §5): every event has `event: <name>` and a
+// Anthropic Messages streaming (docs/wire-formats.md §5): every event has `event: <name>` and a
 // `data: {"type":"<name>",…}` line. message_start → per block content_block_start /
 // content_block_delta×N / content_block_stop → message_delta → message_stop. A `ping` follows the
 // first content_block_start. The real API writes compact JSON except the ping, which it spells

@@ -1,6 +1,6 @@
 'use strict';
 
-// Google Gemini streamGenerateContent?alt=sse (PROVIDERS.md §6): `data: <GenerateContentResponse>`
+// Google Gemini streamGenerateContent?alt=sse (docs/wire-formats.md §6): `data: <GenerateContentResponse>`
 // events framed with CRLF (each line ends in \r\n, events are separated by \r\n\r\n), JSON spelled
 // with ': ' after keys, a cumulative usageMetadata on every chunk, finishReason on the last chunk,
 // and no end marker: the stream just ends. Function calls arrive whole (args is an object).

@@ -1,6 +1,6 @@
 'use strict';
 
-// Ollama native streaming (PROVIDERS.md §7.1): NDJSON, one Go-encoded JSON object per
+// Ollama native streaming (docs/wire-formats.md §7.1): NDJSON, one Go-encoded JSON object per
 // '\n'-terminated line, a final line with done:true, done_reason and the eval counts (durations in
 // nanoseconds). /api/chat puts text in message.content and reasoning in message.thinking;
 // /api/generate uses response / thinking. Tool calls arrive whole with arguments as an object.

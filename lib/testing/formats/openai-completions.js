@@ -1,6 +1,6 @@
 'use strict';
 
-// OpenAI legacy Completions streaming (PROVIDERS.md §3): the Chat Completions framing, but each
+// OpenAI legacy Completions streaming (docs/wire-formats.md §3): the Chat Completions framing, but each
 // chunk is a `text_completion` whose text is in choices[].text (no delta, no role chunk).
 
 const { randomAlnum } = require('../random');

@@ -1,6 +1,6 @@
 'use strict';
 
-// OpenAI's HTTP error body: {"error":{"message","type","param","code"}} (PROVIDERS.md §10).
+// OpenAI's HTTP error body: {"error":{"message","type","param","code"}} (docs/wire-formats.md §10).
 
 const BY_STATUS = {
   400: { type: 'invalid_request_error', code: null, message: 'Invalid request.' },

@@ -1,6 +1,6 @@
 'use strict';
 
-// OpenAI Responses API streaming (PROVIDERS.md §4): every event has an `event: <type>` line and a
+// OpenAI Responses API streaming (docs/wire-formats.md §4): every event has an `event: <type>` line and a
 // `data:` JSON whose `type` equals it, plus a 0-based increasing `sequence_number`. No [DONE]: the
 // stream ends after response.completed / response.incomplete / response.failed.
 
@@ -70,7 +70,7 @@ function* events(ctx) {
     data: sseEvent(JSON.stringify({ type, sequence_number: state.seq++, ...fields }), { event: type }),
     content,
   });
-  // Delta events carry obfuscation padding after their payload fields (PROVIDERS.md §4).
+  // Delta events carry obfuscation padding after their payload fields (docs/wire-formats.md §4).
   const pad = (fields) => (obfuscate ? { ...fields, obfuscation: obfuscation() } : fields);
 
   const output = [];

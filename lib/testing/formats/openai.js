@@ -1,6 +1,6 @@
 'use strict';
 
-// OpenAI Chat Completions streaming (PROVIDERS.md §2): `data:` lines only, one
+// OpenAI Chat Completions streaming (docs/wire-formats.md §2): `data:` lines only, one
 // chat.completion.chunk per event, a role chunk first, a finish chunk with `delta: {}`, a usage
 // chunk with `choices: []` when the request asked for stream_options.include_usage, then the literal
 // `data: [DONE]`.
@@ -11,7 +11,7 @@ const errors = require('./openai-errors');
 
 const CONTENT_TYPE = 'text/event-stream; charset=utf-8';
 
-/** Headers every OpenAI response carries (PROVIDERS.md §2, "Response headers"). */
+/** Headers every OpenAI response carries (docs/wire-formats.md §2, "Response headers"). */
 function openaiHeaders() {
   return {
     'x-request-id': `req_${randomHex(32)}`,

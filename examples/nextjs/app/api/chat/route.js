@@ -1,7 +1,7 @@
 // POST /api/chat: relays the model's answer to the browser as it streams.
 //
 // The request goes out from the native engine at once; toResponse() returns a streaming Response
-// in the default `sse` format (what useStreamChat reads), with heartbeats, in-band errors, and the
+// in the default `sse` format (what useStream from llm-relay/react reads), with heartbeats, in-band errors, and the
 // provider request aborted when the browser leaves (req.signal aborts, or Next cancels the body).
 
 import { stream } from 'llm-relay';
