@@ -6,14 +6,18 @@
 #   2. the engine stress test (test/stress),
 #   3. the Jest suites that drive the addon hardest, with the instrumented
 #      addon loaded into node (LLM_RELAY_ADDON):
-#        stream-*   start/read/abort, failures, timeouts, retries, pause and
-#                   resume, worker_threads, process exit with streams in flight
+#        stream-*   start/read/abort, pause and resume, worker_threads,
+#                   process exit with streams in flight
 #        relay-*    pipe()/toResponse() in every format, worker-side socket
-#                   writes, backpressure, client disconnects
+#                   writes, backpressure, 500 churning clients
 #        providers  every adapter and encoder over recorded transcripts
+#        faults/    every upstream and lifecycle fault (resets, truncation,
+#                   stalls, bad framing, huge events, redirects, TLS, ...)
+#        websocket  pipeWebSocket's relay and its backpressure
 #      The other suites are left out: browser and nginx start programs that
-#      must not run with the sanitizer runtime preloaded, and the examples and
-#      README snippets reach the addon only through the paths above.
+#      must not run with the sanitizer runtime preloaded, and the examples,
+#      React hook and README snippets reach the addon only through the paths
+#      above.
 # Any finding fails the stage. An ASan error or UB ends the process that hit it
 # with exit status 1 (UB: -fno-sanitize-recover, halt_on_error; its report
 # goes to that process's stderr), and every ASan/LSan report is also written
@@ -25,7 +29,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 out=build-asan
-suites=(test/integration/stream- test/integration/relay- test/integration/providers)
+suites=(test/integration/stream- test/integration/relay- test/integration/providers test/faults/
+        test/integration/websocket.test.js)
 
 # The addon is loaded into a node that is not instrumented, so the ASan
 # runtime must come first in the process: preload it (GCC's, matching the
