@@ -30,7 +30,13 @@ export type ErrorCode =
   | 'PROTOCOL'
   | 'TRUNCATED'
   | 'LIMIT'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** Resumable streams: the stream id is unknown or expired. */
+  | 'NOT_FOUND'
+  /** Resumable streams: the producer stopped (process gone) without ending the stream. */
+  | 'PRODUCER_LOST'
+  /** Resumable streams: the resume store (e.g. Redis) cannot be reached. */
+  | 'STORE_UNAVAILABLE';
 
 /**
  * What `readStream` and `readWebSocket` throw. `code` is an ErrorCode:

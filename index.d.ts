@@ -167,4 +167,92 @@ export class LLMStream extends ReadableStream<Delta> {
 }
 
 export function stream(options: StreamOptions): LLMStream;
+
+// ---- Resume stores (docs/resume-store.md) ----
+
+/**
+ * One logged batch: `count` deltas with event ids (seqs) `first` ..
+ * `first + count - 1`, as comma-terminated Delta JSON (`{...},{...},`).
+ * Batches of a stream are contiguous: each starts where the last one ended.
+ */
+export interface ResumeBatch {
+  first: number;
+  count: number;
+  data: string | Uint8Array;
+}
+
+/** How a logged stream ended. */
+export type ResumeTerminal =
+  | { ok: true; summary?: unknown }
+  | { ok: false; error: { code: string; message: string; status?: number; retryAfterMs?: number }; summary?: unknown };
+
+/** What `read()` yields: one `meta`, the batches after `after` (the first one cut at `after`), one `end`. */
+export type ResumeEntry =
+  | { type: 'meta'; meta: Record<string, unknown> }
+  | { type: 'batch'; first: number; count: number; data: string }
+  | ({ type: 'end' } & ResumeTerminal);
+
+/** Where a resumable stream's deltas are logged; implement it to add a store. */
+export interface ResumeStore {
+  /**
+   * Starts stream `id` with this instance as its producer. While another producer holds the id,
+   * rejects with RelayError INVALID_ARGUMENT (status 409); a finished or lost stream is replaced.
+   */
+  claim(id: string, meta?: Record<string, unknown>, options?: { ttlSeconds?: number }): Promise<void>;
+  /** Synchronous and cheap; never throws because of the store (what cannot be logged is dropped and counted). */
+  append(id: string, batch: ResumeBatch): void;
+  /** Writes the end record and releases the claim; never rejects because of the store. */
+  end(id: string, terminal: ResumeTerminal): Promise<void>;
+  /**
+   * The entries after event `after` (default 0: all), following a live stream until its end.
+   * next() rejects with NOT_FOUND, PRODUCER_LOST, STORE_UNAVAILABLE or LIMIT.
+   */
+  read(id: string, options?: { after?: number; signal?: AbortSignal }): AsyncIterableIterator<ResumeEntry>;
+  /** Asks the producer of `id` (on any instance) to stop; true if a live producer held it. */
+  stop(id: string): Promise<boolean>;
+  /** Producer side: `listener` runs once when `id` is stopped. Returns the remove function. */
+  onStop(id: string, listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export interface MemoryStoreOptions {
+  /** Bound on the logged data, in string characters. Default 64 MiB. */
+  maxBytes?: number;
+  /** How long a finished stream stays. Default 3600. */
+  ttlSeconds?: number;
+}
+
+export interface MemoryStore extends ResumeStore {
+  stats(): { streams: number; liveStreams: number; bytes: number; maxBytes: number; droppedAppends: number; evictedStreams: number; trimmedBatches: number };
+}
+
+export interface RedisStoreOptions {
+  /** redis://[[user]:password@]host[:port][/db] or rediss:// (TLS); the store opens its own connections. */
+  url?: string;
+  /** A connected node-redis (v4+) or ioredis client; duplicated for blocking reads and pub/sub, never closed by the store. */
+  client?: object;
+  /** tls.connect() options for rediss:// (e.g. `{ ca }`). */
+  tls?: import('node:tls').ConnectionOptions;
+  /** Default 'llm-relay:'. No braces. */
+  keyPrefix?: string;
+  /** How long a stream stays after its end. Default 3600. */
+  ttlSeconds?: number;
+  /** Log entries kept per stream (XADD MAXLEN ~). Default 100 000. */
+  maxBatches?: number;
+  /** url mode. Default 5000. */
+  connectTimeoutMs?: number;
+  /** url mode: a connection whose replies stop for this long is dropped and reconnected. Default 5000. */
+  commandTimeoutMs?: number;
+}
+
+export interface RedisStore extends ResumeStore {
+  /** The Redis keys of stream `id` (`log` needs the claim's run token). */
+  keys(id: string, run?: string): { meta: string; owner: string; log: string | undefined };
+  stats(): { available: boolean; liveStreams: number; pendingEnds: number; droppedAppends: number };
+}
+
+/** The in-process resume store: the default, bounded, no setup. */
+export function createMemoryStore(options?: MemoryStoreOptions): MemoryStore;
+/** The resume store on Redis Streams, shared by every instance of an app (Redis 6.2+). */
+export function createRedisStore(options: RedisStoreOptions): RedisStore;
 export const providers: ProviderName[];

@@ -29,9 +29,10 @@ const SLOT_HEAD = recordSlots.head;
 const SLOT_DATA = recordSlots.data;
 const SLOT_END = recordSlots.end;
 const SLOT_TAIL = recordSlots.tail;
+const SLOT_LOG = recordSlots.log;
 const RECORD_SIZE = recordSlots.size;
 
-/** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer): void}>} */
+/** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer, log?: string): void}>} */
 const streams = new Map();
 
 native.setHandler((records) => {
@@ -42,7 +43,7 @@ native.setHandler((records) => {
     const end = records[i + SLOT_END];
     if (end !== undefined) streams.delete(id);
     try {
-      target.onRecord(records[i + SLOT_HEAD], records[i + SLOT_DATA], end, records[i + SLOT_TAIL]);
+      target.onRecord(records[i + SLOT_HEAD], records[i + SLOT_DATA], end, records[i + SLOT_TAIL], records[i + SLOT_LOG]);
     } catch (err) {
       // A bug in a consumer must not stop the other streams of this batch.
       process.nextTick(() => {
@@ -79,11 +80,46 @@ module.exports = {
    * Chooses how the stream is consumed: `format` 'json' (object mode),
    * 'discard' (only the summary) or a relay format. For relays: `heartbeat`
    * bytes after `heartbeatMs` without a write (none before the provider's
-   * head with `heartbeatAfterHead`), and `socketFd` + `preamble` to have the
+   * head with `heartbeatAfterHead`); `socketFd` + `preamble` to have the
    * worker write the response head and body to the client's socket itself
-   * (the fd is duplicated inside this call; lib/server/node.js).
+   * (the fd is duplicated inside this call; lib/server/node.js); `firstSeq`
+   * (> 0) to make it resumable: every delta is logged with a sequence
+   * number from there on (records carry the entries) and SSE events carry
+   * them as ids, and with `outlivesClient` a client that leaves does not end
+   * it; `role` 'step' and `messageId` for one step of a multi-step relay.
    */
-  consume(id, { format, heartbeat = null, heartbeatMs = 0, heartbeatAfterHead = false, socketFd = -1, preamble = '' }) {
-    native.command(id, Command.CONSUME, { format, heartbeat, heartbeatMs, heartbeatAfterHead, socketFd, preamble });
+  consume(id, spec) {
+    native.command(id, Command.CONSUME, {
+      format: spec.format,
+      heartbeat: spec.heartbeat === undefined ? null : spec.heartbeat,
+      heartbeatMs: spec.heartbeatMs || 0,
+      heartbeatAfterHead: spec.heartbeatAfterHead === true,
+      socketFd: spec.socketFd === undefined ? -1 : spec.socketFd,
+      preamble: spec.preamble || '',
+      firstSeq: spec.firstSeq || 0,
+      outlivesClient: spec.outlivesClient === true,
+      role: spec.role || 'whole',
+      messageId: spec.messageId || '',
+    });
+  },
+  /**
+   * An encoder on the main thread, for bytes JavaScript writes itself in a
+   * format the worker otherwise encodes (resumed readers, the parts of a
+   * multi-step relay between its steps): see src/binding/encoder_object.h.
+   * @param {string} format
+   * @param {{responseId?: string, model?: string, created?: number, role?: 'whole'|'outer', ids?: boolean}} options
+   */
+  createEncoder(format, options) {
+    return new native.Encoder(format, options);
+  },
+  /**
+   * Splits a record's log slot, a Buffer "<first>:<count>:<entries>", into
+   * the resume store's batch { first, count, data } (data: a Buffer view of
+   * the comma-terminated Delta JSON, no copy).
+   */
+  parseLog(log) {
+    const a = log.indexOf(0x3a);
+    const b = log.indexOf(0x3a, a + 1);
+    return { first: Number(log.latin1Slice(0, a)), count: Number(log.latin1Slice(a + 1, b)), data: log.subarray(b + 1) };
   },
 };

@@ -4,7 +4,9 @@
  * The one error class of llm-relay. `code` is stable and machine-readable:
  * HTTP_STATUS, NETWORK, TIMEOUT_CONNECT, TIMEOUT_FIRST_BYTE, TIMEOUT_IDLE,
  * TIMEOUT_TOTAL, ABORTED, PROVIDER_ERROR, PROTOCOL, TRUNCATED, LIMIT,
- * INVALID_ARGUMENT.
+ * INVALID_ARGUMENT, and for resumable streams NOT_FOUND (unknown or expired
+ * stream id), PRODUCER_LOST (its producer stopped without an end),
+ * STORE_UNAVAILABLE (the resume store cannot be reached).
  */
 // One brand for every copy of RelayError: this class, the browser client's
 // (lib/client.mjs), and those of other installed copies of the package, so

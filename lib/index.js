@@ -8,6 +8,7 @@
 const { stream, LLMStream } = require('./stream');
 const { RelayError } = require('./errors');
 const { PROVIDER_NAMES } = require('./providers');
+const { createMemoryStore, createRedisStore } = require('./resume');
 
 const binding = require('./binding');
 
@@ -16,6 +17,8 @@ module.exports = {
   LLMStream,
   RelayError,
   providers: PROVIDER_NAMES,
+  createMemoryStore,
+  createRedisStore,
 };
 
 // For bench/ and tests: run the native framing + adapter (+ encoder) over

@@ -105,7 +105,7 @@ class LLMStream extends ReadableStream {
       return;
     }
 
-    state.id = binding.start({ onRecord: (head, data, end, tail) => this.#onRecord(head, data, end, tail) }, config);
+    state.id = binding.start({ onRecord: (head, data, end, tail, log) => this.#onRecord(head, data, end, tail, log) }, config);
     if (signal) {
       state.onAbort = () => this.abort(signal.reason);
       signal.addEventListener('abort', state.onAbort, { once: true });
@@ -207,7 +207,9 @@ class LLMStream extends ReadableStream {
    * fallback false, direct 'finished'|'open'|'gone'|undefined).
    * `relay` (optional): `heartbeat` (Buffer|null), `heartbeatMs`,
    * `heartbeatAfterHead` (the worker fills idle time with the heartbeat,
-   * output/heartbeat_sink.h), and `direct`, called once the stream is known
+   * output/heartbeat_sink.h), `firstSeq`, `outlivesClient`, `role`,
+   * `messageId` (resumable and multi-step relays: binding.consume), and
+   * `direct`, called once the stream is known
    * to be free: it returns `{ socketFd, preamble }` to have the worker write
    * the head and body to that socket itself (lib/server/node.js), or null.
    * Format, heartbeat and socket travel in one command, so no byte of this
@@ -240,6 +242,11 @@ class LLMStream extends ReadableStream {
       heartbeat: relay.heartbeat === undefined ? null : relay.heartbeat,
       heartbeatMs: relay.heartbeatMs || 0,
       heartbeatAfterHead: relay.heartbeatAfterHead === true,
+      // Resumable and multi-step relays (binding.consume says what they do).
+      firstSeq: relay.firstSeq || 0,
+      outlivesClient: relay.outlivesClient === true,
+      role: relay.role,
+      messageId: relay.messageId,
       ...(target === null ? {} : target),
     });
   }
@@ -267,11 +274,13 @@ class LLMStream extends ReadableStream {
     binding.consume(s.id, { format: mode, ...relay });
   }
 
-  #onRecord(head, data, end, tail) {
+  #onRecord(head, data, end, tail, log) {
     const s = this[kState];
     if (s.relay !== undefined) {
       if (head !== undefined) s.relay.head(JSON.parse(head));
       if (data !== undefined) s.relay.data(data);
+      // A resumable relay's log entries (binding.parseLog), after the bytes.
+      if (log !== undefined && s.relay.log !== undefined) s.relay.log(log);
       if (end !== undefined) this.#finish(JSON.parse(end), tail);
       return;
     }

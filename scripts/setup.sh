@@ -12,7 +12,7 @@ step() { printf '\n==> %s\n' "$*"; }
 fail() { printf '\nsetup: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. system packages ------------------------------------------------------
-packages=(cmake g++ make libcurl4-gnutls-dev rapidjson-dev libuv1-dev pkg-config clang libclang-rt-14-dev)
+packages=(cmake g++ make libcurl4-gnutls-dev rapidjson-dev redis-server libuv1-dev pkg-config clang libclang-rt-14-dev)
 step "System packages: ${packages[*]}"
 if ! command -v dpkg-query > /dev/null; then
   # Not Debian-like: say what is needed instead of guessing a package manager.

@@ -82,6 +82,10 @@ void AppendEndRecordJson(std::string& out, const EndRecord& end) {
   }
   out.append(",\"summary\":");
   out.append(end.summary_json.empty() ? "null" : end.summary_json);
+  if (end.last_seq != 0) {
+    out.append(",\"lastSeq\":");
+    AppendUint(out, end.last_seq);
+  }
   if (end.direct != DirectOutcome::kNone) {
     out.append(",\"direct\":");
     out.append(end.direct == DirectOutcome::kFinished ? "\"finished\""

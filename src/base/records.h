@@ -83,6 +83,7 @@ struct EndRecord {
   Failure failure;           // when !ok
   std::string summary_json;  // Summary::AppendJson
   DirectOutcome direct = DirectOutcome::kNone;
+  uint64_t last_seq = 0;     // resumable relays: the last delta's sequence number (0: none)
 };
 
 // "completed", "aborted", "timeout" or "error" (metrics.outcome).

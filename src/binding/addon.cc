@@ -10,6 +10,8 @@
 //                               (constants.recordSlots)
 //   start(config) -> id         queue a stream (config: binding/config.h)
 //   command(id, kind[, spec])   constants.commands; CONSUME takes a spec
+//   Encoder                     new Encoder(format, options): encodes on the
+//                               main thread (binding/encoder_object.h)
 //   parse(...)                  framing + adapter over bytes in memory, for
 //                               the benchmarks and tests (binding/bench.cc)
 #include <napi.h>
@@ -25,6 +27,7 @@
 #include "base/records.h"
 #include "binding/bench.h"
 #include "binding/config.h"
+#include "binding/encoder_object.h"
 #include "encoders/encoder.h"
 #include "handoff/handoff.h"
 #include "handoff/js_sink.h"
@@ -40,7 +43,8 @@ constexpr uint32_t kSlotHead = 1;  // JSON: the provider's 2xx head
 constexpr uint32_t kSlotData = 2;  // string (Delta JSON) or Buffer (relay bytes)
 constexpr uint32_t kSlotEnd = 3;   // JSON: the end record (base/records.h)
 constexpr uint32_t kSlotTail = 4;  // Buffer: the format's last bytes
-constexpr uint32_t kRecordSlots = 5;
+constexpr uint32_t kSlotLog = 5;   // Buffer "<first seq>:<count>:<Delta JSON>,…," (resumable relays)
+constexpr uint32_t kRecordSlots = 6;
 
 struct AddonData {
   napi_env env = nullptr;
@@ -55,6 +59,7 @@ struct AddonData {
   bool tsfn_ref = false;
   bool cleaned_up = false;
   std::vector<Handoff::Ready> ready;  // reused across wakeups
+  std::string log_scratch;            // reused across wakeups
 };
 
 void Cleanup(void* arg) {
@@ -140,6 +145,17 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
     napi_set_element(env, records, base + kSlotData, payload);
     napi_set_element(env, records, base + kSlotEnd, StringOrUndefined(env, box.end));
     napi_set_element(env, records, base + kSlotTail, tail);
+    if (box.log_count != 0) {
+      std::string& log = data->log_scratch;
+      log.clear();
+      log.append(std::to_string(box.log_first_seq)).push_back(':');
+      log.append(std::to_string(box.log_count)).push_back(':');
+      log.append(box.log);
+      // A Buffer: a store that writes it to Redis sends the bytes as they are.
+      napi_value entries;
+      napi_create_buffer_copy(env, log.size(), log.data(), nullptr, &entries);
+      napi_set_element(env, records, base + kSlotLog, entries);
+    }
     base += kRecordSlots;
     if (box.backlog_paused && box.end.empty()) {
       Command command;
@@ -296,6 +312,7 @@ Napi::Object Constants(Napi::Env env) {
   slots.Set("data", Napi::Number::New(env, kSlotData));
   slots.Set("end", Napi::Number::New(env, kSlotEnd));
   slots.Set("tail", Napi::Number::New(env, kSlotTail));
+  slots.Set("log", Napi::Number::New(env, kSlotLog));
   slots.Set("size", Napi::Number::New(env, kRecordSlots));
   constants.Set("recordSlots", slots);
   return constants;
@@ -312,6 +329,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("command", Napi::Function::New(env, SendCommand, "command"));
   exports.Set("parse", Napi::Function::New(env, ParseForBench, "parse"));
   exports.Set("constants", Constants(env));
+  InitEncoderObject(env, exports);
   exports.Set("curlVersion", Napi::String::New(env, curl_version()));
   return exports;
 }

@@ -168,6 +168,15 @@ bool ReadConsumeSpec(const Napi::Object& js, ConsumeSpec* spec, std::string* err
   relay.heartbeat_after_head = root.Bool("heartbeatAfterHead");
   const int64_t fd = root.Int("socketFd", -1, std::numeric_limits<int32_t>::max());
   relay.preamble = root.String("preamble");
+  spec->first_seq = static_cast<uint64_t>(root.Int("firstSeq", 0, int64_t{1} << 52));
+  spec->outlives_client = root.Bool("outlivesClient");
+  const std::string role = root.String("role");
+  if (role == "step") {
+    spec->role = EncoderRole::kRelayStep;
+  } else if (role != "whole" && root.ok()) {
+    root.Fail("role", "\"whole\" or \"step\"");
+  }
+  spec->message_id = root.String("messageId");
   if (!root.ok()) return false;
   if (fd >= 0) {
     // Duplicated here, on the main thread, while Node's socket is certainly

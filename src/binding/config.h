@@ -21,8 +21,10 @@ namespace llmrelay {
 bool ReadStreamConfig(const Napi::Object& js, StreamConfig* config, std::string* error);
 
 // {format, heartbeat: Buffer|null, heartbeatMs, heartbeatAfterHead,
-//  socketFd: number (-1: none), preamble: string}. The socket fd is
-// duplicated here, on the main thread (output/socket_sink.h says why).
+//  socketFd: number (-1: none), preamble: string, firstSeq: number (0: not
+//  resumable), outlivesClient: boolean, role: "whole" | "step",
+//  messageId: string ("": the stream's own)}. The socket fd is duplicated
+// here, on the main thread (output/socket_sink.h says why).
 bool ReadConsumeSpec(const Napi::Object& js, ConsumeSpec* spec, std::string* error);
 
 }  // namespace llmrelay

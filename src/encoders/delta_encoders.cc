@@ -7,6 +7,8 @@
 //             never holds a raw CR or LF (AppendJsonString escapes them), so
 //             one `data:` line per event is always enough.
 //   "ndjson"  `<delta>\n`, for clients that split on newlines.
+//   "log"     `<delta>,` like "json" but one object per delta, never merged:
+//             the resume log, where each delta has its own sequence number.
 #include <memory>
 #include <string_view>
 
@@ -22,7 +24,8 @@ enum class DeltaFraming : uint8_t { kJson, kSse, kNdjson };
 
 class DeltaEncoder final : public Encoder {
  public:
-  explicit DeltaEncoder(DeltaFraming framing) : framing_(framing) {
+  DeltaEncoder(DeltaFraming framing, EncoderRole role, bool merge_text)
+      : framing_(framing), role_(role), merge_text_(merge_text) {
     switch (framing) {
       case DeltaFraming::kJson:
         suffix_ = ",";
@@ -73,7 +76,17 @@ class DeltaEncoder final : public Encoder {
     out.append(suffix_);
   }
 
+  void Data(std::string& out, std::string_view name, std::string_view data_json) override {
+    open_ = Open::kNone;
+    out.append(prefix_);
+    AppendDataDeltaJson(out, name, data_json);
+    out.append(suffix_);
+  }
+
+  bool sse_framed() const override { return framing_ == DeltaFraming::kSse; }
+
   void Done(std::string& out) override {
+    if (role_ == EncoderRole::kRelayStep) return;  // the relay ends the message once
     switch (framing_) {
       case DeltaFraming::kJson:
         break;
@@ -117,7 +130,7 @@ class DeltaEncoder final : public Encoder {
   // that leaves it empty, and every other write goes through this encoder,
   // so "out still ends where the last text delta ended" means "same batch".
   void TextLike(std::string& out, Open kind, std::string_view type, std::string_view text) {
-    if (framing_ == DeltaFraming::kJson && open_ == kind && !out.empty() && out.size() == open_end_) {
+    if (merge_text_ && open_ == kind && !out.empty() && out.size() == open_end_) {
       out.resize(out.size() - 3);  // reopen the string: drop `"},`
       const size_t quote = out.size();
       AppendJsonString(out, text);
@@ -129,7 +142,7 @@ class DeltaEncoder final : public Encoder {
     out.append(prefix_);
     AppendTextDeltaJson(out, type, text);
     out.append(suffix_);
-    if (framing_ == DeltaFraming::kJson) {
+    if (merge_text_) {
       open_ = kind;
       open_end_ = out.size();
     }
@@ -138,22 +151,28 @@ class DeltaEncoder final : public Encoder {
   Open open_ = Open::kNone;
   size_t open_end_ = 0;
   DeltaFraming framing_;
+  EncoderRole role_;
+  bool merge_text_;
   std::string_view prefix_;
   std::string_view suffix_;
 };
 
 }  // namespace
 
-std::unique_ptr<Encoder> CreateJsonEncoder(const EncoderOptions& /*options*/) {
-  return std::make_unique<DeltaEncoder>(DeltaFraming::kJson);
+std::unique_ptr<Encoder> CreateJsonEncoder(const EncoderOptions& options) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kJson, options.role, true);
 }
 
-std::unique_ptr<Encoder> CreateSseEncoder(const EncoderOptions& /*options*/) {
-  return std::make_unique<DeltaEncoder>(DeltaFraming::kSse);
+std::unique_ptr<Encoder> CreateLogEncoder(const EncoderOptions& options) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kJson, options.role, false);
 }
 
-std::unique_ptr<Encoder> CreateNdjsonEncoder(const EncoderOptions& /*options*/) {
-  return std::make_unique<DeltaEncoder>(DeltaFraming::kNdjson);
+std::unique_ptr<Encoder> CreateSseEncoder(const EncoderOptions& options) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kSse, options.role, false);
+}
+
+std::unique_ptr<Encoder> CreateNdjsonEncoder(const EncoderOptions& options) {
+  return std::make_unique<DeltaEncoder>(DeltaFraming::kNdjson, options.role, false);
 }
 
 }  // namespace llmrelay

@@ -81,6 +81,14 @@ void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_
   out.push_back('}');
 }
 
+void AppendDataDeltaJson(std::string& out, std::string_view name, std::string_view data_json) {
+  out.append(R"({"type":"data","name":)");
+  AppendJsonString(out, name);
+  out.append(R"(,"data":)");
+  out.append(data_json.empty() ? std::string_view("null") : data_json);
+  out.push_back('}');
+}
+
 void AppendErrorFieldsJson(std::string& out, const ErrorInfo& error) {
   out.append(R"("code":)");
   AppendJsonString(out, error.code);

@@ -33,6 +33,10 @@ void AppendFinishDeltaJson(std::string& out, FinishReason reason, std::string_vi
 void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_view data,
                           std::string_view id, bool has_id);
 
+// {"type":"data","name":"…","data":<data_json>}; data_json is copied
+// verbatim (the caller hands over compact JSON).
+void AppendDataDeltaJson(std::string& out, std::string_view name, std::string_view data_json);
+
 // The members of an in-band error, without braces:
 // "code":"…","message":"…" then "status":N and "retryAfterMs":N when known.
 void AppendErrorFieldsJson(std::string& out, const ErrorInfo& error);

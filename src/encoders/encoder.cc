@@ -13,6 +13,7 @@ struct FormatEntry {
 
 constexpr FormatEntry kFormats[] = {
     {"json", CreateJsonEncoder},
+    {"log", CreateLogEncoder},
     {"sse", CreateSseEncoder},
     {"openai", CreateOpenAiEncoder},
     {"ndjson", CreateNdjsonEncoder},
@@ -24,7 +25,9 @@ constexpr FormatEntry kFormats[] = {
 
 std::vector<std::string_view> FormatNames() {
   std::vector<std::string_view> names;
-  for (const FormatEntry& entry : kFormats) names.push_back(entry.name);
+  for (const FormatEntry& entry : kFormats) {
+    if (entry.name != "log") names.push_back(entry.name);  // internal: the resume log's
+  }
   return names;
 }
 

@@ -27,7 +27,8 @@ struct ErrorInfo {
 class Encoder {
  public:
   virtual ~Encoder() = default;
-  // Bytes sent before the first delta (e.g. the ui-message "start" part).
+  // Bytes sent before the first delta (e.g. the ui-message "start" part; in
+  // a relay step, only what opens a step).
   virtual void Start(std::string& out) { (void)out; }
   virtual void Text(std::string& out, std::string_view text) = 0;
   virtual void Reasoning(std::string& out, std::string_view text) = 0;
@@ -37,16 +38,32 @@ class Encoder {
   virtual void Finish(std::string& out, FinishReason reason, std::string_view raw) = 0;
   virtual void RawEvent(std::string& out, std::string_view event, std::string_view data,
                         std::string_view id, bool has_id) = 0;
-  // Successful end of the stream (e.g. "data: [DONE]\n\n").
+  // An app event of a multi-step relay: {type:'data', name, data}, with
+  // `data_json` compact JSON. Formats that cannot carry one write nothing.
+  virtual void Data(std::string& out, std::string_view name, std::string_view data_json) = 0;
+  // Successful end of the stream (e.g. "data: [DONE]\n\n"); in a relay step,
+  // only what closes the step.
   virtual void Done(std::string& out) = 0;
   // The stream failed.
   virtual void Error(std::string& out, const ErrorInfo& error) = 0;
+  // Every write of an SSE-based format ends with a blank line, so an event
+  // id can be appended to the last event of each delta (resumable relays).
+  virtual bool sse_framed() const { return false; }
+};
+
+// What an encoder writes in a multi-step relay (createRelay): the response
+// is one message made of steps. kWhole is a single stream's whole message.
+enum class EncoderRole : uint8_t {
+  kWhole,
+  kRelayOuter,  // the message's start, app data events, its finish and end: no step
+  kRelayStep,   // one forwarded stream: only its step, no message start or end
 };
 
 struct EncoderOptions {
   std::string id;        // response id for formats that carry one ("chatcmpl-…", messageId)
   std::string model;     // model name echoed by the 'openai' format
   int64_t created = 0;   // unix seconds for the 'openai' format
+  EncoderRole role = EncoderRole::kWhole;
 };
 
 // Formats: "json" (object mode: comma-terminated Delta JSON objects, parsed

@@ -11,6 +11,7 @@
 namespace llmrelay {
 
 std::unique_ptr<Encoder> CreateJsonEncoder(const EncoderOptions& options);
+std::unique_ptr<Encoder> CreateLogEncoder(const EncoderOptions& options);
 std::unique_ptr<Encoder> CreateSseEncoder(const EncoderOptions& options);
 std::unique_ptr<Encoder> CreateNdjsonEncoder(const EncoderOptions& options);
 std::unique_ptr<Encoder> CreateTextEncoder(const EncoderOptions& options);

@@ -62,7 +62,7 @@ std::string_view OpenAiFinishReason(FinishReason reason) {
 
 class OpenAiEncoder final : public Encoder {
  public:
-  explicit OpenAiEncoder(const EncoderOptions& options) {
+  explicit OpenAiEncoder(const EncoderOptions& options) : role_(options.role) {
     // The envelope is the same for every chunk: build it once, so a token
     // costs one append of it plus the escaped text.
     envelope_.append(R"(data: {"id":)");
@@ -132,12 +132,18 @@ class OpenAiEncoder final : public Encoder {
   void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/,
                 std::string_view /*id*/, bool /*has_id*/) override {}
 
+  // Chat completion chunks have no place for app data.
+  void Data(std::string& /*out*/, std::string_view /*name*/, std::string_view /*data_json*/) override {}
+
+  bool sse_framed() const override { return true; }
+
   void Done(std::string& out) override {
     // A stream can end cleanly without a finish reason (provider 'sse', or
     // an adapter that saw only the end marker); the SDK's
     // ChatCompletionStream throws "missing finish_reason" then, so say "stop".
-    if (!finish_sent_) Finish(out, FinishReason::kStop, std::string_view());
-    out.append("data: [DONE]\n\n");
+    // A relay's outer encoder has no step of its own to finish.
+    if (!finish_sent_ && role_ != EncoderRole::kRelayOuter) Finish(out, FinishReason::kStop, std::string_view());
+    if (role_ != EncoderRole::kRelayStep) out.append("data: [DONE]\n\n");
   }
 
   void Error(std::string& out, const ErrorInfo& error) override {
@@ -174,6 +180,7 @@ class OpenAiEncoder final : public Encoder {
   }
 
   std::string envelope_;
+  EncoderRole role_;
   bool role_sent_ = false;
   bool finish_sent_ = false;
 };

@@ -24,6 +24,7 @@ class TextEncoder final : public Encoder {
   void Finish(std::string& /*out*/, FinishReason /*reason*/, std::string_view /*raw*/) override {}
   void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/,
                 std::string_view /*id*/, bool /*has_id*/) override {}
+  void Data(std::string& /*out*/, std::string_view /*name*/, std::string_view /*data_json*/) override {}
   void Done(std::string& /*out*/) override {}
   void Error(std::string& /*out*/, const ErrorInfo& /*error*/) override {}
 };

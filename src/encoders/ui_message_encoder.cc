@@ -108,18 +108,22 @@ struct ToolSlot {
 
 class UiMessageEncoder final : public Encoder {
  public:
-  explicit UiMessageEncoder(const EncoderOptions& options) : message_id_(options.id) {}
+  explicit UiMessageEncoder(const EncoderOptions& options) : message_id_(options.id), role_(options.role) {}
 
+  // A relay step opens only its step (the relay started the message); a
+  // relay's outer encoder starts the message but no step (its steps do).
   void Start(std::string& out) override {
     if (started_ || closed_) return;
     started_ = true;
-    out.append(R"(data: {"type":"start")");
-    if (!message_id_.empty()) {
-      out.append(R"(,"messageId":)");
-      AppendJsonString(out, message_id_);
+    if (role_ != EncoderRole::kRelayStep) {
+      out.append(R"(data: {"type":"start")");
+      if (!message_id_.empty()) {
+        out.append(R"(,"messageId":)");
+        AppendJsonString(out, message_id_);
+      }
+      out.append("}\n\n");
     }
-    out.append("}\n\n");
-    OpenStep(out);
+    if (role_ != EncoderRole::kRelayOuter) OpenStep(out);
   }
 
   void Text(std::string& out, std::string_view text) override {
@@ -189,9 +193,30 @@ class UiMessageEncoder final : public Encoder {
     out.append("}}\n\n");
   }
 
+  // An app event: the protocol's data-<name> part, which useChat keeps in
+  // message.parts.
+  void Data(std::string& out, std::string_view name, std::string_view data_json) override {
+    if (closed_) return;
+    Start(out);
+    ClosePart(out);
+    out.append(R"(data: {"type":)");
+    scratch_.assign("data-");
+    scratch_.append(name);
+    AppendJsonString(out, scratch_);
+    out.append(R"(,"data":)");
+    out.append(data_json.empty() ? std::string_view("null") : data_json);
+    out.append("}\n\n");
+  }
+
+  bool sse_framed() const override { return true; }
+
   void Done(std::string& out) override {
     if (closed_) return;
     EndStep(out);
+    if (role_ == EncoderRole::kRelayStep) {
+      closed_ = true;  // the relay finishes the message
+      return;
+    }
     out.append(R"(data: {"type":"finish")");
     if (has_finish_reason_) {
       // FinishReasonName's strings are exactly the protocol's enum.
@@ -372,6 +397,7 @@ class UiMessageEncoder final : public Encoder {
   }
 
   std::string message_id_;
+  EncoderRole role_;
   bool started_ = false;
   bool step_open_ = false;
   bool closed_ = false;  // Done or Error was written; the message is over

@@ -40,6 +40,20 @@ bool Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::st
   return false;
 }
 
+void Handoff::PublishLog(uint32_t id, std::string& entries, uint64_t first_seq, uint32_t count) {
+  if (count == 0 || entries.empty()) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Outbox& box = boxes_[id];
+  if (box.log_count == 0) box.log_first_seq = first_seq;
+  box.log_count += count;
+  MoveInto(box.log, entries);
+  if (!box.queued) {
+    box.queued = true;
+    ready_.push_back(id);
+    published_ = true;
+  }
+}
+
 void Handoff::MarkParked(uint32_t id) {
   std::lock_guard<std::mutex> lock(mutex_);
   Outbox& box = boxes_[id];

@@ -23,6 +23,9 @@ struct Outbox {
   std::string data;   // encoded deltas ("json" mode) or downstream bytes
   std::string end;    // JSON: the end record (summary, error); last
   std::string tail;   // downstream bytes of the end ([DONE] / error event)
+  std::string log;    // resume log entries: Delta JSON, one object per delta
+  uint64_t log_first_seq = 0;  // the sequence number of the first entry in `log`
+  uint32_t log_count = 0;
   bool json = true;   // `data` is Delta JSON for JS, not downstream bytes
   bool queued = false;
   bool backlog_paused = false;  // the worker paused the transfer: data is piling up
@@ -41,6 +44,9 @@ class Handoff {
   // section, so the drain that takes it always sees the mark.
   bool Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail,
                bool json, size_t backlog_limit);
+  // Runs on the worker thread: resume log entries (see Outbox::log), after
+  // what was published before them.
+  void PublishLog(uint32_t id, std::string& entries, uint64_t first_seq, uint32_t count);
   // Runs on the worker thread: tells the main thread the stream is parked
   // (its answer is complete and held until JavaScript picks a consumer), so
   // it no longer needs to keep the event loop alive.

@@ -19,6 +19,9 @@ class JsSink final : public Sink {
 
   void Head(std::string& record_json) override;
   Flow Write(std::string& bytes) override;
+  void Log(std::string& entries, uint64_t first_seq, uint32_t count) override {
+    handoff_->PublishLog(id_, entries, first_seq, count);
+  }
   bool End(std::string& tail, EndRecord& end) override;
   void SetBlocked(bool /*blocked*/) override {}
   void Park() override { handoff_->MarkParked(id_); }

@@ -55,6 +55,10 @@ class Sink {
   virtual void Head(std::string& record_json) = 0;
   // One batch. Takes the bytes (leaves `bytes` empty, its capacity kept).
   virtual Flow Write(std::string& bytes) = 0;
+  // Entries for the resume log: `entries` holds `count` deltas as Delta
+  // JSON ("{...},{...},"), the first with sequence number `first_seq`.
+  // Takes the string. Only a resumable relay produces them.
+  virtual void Log(std::string& entries, uint64_t first_seq, uint32_t count) = 0;
   // The end: `tail` is the format's last bytes ([DONE], the error event;
   // may be empty), `end` the end record. True once delivered; false while
   // bytes still drain to a socket: End is called again after kDrained or
@@ -93,6 +97,9 @@ class ForwardingSink : public Sink {
   explicit ForwardingSink(SinkPtr next) : next_(std::move(next)) {}
   void Head(std::string& record_json) override { next_->Head(record_json); }
   Flow Write(std::string& bytes) override { return next_->Write(bytes); }
+  void Log(std::string& entries, uint64_t first_seq, uint32_t count) override {
+    next_->Log(entries, first_seq, count);
+  }
   bool End(std::string& tail, EndRecord& end) override { return next_->End(tail, end); }
   void SetBlocked(bool blocked) override { next_->SetBlocked(blocked); }
   void Park() override { next_->Park(); }

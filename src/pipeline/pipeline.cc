@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include "base/json_writer.h"
+
 #include <utility>
 
 namespace llmrelay {
@@ -84,6 +86,23 @@ void StreamPipeline::Restart(std::unique_ptr<Adapter> adapter) {
   metrics_.start_us = start;
 }
 
+void StreamPipeline::EnableLog(uint64_t first_seq) {
+  if (mode_set_ || log_encoder_) return;
+  log_encoder_ = CreateEncoder("log", encoder_options_);
+  next_seq_ = first_seq;
+}
+
+void StreamPipeline::AppendEventId(size_t before, uint64_t seq) {
+  // Every write of an SSE-based format ends with the blank line of its last
+  // event: the id goes in as that event's last field. A client's
+  // Last-Event-ID thus only moves once every event of the delta arrived.
+  if (!encoder_ || !encoder_->sse_framed() || out_.size() <= before || out_.back() != '\n') return;
+  out_.pop_back();
+  out_.append("id: ");
+  AppendUint(out_, seq);
+  out_.append("\n\n");
+}
+
 void StreamPipeline::EncodeDone() {
   if (encoder_) encoder_->Done(out_);
 }
@@ -115,39 +134,39 @@ void StreamPipeline::OnText(std::string_view text) {
   if (text.empty()) return;
   CountContent();
   summary_.AddText(text);
-  if (encoder_) encoder_->Text(out_, text);
+  Emit([&](Encoder& e, std::string& out) { e.Text(out, text); });
 }
 
 void StreamPipeline::OnReasoning(std::string_view text) {
   if (text.empty()) return;
   CountContent();
   summary_.AddReasoning(text);
-  if (encoder_) encoder_->Reasoning(out_, text);
+  Emit([&](Encoder& e, std::string& out) { e.Reasoning(out, text); });
 }
 
 void StreamPipeline::OnToolCall(uint32_t index, std::string_view id, std::string_view name,
                                 std::string_view arguments_delta) {
   CountContent();
   summary_.AddToolCall(index, id, name, arguments_delta);
-  if (encoder_) encoder_->ToolCall(out_, index, id, name, arguments_delta);
+  Emit([&](Encoder& e, std::string& out) { e.ToolCall(out, index, id, name, arguments_delta); });
 }
 
 void StreamPipeline::OnUsage(const UsageInfo& usage) {
   ++emitted_;
   summary_.SetUsage(usage);
-  if (encoder_) encoder_->Usage(out_, usage);
+  Emit([&](Encoder& e, std::string& out) { e.Usage(out, usage); });
 }
 
 void StreamPipeline::OnFinish(FinishReason reason, std::string_view raw) {
   ++emitted_;
   summary_.SetFinish(reason, raw);
-  if (encoder_) encoder_->Finish(out_, reason, raw);
+  Emit([&](Encoder& e, std::string& out) { e.Finish(out, reason, raw); });
 }
 
 void StreamPipeline::OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
                                 bool has_id) {
   CountContent();
-  if (encoder_) encoder_->RawEvent(out_, event, data, id, has_id);
+  Emit([&](Encoder& e, std::string& out) { e.RawEvent(out, event, data, id, has_id); });
 }
 
 void StreamPipeline::OnProviderError(std::string_view type, std::string_view message) {

@@ -35,6 +35,12 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   // is set the body bytes are held raw, so a late choice loses nothing.
   // Returns false for an unknown mode.
   bool SetMode(std::string_view mode);
+  // Replaces the encoder options (before SetMode): a multi-step relay's step
+  // role and message id.
+  void SetEncoderOptions(EncoderOptions options) {
+    if (!mode_set_) encoder_options_ = std::move(options);
+  }
+  const EncoderOptions& encoder_options() const { return encoder_options_; }
   bool mode_set() const { return mode_set_; }
   size_t held_bytes() const { return held_.size(); }
 
@@ -45,6 +51,21 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   bool Finish(uint64_t now_us);
   // Starts a new attempt after a retry: parser, adapter and content reset.
   void Restart(std::unique_ptr<Adapter> adapter);
+
+  // Makes the stream resumable (before SetMode): every delta gets a sequence
+  // number, from `first_seq` on. SSE-based formats carry it as the event id
+  // of the delta's last event, and every delta is also written, one Delta
+  // JSON object each (never merged), to log(): the resume log's entries.
+  void EnableLog(uint64_t first_seq);
+  bool logging() const { return log_encoder_ != nullptr; }
+  // Delta JSON ("{...},{...},") of the deltas since the last take, the
+  // sequence number of the first of them, and how many there are.
+  std::string& log() { return log_; }
+  uint64_t log_first_seq() const { return log_first_seq_; }
+  uint32_t log_count() const { return log_count_; }
+  void LogTaken() { log_count_ = 0; }
+  // The sequence number the next delta gets (the last one given is one less).
+  uint64_t next_seq() const { return next_seq_; }
 
   // Encodes the successful end (e.g. "data: [DONE]") or an error into output().
   void EncodeDone();
@@ -84,6 +105,19 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
 
  private:
   bool Parse(const char* data, size_t len);
+  // Encodes one delta into output() (and, when logging, into log() with its
+  // sequence number and event id).
+  template <typename Fn>
+  void Emit(Fn encode) {
+    const size_t before = out_.size();
+    if (encoder_) encode(*encoder_, out_);
+    if (!log_encoder_) return;
+    const uint64_t seq = next_seq_++;
+    AppendEventId(before, seq);
+    if (log_count_++ == 0) log_first_seq_ = seq;
+    encode(*log_encoder_, log_);
+  }
+  void AppendEventId(size_t before, uint64_t seq);
   void CountContent();
   void Fail(ErrorCode code, std::string_view type, std::string_view message);
 
@@ -101,6 +135,11 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   uint64_t now_us_ = 0;
   uint64_t emitted_ = 0;
   bool end_marker_ = false;
+  std::unique_ptr<Encoder> log_encoder_;  // null unless EnableLog
+  std::string log_;
+  uint64_t next_seq_ = 1;
+  uint64_t log_first_seq_ = 0;
+  uint32_t log_count_ = 0;
 };
 
 }  // namespace llmrelay

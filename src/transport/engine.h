@@ -34,6 +34,15 @@ enum class OutputKind : uint8_t { kDeltaJson, kBytes };
 struct ConsumeSpec {
   std::string format;  // "json" (object mode), "discard", or a relay format
   RelaySpec relay;     // relay formats: heartbeats, the client's socket
+  // Resumable relays: every delta is logged with a sequence number from
+  // first_seq on (0: not resumable), and a client that leaves does not end
+  // the stream (it goes on for the log).
+  uint64_t first_seq = 0;
+  bool outlives_client = false;
+  // Multi-step relays: this stream is one step of a larger message, under
+  // the relay's message id ("" keeps the stream's own).
+  EncoderRole role = EncoderRole::kWhole;
+  std::string message_id;
 };
 
 // The engine's owner (the binding) provides the end of every sink chain.

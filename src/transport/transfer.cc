@@ -116,6 +116,16 @@ size_t Transfer::OnBody(const char* data, size_t len) {
 void Transfer::Consume(ConsumeSpec spec) {
   if (ended_ || pipeline_.mode_set()) return;  // what it carried (a socket) closes with `spec`
   const bool relay = spec.format != "json" && spec.format != "discard";
+  if (relay && (spec.role != EncoderRole::kWhole || !spec.message_id.empty())) {
+    EncoderOptions options = pipeline_.encoder_options();
+    options.role = spec.role;
+    if (!spec.message_id.empty()) options.id = spec.message_id;
+    pipeline_.SetEncoderOptions(std::move(options));
+  }
+  if (relay && spec.first_seq > 0) {
+    pipeline_.EnableLog(spec.first_seq);
+    outlives_client_ = spec.outlives_client;
+  }
   if (!pipeline_.SetMode(spec.format)) {
     Fail(ErrorCode::kInvalidArgument, "Unknown output format: " + spec.format);
     return;
@@ -165,7 +175,7 @@ void Transfer::OnSinkEvent(void* owner, Sink::Event event) {
   auto* self = static_cast<Transfer*>(owner);
   Engine* engine = self->engine_;
   if (event == Sink::Event::kDrained) self->OnDownstreamDrained();
-  if (event == Sink::Event::kClosed && !self->ended_) {
+  if (event == Sink::Event::kClosed && !self->ended_ && !self->outlives_client_) {
     self->Fail(ErrorCode::kAborted, std::string(self->sink_->ClosedReason()));
   }
   self->MarkDirty();
@@ -400,6 +410,7 @@ void Transfer::End(bool ok, Failure failure) {
     SplitTail([this] { pipeline_.EncodeDone(); });
   }
   pipeline_.summary().AppendJson(end_.summary_json, pipeline_.metrics(), OutcomeName(ok, failure.code));
+  if (pipeline_.logging()) end_.last_seq = pipeline_.next_seq() - 1;
   end_.failure = std::move(failure);
   end_ready_ = true;
   MarkDirty();
@@ -416,7 +427,7 @@ bool Transfer::Publish() {
     // One batch per publish, i.e. per worker-loop callback: every delta that
     // arrived in one read from the provider goes out in one write.
     const Sink::Flow flow = sink_->Write(out);
-    if (flow == Sink::Flow::kClosed && !ended_) {
+    if (flow == Sink::Flow::kClosed && !ended_ && !outlives_client_) {
       Fail(ErrorCode::kAborted, std::string(sink_->ClosedReason()));
     } else if (flow == Sink::Flow::kFull && !ended_ && !paused_downstream_) {
       // The downstream reads slower than the provider writes: stop reading
@@ -424,6 +435,10 @@ bool Transfer::Publish() {
       paused_downstream_ = true;
       ApplyPause();
     }
+  }
+  if (pipeline_.log_count() > 0) {
+    sink_->Log(pipeline_.log(), pipeline_.log_first_seq(), pipeline_.log_count());
+    pipeline_.LogTaken();
   }
   if (!end_ready_) return false;
   // The end may wait for a socket to take the last bytes.

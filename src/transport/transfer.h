@@ -112,6 +112,7 @@ class Transfer final : public HttpAttempt::Listener {
   CURLcode pending_result_ = CURLE_OK;  // kAwaitConsumer: curl's result, replayed on Consume
   uint32_t retries_ = 0;
   bool at_end_marker_ = false;  // the answer is whole: the rest of the body is not read
+  bool outlives_client_ = false;  // a resumable relay: a downstream that closes does not end it
 
   // Deadline reference times (microseconds, monotonic).
   uint64_t start_us_ = 0;

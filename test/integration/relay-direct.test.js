@@ -97,6 +97,12 @@ const SCRIPT = {
   delayMs: 3,
 };
 
+test('direct writes are available on this Node: its http internals are the ones they were written for', () => {
+  // If a Node release changes them, relays fall back to Node's own writes
+  // (correct, but with main-thread work per token): this says so loudly.
+  expect(require('../../lib/server/node-internals').SUPPORTED).toBe(true);
+});
+
 describe('pipe() direct mode', () => {
   for (const format of ['sse', 'openai', 'ndjson', 'text', 'ui-message']) {
     test(`${format}: the bytes on the wire are the same whether the worker or Node writes them`, async () => {
