@@ -4,7 +4,7 @@
 //
 // The test thread plays Node's main thread exactly as src/binding/addon.cc
 // does: it posts commands, waits for the handoff's wakeup, drains, and sends
-// kResumeBacklog / kMode where the binding would. Meanwhile the worker thread
+// kResumeBacklog / kConsume where the binding would. Meanwhile the worker thread
 // runs curl against an in-process SSE provider (sse_server.h). Starts,
 // pauses, resumes, aborts, late modes, direct socket writes and shutdowns are
 // fired at random moments, so they race whatever the worker is doing. Every
@@ -400,7 +400,13 @@ class EngineStress : public ::testing::Test {
     int started = 0;
     const auto deadline = Clock::now() + std::chrono::seconds(120);
     while (started < total || !host.AllEnded()) {
-      ASSERT_LT(Clock::now(), deadline) << "streams did not end; seed " << seed_;
+      if (Clock::now() > deadline) {
+        std::string stuck;
+        for (const auto& entry : host.streams()) {
+          if (entry.second.ends == 0) stuck += "\n  stream " + std::to_string(entry.first) + ":" + entry.second.history;
+        }
+        FAIL() << "streams did not end within 120 s; seed " << seed_ << stuck;
+      }
       int live = 0;
       for (auto& entry : host.streams()) live += entry.second.ends == 0 ? 1 : 0;
       while (started < total && live < in_flight && Chance(60)) {
