@@ -128,7 +128,18 @@ size_t HttpAttempt::OnCurlWrite(char* data, size_t size, size_t nmemb, void* use
 
 size_t HttpAttempt::OnCurlHeader(char* data, size_t size, size_t nmemb, void* userp) {
   const size_t len = size * nmemb;
-  static_cast<HttpAttempt*>(userp)->listener_->OnHeaderLine(std::string_view(data, len));
+  auto* self = static_cast<HttpAttempt*>(userp);
+  // curl documents one complete header line per call, but libcurl 7.x holds
+  // the header lines that arrive while the transfer is paused and replays
+  // them on resume as one chunk of several lines: the listener gets them
+  // one by one all the same.
+  std::string_view rest(data, len);
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    const size_t line_len = newline == std::string_view::npos ? rest.size() : newline + 1;
+    self->listener_->OnHeaderLine(rest.substr(0, line_len));
+    rest.remove_prefix(line_len);
+  }
   return len;
 }
 
