@@ -56,7 +56,8 @@ struct AddonData {
   napi_ref handler = nullptr;  // the JS function records go to (replaceable)
   uint32_t next_id = 1;
   uint32_t active = 0;            // streams that keep the event loop alive
-  std::unordered_set<uint32_t> parked;  // complete answers waiting for a consumer
+  std::unordered_set<uint32_t> parked;    // complete answers waiting for a consumer
+  std::unordered_set<uint32_t> consumed;  // a consumer was chosen while the stream was live
   bool tsfn_ref = false;
   bool cleaned_up = false;
   std::vector<Handoff::Ready> ready;  // reused across wakeups
@@ -166,13 +167,17 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
     }
     // A parked stream (answer complete, no consumer chosen yet) must not keep
     // the process alive: nothing is in flight, and an abandoned stream would
-    // otherwise hold the loop until timeouts.totalMs.
+    // otherwise hold the loop until timeouts.totalMs. A park that crossed a
+    // consumer already sent is stale: the worker is finishing the stream for
+    // that consumer, and unreferencing now would let the process exit before
+    // its end arrives (done never settling).
     const bool was_parked = data->parked.count(ready.id) != 0;
-    if (box.parked && box.end.empty() && !was_parked) {
+    if (box.parked && box.end.empty() && !was_parked && data->consumed.count(ready.id) == 0) {
       data->parked.insert(ready.id);
       if (data->active > 0 && --data->active == 0) SetRef(data, false);
     }
     if (!box.end.empty()) {
+      data->consumed.erase(ready.id);
       if (was_parked) {
         data->parked.erase(ready.id);
       } else if (data->active > 0 && --data->active == 0) {
@@ -283,8 +288,13 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
           .ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    // A consumer for a parked stream: it is live again until its end.
-    if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
+    // A consumer for a parked stream: it is live again until its end. For one
+    // not parked (yet), remember the choice: a park still on its way is stale.
+    if (data->parked.erase(command.id) != 0) {
+      if (data->active++ == 0) SetRef(data, true);
+    } else {
+      data->consumed.insert(command.id);
+    }
   }
   data->engine->Post(std::move(command));
   return env.Undefined();
