@@ -9,9 +9,11 @@ const net = require('node:net');
 const { startServer, startMockProvider, mockStream, within, sleep, stalledReader } = require('./relay-helpers');
 
 const TOKEN = 'x'.repeat(1000);
-// ~16 MB of text, ~21 MB on the upstream wire: well above what the loopback
-// socket buffers of the three hops can absorb, so the mock must stall.
-const TOKENS = 16_000;
+// ~40 MB of text, ~53 MB on the upstream wire: well above what the loopback
+// socket buffers can absorb (with autotuning, up to ~6 MB received and ~4 MB
+// sent per socket: about 20 MB over the four sockets between the mock and the
+// client), so the mock must stall.
+const TOKENS = 40_000;
 const TOTAL_TEXT_BYTES = TOKENS * TOKEN.length;
 
 const cleanups = [];
@@ -67,7 +69,7 @@ test('a client that stops reading pauses the upstream transfer and keeps memory 
   expect(Date.now() - stableSince).toBeGreaterThanOrEqual(600); // the writes did stop
   expect(written).toBeLessThan(TOTAL_TEXT_BYTES / 2);
   expect(request.completed).toBe(false); // the mock's own writes are stalled
-  // Generous bounds: without the pause the whole answer (16 MB) would pile up.
+  // Generous bounds: without the pause the whole answer (40 MB) would pile up.
   expect(after.rss - before.rss).toBeLessThan(48 * 1024 * 1024);
   expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(12 * 1024 * 1024);
 
