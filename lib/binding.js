@@ -3,19 +3,11 @@
 // Loads the native addon and routes its batched records to the streams.
 // One handler call per main-loop wakeup carries every ready stream.
 
-const path = require('node:path');
+const { loadNative } = require('./load-native');
 
-let native;
-try {
-  native = require(path.join(__dirname, '..', 'build', 'Release', 'llm_relay.node'));
-} catch (err) {
-  const hint =
-    'llm-relay: the native addon is not built. Install the system packages and build it:\n' +
-    '  sudo apt-get install -y cmake g++ libcurl4-gnutls-dev rapidjson-dev && npm run build';
-  const wrapped = new Error(`${hint}\n(${err.message.split('\n')[0]})`, { cause: err });
-  wrapped.code = 'ERR_LLM_RELAY_NOT_BUILT';
-  throw wrapped;
-}
+const native = loadNative();
+// The prebuilt binary gets Node's trust store before its first stream.
+let trustStoreSent = native.needsTrustStore !== true;
 
 // What the addon says of itself: command numbers, error codes, provider
 // and format names, the layout of a record. Nothing here repeats them.
@@ -93,6 +85,10 @@ module.exports = {
     const { request: r, tls, timeouts: t, retry, encoder: e } = config;
     // Records arrive on a later main-loop turn, so registering after the
     // native start cannot miss any. The values in CONFIG_KEYS order.
+    if (!trustStoreSent) {
+      trustStoreSent = true;
+      native.setTrustStore(require('./trust-store').nodeTrustStore());
+    }
     const id = native.start(
       config.provider, r.url, r.method, r.body, r.headers, r.http2PriorKnowledge,
       tls.caFile, tls.rejectUnauthorized, t.connectMs, t.firstByteMs, t.idleMs,

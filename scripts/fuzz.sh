@@ -6,6 +6,7 @@
 #
 #   npm run fuzz                          every target, 30 s each
 #   FUZZ_SECONDS=20 bash scripts/fuzz.sh  every target, 20 s each
+#   FUZZ_JOBS=2 bash scripts/fuzz.sh      two targets at a time (one core each)
 #   bash scripts/fuzz.sh sse_parser_fuzz  only the named targets
 #
 # Each target links the native core (src/core, src/framing, src/providers,
@@ -13,16 +14,22 @@
 # binaries, each target's corpus (kept between runs, so later runs start
 # where earlier ones stopped) and crash reproducers in build-fuzz/artifacts/.
 # Reproduce one with: build-fuzz/<target> build-fuzz/artifacts/<target>-crash-…
+# (a failing run prints that command with the reproducer's path).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT="$ROOT/build-fuzz"
 SECONDS_EACH="${FUZZ_SECONDS:-30}"
+FUZZ_JOBS="${FUZZ_JOBS:-1}"
 CXX="${FUZZ_CXX:-clang++}"
 JOBS=2  # the build machines are small and shared
 
 if ! [[ "$SECONDS_EACH" =~ ^[1-9][0-9]*$ ]]; then
   echo "fuzz.sh: expected a positive whole number of seconds in FUZZ_SECONDS but received '$SECONDS_EACH'" >&2
+  exit 2
+fi
+if ! [[ "$FUZZ_JOBS" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: expected a positive whole number of parallel targets in FUZZ_JOBS but received '$FUZZ_JOBS'" >&2
   exit 2
 fi
 
@@ -97,32 +104,81 @@ if [ "${#TARGETS[@]}" -eq 0 ]; then
 fi
 
 FAILED=()
+build_target() {
+  rm -f "$OUT/$1"
+  "$CXX" "${CXXFLAGS[@]}" -fsanitize=fuzzer,"$SANITIZERS" "test/fuzz/$1.cc" "${CORE_OBJECTS[@]}" -o "$OUT/$1"
+}
+running=0
 for target in "${TARGETS[@]}"; do
-  source="test/fuzz/$target.cc"
-  if [ ! -f "$source" ]; then
-    echo "fuzz.sh: no such target: $source" >&2
+  if [ ! -f "test/fuzz/$target.cc" ]; then
+    echo "fuzz.sh: no such target: test/fuzz/$target.cc" >&2
     FAILED+=("$target (missing)")
     continue
   fi
-  echo "fuzz.sh: building $target"
-  if ! "$CXX" "${CXXFLAGS[@]}" -fsanitize=fuzzer,"$SANITIZERS" "$source" "${CORE_OBJECTS[@]}" \
-       -o "$OUT/$target"; then
-    FAILED+=("$target (build)")
-    continue
+  if [ "$running" -ge "$JOBS" ]; then
+    wait -n || true
+    running=$((running - 1))
   fi
-  corpus="$OUT/corpus/$target"
+  echo "fuzz.sh: building $target"
+  build_target "$target" &
+  running=$((running + 1))
+done
+wait
+BUILT=()
+for target in "${TARGETS[@]}"; do
+  if [ -f "test/fuzz/$target.cc" ] && [ ! -x "$OUT/$target" ]; then
+    FAILED+=("$target (build)")
+  elif [ -x "$OUT/$target" ]; then
+    BUILT+=("$target")
+  fi
+done
+
+# Runs one target for SECONDS_EACH; its outcome goes to $OUT/<target>.status.
+run_target() {
+  local target=$1
+  local corpus="$OUT/corpus/$target"
   mkdir -p "$corpus"
   # Optional per target: a dictionary of the format's tokens (test/fuzz/<target>.dict)
   # and a committed seed corpus (test/fuzz/corpus/<target>/, read, never written).
-  extra=()
+  local extra=()
   if [ -f "test/fuzz/$target.dict" ]; then extra+=(-dict="test/fuzz/$target.dict"); fi
   if [ -d "test/fuzz/corpus/$target" ]; then extra+=("test/fuzz/corpus/$target"); fi
-  echo "fuzz.sh: running $target for ${SECONDS_EACH}s"
   # -timeout: one input taking over 10 s is a hang (the parsers are linear).
-  if ! UBSAN_OPTIONS=print_stacktrace=1 "$OUT/$target" "$corpus" "${extra[@]}" \
+  if UBSAN_OPTIONS=print_stacktrace=1 "$OUT/$target" "$corpus" "${extra[@]}" \
        -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$OUT/artifacts/$target-" 2>"$OUT/$target.log"; then
+    echo ok > "$OUT/$target.status"
+  else
+    echo failed > "$OUT/$target.status"
+  fi
+}
+
+# FUZZ_JOBS targets at a time (default 1), each on its own core.
+running=0
+for target in "${BUILT[@]}"; do
+  if [ "$running" -ge "$FUZZ_JOBS" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  echo "fuzz.sh: running $target for ${SECONDS_EACH}s"
+  rm -f "$OUT/$target.status"
+  run_target "$target" &
+  running=$((running + 1))
+done
+wait
+
+for target in "${BUILT[@]}"; do
+  if [ "$(cat "$OUT/$target.status" 2>/dev/null)" != ok ]; then
+    echo "fuzz.sh: $target FAILED; the end of its log:" >&2
     tail -n 40 "$OUT/$target.log" >&2
+    # libFuzzer names the input it stopped on: say where it is and how to rerun it.
+    reproducer=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$OUT/$target.log" | tail -n 1)
+    if [ -n "$reproducer" ]; then
+      echo "fuzz.sh: $target: reproducer $reproducer" >&2
+      echo "fuzz.sh: rerun it with: $OUT/$target $reproducer" >&2
+      # The bytes too, so a CI log alone is enough: base64 -d > input
+      echo "fuzz.sh: its first 4 KiB as base64: $(head -c 4096 "$reproducer" | base64 -w0)" >&2
+    fi
     FAILED+=("$target")
     continue
   fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the running demo:
-#   1. the system packages the native addon builds against (Debian/Ubuntu, apt-get),
+#   1. the system packages the native addon builds against and `npm test` uses
+#      (GoogleTest, openssl, nginx, Chromium, redis-server) (Debian/Ubuntu, apt-get),
 #   2. npm ci, whose install script compiles the addon with cmake-js,
 #   3. the Express demo on http://127.0.0.1:3000 (PORT to change).
 # Safe to run again: each step is skipped when already done.
@@ -12,7 +13,10 @@ step() { printf '\n==> %s\n' "$*"; }
 fail() { printf '\nsetup: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. system packages ------------------------------------------------------
-packages=(cmake g++ make libcurl4-gnutls-dev rapidjson-dev redis-server)
+# Build: cmake, g++, make, libcurl (GnuTLS, HTTP/2), RapidJSON. Tests: GoogleTest, openssl
+# (self-signed CA), nginx (proxy buffering), chromium (browser tests), redis-server (resumable
+# streams). Keep this list equal to the one in .ci/run.
+packages=(cmake g++ make libcurl4-gnutls-dev rapidjson-dev libgtest-dev openssl nginx chromium redis-server)
 step "System packages: ${packages[*]}"
 if ! command -v dpkg-query > /dev/null; then
   # Not Debian-like: say what is needed instead of guessing a package manager.

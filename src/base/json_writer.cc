@@ -1,8 +1,11 @@
 #include "base/json_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "base/utf8.h"
 
@@ -86,13 +89,69 @@ void AppendUint(std::string& out, uint64_t value) {
 }
 
 void AppendDouble(std::string& out, double value) {
+  // JSON has no NaN or infinities.
   if (!std::isfinite(value)) {
     out.append("null");
     return;
   }
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, value);
-  out.append(buf, res.ptr);
+  // The shortest precision whose correctly rounded digits (glibc's printf
+  // rounds exactly) read back as `value`: at most 17 significant digits.
+  char sci[40];
+  int len = 0;
+  for (int precision = 0; precision <= 16; ++precision) {
+    len = std::snprintf(sci, sizeof sci, "%.*e", precision, value);
+    if (std::strtod(sci, nullptr) == value) break;
+  }
+  if (len <= 0 || len >= static_cast<int>(sizeof sci)) return;  // not reached for finite values
+  // sci is "[-]d[.ddd]e[+-]xx": split into sign, digits and exponent.
+  std::string_view text(sci, static_cast<size_t>(len));
+  const bool negative = text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  const size_t e_pos = text.find('e');
+  const int exponent = std::atoi(sci + (negative ? 1 : 0) + e_pos + 1);
+  std::string digits;
+  for (char c : text.substr(0, e_pos)) {
+    if (c != '.') digits.push_back(c);
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  const int n = static_cast<int>(digits.size());
+
+  // Exponent form, as printf writes it: at least two exponent digits.
+  std::string exp_form(1, digits[0]);
+  if (n > 1) {
+    exp_form.push_back('.');
+    exp_form.append(digits, 1, std::string::npos);
+  }
+  const int magnitude = exponent < 0 ? -exponent : exponent;  // at most 324
+  exp_form.push_back('e');
+  exp_form.push_back(exponent < 0 ? '-' : '+');
+  if (magnitude < 10) exp_form.push_back('0');
+  AppendInt(exp_form, magnitude);
+
+  // Plain form.
+  std::string plain;
+  if (digits == "0") {
+    plain = "0";
+  } else if (exponent >= 0) {
+    if (n <= exponent + 1) {
+      // An integer wider than its shortest digits: std::to_chars writes its
+      // exact value ("876208756288344960", not "...345000"), as %.0f does.
+      char fixed[400];
+      const int fixed_len = std::snprintf(fixed, sizeof fixed, "%.0f", value < 0 ? -value : value);
+      plain.assign(fixed, static_cast<size_t>(std::max(0, std::min(fixed_len, static_cast<int>(sizeof fixed) - 1))));
+    } else {
+      const size_t int_digits = static_cast<size_t>(exponent) + 1;
+      plain.assign(digits, 0, int_digits);
+      plain.push_back('.');
+      plain.append(digits, int_digits, std::string::npos);
+    }
+  } else {
+    plain = "0.";
+    plain.append(static_cast<size_t>(-exponent - 1), '0');
+    plain.append(digits);
+  }
+  if (negative) out.push_back('-');
+  out.append(plain.size() <= exp_form.size() ? plain : exp_form);
 }
 
 }  // namespace llmrelay

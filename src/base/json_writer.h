@@ -20,8 +20,12 @@ void AppendJsonString(std::string& out, std::string_view s);
 void AppendInt(std::string& out, int64_t value);
 void AppendUint(std::string& out, uint64_t value);
 
-// Appends the shortest decimal form that reads back as the same double
-// ("0.1", "1e+100"); null for NaN and infinities, which JSON cannot hold.
+// Appends a double as a JSON number in its shortest form that reads back
+// as the same double, written as std::to_chars(double) writes it: plain or
+// exponent notation, whichever is shorter, plain on a tie ("0.1", "100",
+// "1e+100", "1.5e-07", "-0"); null for NaN and infinities, which JSON cannot
+// hold. Portable: GCC before 11 has no std::to_chars(double), and the
+// prebuilt binary is built with GCC 10.
 void AppendDouble(std::string& out, double value);
 
 // The one compact-JSON writer: a RapidJSON handler that re-serializes what

@@ -38,6 +38,7 @@ std::string_view CommandKindName(CommandKind kind) {
     case CommandKind::kStart: return "START";
     case CommandKind::kResumeBacklog: return "RESUME_BACKLOG";
     case CommandKind::kShutdown: return "SHUTDOWN";
+    case CommandKind::kTrustStore: return "TRUST_STORE";
   }
   return "";
 }

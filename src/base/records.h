@@ -51,6 +51,7 @@ enum class CommandKind : uint8_t {
   kStart = 100,
   kResumeBacklog = 101,  // the main thread drained a backlog the transfer paused for
   kShutdown = 102,
+  kTrustStore = 103,  // the certificates the bundled libcurl trusts (upstream/trust_store.h)
 };
 
 inline constexpr CommandKind kJsCommands[] = {CommandKind::kConsume, CommandKind::kPause, CommandKind::kResume,

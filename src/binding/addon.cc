@@ -36,6 +36,7 @@
 #include "handoff/js_sink.h"
 #include "providers/adapter.h"
 #include "transport/engine.h"
+#include "upstream/trust_store.h"
 
 namespace llmrelay {
 namespace {
@@ -58,7 +59,8 @@ struct AddonData {
   napi_ref handler = nullptr;  // the JS function records go to (replaceable)
   uint32_t next_id = 1;
   uint32_t active = 0;            // streams that keep the event loop alive
-  std::unordered_set<uint32_t> parked;  // complete answers waiting for a consumer
+  std::unordered_set<uint32_t> parked;    // complete answers waiting for a consumer
+  std::unordered_set<uint32_t> consumed;  // a consumer was chosen while the stream was live
   bool tsfn_ref = false;
   bool cleaned_up = false;
   std::vector<Handoff::Ready> ready;  // reused across wakeups
@@ -168,13 +170,17 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
     }
     // A parked stream (answer complete, no consumer chosen yet) must not keep
     // the process alive: nothing is in flight, and an abandoned stream would
-    // otherwise hold the loop until timeouts.totalMs.
+    // otherwise hold the loop until timeouts.totalMs. A park that crossed a
+    // consumer already sent is stale: the worker is finishing the stream for
+    // that consumer, and unreferencing now would let the process exit before
+    // its end arrives (done never settling).
     const bool was_parked = data->parked.count(ready.id) != 0;
-    if (box.parked && box.end.empty() && !was_parked) {
+    if (box.parked && box.end.empty() && !was_parked && data->consumed.count(ready.id) == 0) {
       data->parked.insert(ready.id);
       if (data->active > 0 && --data->active == 0) SetRef(data, false);
     }
     if (!box.end.empty()) {
+      data->consumed.erase(ready.id);
       if (was_parked) {
         data->parked.erase(ready.id);
       } else if (data->active > 0 && --data->active == 0) {
@@ -281,8 +287,13 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
       Napi::TypeError::New(env, "llm-relay internal: " + error).ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    // A consumer for a parked stream: it is live again until its end.
-    if (data->parked.erase(command.id) != 0 && data->active++ == 0) SetRef(data, true);
+    // A consumer for a parked stream: it is live again until its end. For one
+    // not parked (yet), remember the choice: a park still on its way is stale.
+    if (data->parked.erase(command.id) != 0) {
+      if (data->active++ == 0) SetRef(data, true);
+    } else {
+      data->consumed.insert(command.id);
+    }
   }
   data->engine->Post(std::move(command));
   return env.Undefined();
@@ -293,6 +304,22 @@ Napi::Value Wake(const Napi::CallbackInfo& info) {
   AddonData* data = GetData(info.Env());
   if (data->engine != nullptr) data->engine->Wake();
   return info.Env().Undefined();
+}
+
+// setTrustStore(pem): the certificates the bundled libcurl verifies servers
+// with (lib/trust-store.js; only called when needsTrustStore is true).
+Napi::Value SetTrustStore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = GetData(env);
+  if (data->engine == nullptr || info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "llm-relay internal: setTrustStore(pem) after setHandler").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Command command;
+  command.kind = CommandKind::kTrustStore;
+  command.pem = info[0].As<Napi::String>().Utf8Value();
+  data->engine->Post(std::move(command));
+  return env.Undefined();
 }
 
 // What lib/binding.js reads instead of repeating numbers and names.
@@ -342,6 +369,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("wake", Napi::Function::New(env, Wake, "wake"));
   exports.Set("parse", Napi::Function::New(env, ParseForBench, "parse"));
   exports.Set("constants", Constants(env));
+  exports.Set("setTrustStore", Napi::Function::New(env, SetTrustStore, "setTrustStore"));
+  exports.Set("needsTrustStore", Napi::Boolean::New(env, TrustStore::kNeeded));
   InitEncoderObject(env, exports);
   exports.Set("curlVersion", Napi::String::New(env, curl_version()));
   return exports;

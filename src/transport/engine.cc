@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -56,12 +58,30 @@ void MarkNewDescriptorsCloseOnExec(const std::vector<int>& before) {
 
 size_t DiscardBytes(char* /*data*/, size_t size, size_t nmemb, void* /*userp*/) { return size * nmemb; }
 
-// One uv_poll_t per socket curl asks us to watch.
+// One uv_poll_t per socket curl asks us to watch. The poll watches our own
+// duplicate of curl's descriptor, never curl's number: libcurl before 8.5.0
+// closes a socket that is still connecting (a transfer removed mid-connect,
+// an address that refused) without CURL_POLL_REMOVE and reports the removal
+// only afterwards (curl issue 12207). Stopping a poll on curl's number then
+// runs epoll_ctl() on a descriptor that is closed, or already reused by
+// another thread (ThreadSanitizer reports it in test/stress/). The
+// duplicate stays ours until the watch is freed.
 struct SocketWatch {
   uv_poll_t poll{};
-  curl_socket_t fd = CURL_SOCKET_BAD;
+  curl_socket_t fd = CURL_SOCKET_BAD;  // curl's number, for curl_multi_socket_action
+  int own_fd = -1;                      // the duplicate the poll watches
   Engine* engine = nullptr;
+  ~SocketWatch() {
+    if (own_fd >= 0) ::close(own_fd);
+  }
 };
+
+// True if the two descriptors name the same open socket.
+bool SameSocket(int a, int b) {
+  struct stat sa {};
+  struct stat sb {};
+  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
 
 void CloseSocketWatch(SocketWatch* watch) {
   uv_poll_stop(&watch->poll);
@@ -176,6 +196,10 @@ void Engine::ProcessCommands() {
     if (command.kind == CommandKind::kShutdown) {
       CloseAll();
       break;
+    }
+    if (command.kind == CommandKind::kTrustStore) {
+      trust_store_.SetPem(std::move(command.pem));
+      continue;
     }
     if (command.kind == CommandKind::kStart) {
       const uint32_t id = command.id;
@@ -353,11 +377,20 @@ int Engine::OnCurlSocket(CURL* /*easy*/, curl_socket_t fd, int what, void* userp
     }
     return 0;
   }
+  if (watch != nullptr && !SameSocket(watch->own_fd, fd)) {
+    // The same number, a new socket: curl closed the old one unannounced
+    // (see SocketWatch) and its next attempt got the number back. Our
+    // duplicate still holds the old socket open: drop it, watch the new one.
+    curl_multi_assign(self->multi_, fd, nullptr);
+    CloseSocketWatch(watch);
+    watch = nullptr;
+  }
   if (watch == nullptr) {
     auto owned = std::make_unique<SocketWatch>();
     owned->fd = fd;
     owned->engine = self;
-    if (uv_poll_init_socket(&self->loop_, &owned->poll, fd) != 0) return -1;
+    owned->own_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (owned->own_fd < 0 || uv_poll_init_socket(&self->loop_, &owned->poll, owned->own_fd) != 0) return -1;
     owned->poll.data = owned.get();
     watch = owned.release();  // owned by the uv handle from here: freed in CloseSocketWatch
     curl_multi_assign(self->multi_, fd, watch);

@@ -24,6 +24,7 @@
 #include "output/relay_chain.h"
 #include "output/sink.h"
 #include "transport/stream_config.h"
+#include "upstream/trust_store.h"
 
 namespace llmrelay {
 
@@ -61,6 +62,7 @@ struct Command {
   uint32_t id = 0;
   std::unique_ptr<StreamConfig> config;  // kStart
   ConsumeSpec consume;                   // kConsume
+  std::string pem;                       // kTrustStore
 };
 
 class Transfer;
@@ -88,6 +90,7 @@ class Engine {
   CURLSH* share() const { return share_; }
   uv_loop_t* loop() { return &loop_; }
   EngineHost* host() const { return host_; }
+  TrustStore& trust_store() { return trust_store_; }
   void MarkDirty(Transfer* transfer);
   // Publishes every dirty transfer and wakes the main thread once. Called at
   // the end of every worker-loop callback.
@@ -145,6 +148,7 @@ class Engine {
     uint64_t until_us = 0;
   };
   std::vector<Lingering> lingering_;
+  TrustStore trust_store_;
 };
 
 // Microseconds on the monotonic clock.

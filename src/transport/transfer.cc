@@ -60,7 +60,8 @@ void Transfer::StartAttempt() {
   curl_paused_ = false;
   at_end_marker_ = false;
   std::string error;
-  attempt_ = HttpAttempt::Start(engine_->multi(), engine_->share(), config_->request, *headers_, this, this, &error);
+  attempt_ = HttpAttempt::Start(engine_->multi(), engine_->share(), config_->request, *headers_,
+                                &engine_->trust_store(), this, this, &error);
   if (!attempt_) {
     Fail(ErrorCode::kNetwork, error);
     return;

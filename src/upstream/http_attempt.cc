@@ -30,8 +30,8 @@ HeaderList::HeaderList(const std::vector<std::string>& lines) {
 }
 
 std::unique_ptr<HttpAttempt> HttpAttempt::Start(CURLM* multi, CURLSH* share, const HttpRequest& request,
-                                                const HeaderList& headers, Listener* listener, void* owner,
-                                                std::string* error) {
+                                                const HeaderList& headers, TrustStore* trust_store,
+                                                Listener* listener, void* owner, std::string* error) {
   std::unique_ptr<HttpAttempt> attempt(new HttpAttempt(multi, listener));
   CURL* easy = curl_easy_init();
   if (easy == nullptr) {
@@ -85,7 +85,11 @@ std::unique_ptr<HttpAttempt> HttpAttempt::Start(CURLM* multi, CURLSH* share, con
     curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
   }
-  if (!request.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.ca_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str());
+  } else if (https && request.verify_tls && trust_store != nullptr) {
+    trust_store->Apply(easy);  // Node's trust store, for the bundled libcurl
+  }
   if (!request.verify_tls) {
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -106,7 +110,10 @@ HttpAttempt::~HttpAttempt() {
 }
 
 void HttpAttempt::SetPaused(bool paused) {
-  if (easy_ != nullptr) curl_easy_pause(easy_, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+  pause_wanted_ = paused;
+  if (paused || easy_ == nullptr || !curl_paused_) return;
+  curl_paused_ = false;
+  curl_easy_pause(easy_, CURLPAUSE_CONT);
 }
 
 CURL* HttpAttempt::Release() {
@@ -116,12 +123,30 @@ CURL* HttpAttempt::Release() {
 }
 
 size_t HttpAttempt::OnCurlWrite(char* data, size_t size, size_t nmemb, void* userp) {
-  return static_cast<HttpAttempt*>(userp)->listener_->OnBody(data, size * nmemb);
+  auto* self = static_cast<HttpAttempt*>(userp);
+  if (self->pause_wanted_) {
+    // The pause takes effect here (see SetPaused): curl keeps these bytes and
+    // stops reading until CURLPAUSE_CONT, which delivers them again.
+    self->curl_paused_ = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  return self->listener_->OnBody(data, size * nmemb);
 }
 
 size_t HttpAttempt::OnCurlHeader(char* data, size_t size, size_t nmemb, void* userp) {
   const size_t len = size * nmemb;
-  static_cast<HttpAttempt*>(userp)->listener_->OnHeaderLine(std::string_view(data, len));
+  auto* self = static_cast<HttpAttempt*>(userp);
+  // curl documents one complete header line per call, but libcurl 7.x holds
+  // the header lines that arrive while the transfer is paused and replays
+  // them on resume as one chunk of several lines: the listener gets them
+  // one by one all the same.
+  std::string_view rest(data, len);
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    const size_t line_len = newline == std::string_view::npos ? rest.size() : newline + 1;
+    self->listener_->OnHeaderLine(rest.substr(0, line_len));
+    rest.remove_prefix(line_len);
+  }
   return len;
 }
 
@@ -129,7 +154,9 @@ Failure CurlFailure(int code, std::string_view curl_text, const ResponseHead& he
   Failure failure;
   failure.curl_code = code;
   failure.status = head.status;
-  const std::string text(curl_text.empty() ? curl_easy_strerror(static_cast<CURLcode>(code)) : curl_text);
+  std::string text(curl_text.empty() ? curl_easy_strerror(static_cast<CURLcode>(code)) : curl_text);
+  // mbedTLS's messages (the prebuilt binary) end with a newline.
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   if (code == CURLE_BAD_CONTENT_ENCODING) {
     failure.code = ErrorCode::kProtocol;
     failure.message = "The provider's answer is compressed (Content-Encoding: " + head.content_encoding +

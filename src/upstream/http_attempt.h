@@ -15,6 +15,7 @@
 
 #include "base/records.h"
 #include "upstream/response_head.h"
+#include "upstream/trust_store.h"
 
 namespace llmrelay {
 
@@ -64,17 +65,29 @@ class HttpAttempt {
   // `headers` must outlive the attempt; `owner` is what CURLINFO_PRIVATE
   // returns for it (the engine finds the transfer of a finished handle by
   // it). Null (with `*error` set) on failure.
+  // `trust_store` verifies an HTTPS server when the request names no CA
+  // file (the bundled libcurl has no bundle of its own).
   static std::unique_ptr<HttpAttempt> Start(CURLM* multi, CURLSH* share, const HttpRequest& request,
-                                            const HeaderList& headers, Listener* listener, void* owner,
-                                            std::string* error);
+                                            const HeaderList& headers, TrustStore* trust_store, Listener* listener,
+                                            void* owner, std::string* error);
   // Removes the handle from the multi handle and frees it: an unfinished
   // HTTP/1.1 response closes its connection.
   ~HttpAttempt();
   HttpAttempt(const HttpAttempt&) = delete;
   HttpAttempt& operator=(const HttpAttempt&) = delete;
 
-  // Pauses or resumes receiving. Resuming may deliver buffered body bytes
-  // to the listener before it returns: call it outside curl callbacks.
+  // Pauses or resumes receiving. A pause takes effect at curl's next write
+  // (the write callback answers CURL_WRITEFUNC_PAUSE and curl keeps those
+  // bytes); resuming may deliver them to the listener before it returns:
+  // call it outside curl callbacks.
+  //
+  // Not curl_easy_pause(CURLPAUSE_RECV) from outside a callback: libcurl 8
+  // (up to 8.14 at least) then re-runs the transfer at once whenever its
+  // socket is still readable (Curl_xfer_is_blocked() only looks at the write
+  // callback's pause), so the multi asks for TIMERFUNCTION(0) forever,
+  // ~330,000 times a second, and the transfer does not resume after
+  // CURLPAUSE_CONT. A pause from the write callback is the one both 7.88
+  // and 8.x treat as blocked.
   void SetPaused(bool paused);
   // curl's own message for the last error ("" if none).
   const char* error_text() const { return error_[0] != '\0' ? error_ : ""; }
@@ -93,6 +106,8 @@ class HttpAttempt {
   Listener* listener_;
   CURL* easy_ = nullptr;
   bool added_ = false;
+  bool pause_wanted_ = false;  // the next write pauses curl
+  bool curl_paused_ = false;   // the write callback paused curl: CURLPAUSE_CONT resumes
   char error_[CURL_ERROR_SIZE] = {0};
 };
 

@@ -276,3 +276,33 @@ describe('partial is set before the error is delivered (issue 9 item 11)', () =>
     expect(err.partial.usage).toMatchObject({ inputTokens: 9 });
   });
 });
+
+describe('a process whose only work is a stream', () => {
+  // A stream that fails (or completes) before its consumer is chosen parks:
+  // it stops keeping the process alive until a consumer comes. Awaiting
+  // `done` chooses one a moment later; the process must then stay alive
+  // until the end arrives, however the two cross between the threads.
+  test('stays alive until done settles, also when the stream failed before done chose its consumer', async () => {
+    const { spawn } = require('node:child_process');
+    // An HTTPS provider whose certificate nobody trusts: the handshake fails
+    // after a few milliseconds, about when done chooses its consumer.
+    const mock = await startMockProvider({ provider: 'openai', tls: true, script: { tokens: 'x' } });
+    const script = `
+      const { stream } = require(${JSON.stringify(require.resolve('../..'))});
+      stream({ provider: 'openai', baseURL: process.argv[1], apiKey: 'k', retry: false, body: {} }).done.then(
+        () => console.log('resolved'),
+        (e) => console.log(e.code));`;
+    const run = () =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, ['-e', script, mock.baseURL('openai')], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('exit', (code) => resolve({ code, out: out.trim() }));
+      });
+    // One at a time: the race needs a handshake that fails fast.
+    const results = [];
+    for (let i = 0; i < 30; i++) results.push(await run());
+    await mock.close();
+    expect(results.filter((r) => r.out !== 'NETWORK')).toEqual([]);
+  }, 60_000);
+});

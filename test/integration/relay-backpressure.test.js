@@ -9,9 +9,11 @@ const net = require('node:net');
 const { startServer, startMockProvider, mockStream, within, sleep, stalledReader } = require('./relay-helpers');
 
 const TOKEN = 'x'.repeat(1000);
-// ~16 MB of text, ~21 MB on the upstream wire: well above what the loopback
-// socket buffers of the three hops can absorb, so the mock must stall.
-const TOKENS = 16_000;
+// ~40 MB of text, ~53 MB on the upstream wire: well above what the loopback
+// socket buffers can absorb (with autotuning, up to ~6 MB received and ~4 MB
+// sent per socket: about 20 MB over the four sockets between the mock and the
+// client), so the mock must stall.
+const TOKENS = 40_000;
 const TOTAL_TEXT_BYTES = TOKENS * TOKEN.length;
 
 const cleanups = [];
@@ -55,10 +57,19 @@ test('a client that stops reading pauses the upstream transfer and keeps memory 
   const after = process.memoryUsage();
   const [request] = mock.requests;
 
+  // Paused, nothing runs: neither the worker (a spin on curl's timer burns a
+  // core: libcurl 8, issue 9 item 13) nor the stalled mock. A bug check.
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await sleep(1000);
+  const cpu = process.cpuUsage(cpu0);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+  expect((cpu.user + cpu.system) / wallUs).toBeLessThan(0.3);
+
   expect(Date.now() - stableSince).toBeGreaterThanOrEqual(600); // the writes did stop
   expect(written).toBeLessThan(TOTAL_TEXT_BYTES / 2);
   expect(request.completed).toBe(false); // the mock's own writes are stalled
-  // Generous bounds: without the pause the whole answer (16 MB) would pile up.
+  // Generous bounds: without the pause the whole answer (40 MB) would pile up.
   expect(after.rss - before.rss).toBeLessThan(48 * 1024 * 1024);
   expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(12 * 1024 * 1024);
 

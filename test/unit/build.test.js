@@ -29,7 +29,15 @@ test('a missing system library stops the build with one line naming the package 
       '-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY',
       '-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY'], { encoding: 'utf8' });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('llm-relay: RapidJSON not found. Install it: sudo apt-get install rapidjson-dev');
+    const lines = result.stderr.split('\n').filter((line) => line.includes('llm-relay:'));
+    // Exactly the line naming the package, then the one that stops CMake:
+    // no repetition, no "Maximum recursion depth exceeded".
+    expect(lines).toEqual([
+      'llm-relay: RapidJSON not found. Install it: sudo apt-get install rapidjson-dev',
+      '  llm-relay: missing build dependency (see the line above)',
+    ]);
+    expect(result.stderr).not.toMatch(/recursion/i);
+    expect(result.stderr.split('\n').length).toBeLessThan(15);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
