@@ -47,14 +47,16 @@ function parseArgs(argv) {
   return o;
 }
 
-/** CPU ns of every thread of `pid`, by "name/tid". */
+/** CPU ns and context switches of every thread of `pid`, by "name/tid". */
 function threadsCpu(pid) {
   const out = {};
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const ns = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
       const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
-      out[`${tid === String(pid) ? 'main' : name}/${tid}`] = ns;
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
+      const switches = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]);
+      out[`${tid === String(pid) ? 'main' : name}/${tid}`] = { ns, switches };
     } catch {
       // the thread ended
     }
@@ -195,11 +197,14 @@ async function main() {
 
   const tokens = r.tokens_window;
   const threads = {};
+  const switches = {};
   let total = 0;
-  for (const [name, ns] of Object.entries(cpu1 || {})) {
-    const d = ns - ((cpu0 || {})[name] || 0);
+  for (const [name, now] of Object.entries(cpu1 || {})) {
+    const before = (cpu0 || {})[name] || { ns: 0, switches: 0 };
+    const d = now.ns - before.ns;
     total += d;
     if (d > 0) threads[name] = Number((d / 1e3 / tokens).toFixed(3));
+    if (now.switches > before.switches) switches[name] = Number(((now.switches - before.switches) / tokens).toFixed(3));
   }
   const mockCpu = r.procs.mock ? r.procs.mock.threads_cpu_ns : null;
   const out = {
@@ -212,9 +217,9 @@ async function main() {
     upstreamStreams: stats1 && stats0 ? stats1.streams_started - stats0.streams_started : null,
     upstreamConnections: stats1 && stats0 ? stats1.conns_total - stats0.conns_total : null,
     streams: r.streams_completed,
-    mainUsPerStream: r.streams_completed && cpu0 && cpu1 ? Number(((cpu1[`main/${sut.pid}`] - cpu0[`main/${sut.pid}`]) / 1e3 / r.streams_completed).toFixed(1)) : null,
     gapP99Ms: r.gap_us.p99 / 1e3,
     usPerToken: { ...threads, process: Number((total / 1e3 / tokens).toFixed(3)) },
+    switchesPerToken: switches,
     floorUsPerToken: mockCpu !== null ? Number(((mockCpu + r.client_cpu_ns) / 1e3 / tokens).toFixed(3)) : null,
     memory: mid && {
       rssPerStreamKiB: Number(((mid.rssKb - idle.rssKb) / o.conns).toFixed(1)),

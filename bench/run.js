@@ -8,10 +8,12 @@
 // every figure is the median over the rounds. A round whose mock + load client
 // used ≥ 90% of core 1 is flagged and left out of the medians.
 //
-// Per variant and round: start the SUT; time to first token at concurrency 1
-// (phase B); idle RSS; N paced streams (phase A); one burst stream (phase C); stop.
-// Then: in-process `for await` bursts, the parse micro-benchmark and, in the full
-// profile, the capacity ladder and the upstream HTTP/2 scenario.
+// Per round: the kernel floor (the load client straight at the mock, N paced
+// streams: what the mock and the client spend per token is the kernel's share of
+// relaying one). Per variant and round: start the SUT; time to first token at
+// concurrency 1 (phase B); idle RSS; N paced streams (phase A); one burst stream
+// (phase C); stop. Then: in-process `for await` bursts, the parse micro-benchmark
+// and, in the full profile, the capacity ladder and the upstream HTTP/2 scenario.
 // Output: results/latest.{md,json,png}; `node update-readme.js` copies the tables
 // into the README.
 //
@@ -73,7 +75,7 @@ const PROFILES = {
     inprocWindowMs: 500,
     capacity: null,
     h2: false,
-    variants: ['llm-relay', 'llm-relay-anthropic', 'openai-sdk', 'anthropic-sdk', 'ai-sdk', 'fetch-esp', 'node-http'],
+    variants: ['llm-relay', 'llm-relay-anthropic', 'llm-relay-resume-redis', 'llm-relay-multistep', 'openai-sdk', 'anthropic-sdk', 'ai-sdk', 'fetch-esp', 'node-http'],
   },
   full: {
     name: 'full',
@@ -90,11 +92,21 @@ const PROFILES = {
     burstWindowMs: 3000,
     inprocWarmMs: 500,
     inprocWindowMs: 2000,
-    capacity: { levels: [250, 500, 1000, 2000, 4000, 8000], rampMs: 1500, warmMs: 2000, windowMs: 4000 },
+    // Every level runs (a chart of delivered % and gap p99 against streams);
+    // the first level that fails ends only the "sustained" count.
+    capacity: {
+      levels: [250, 500, 750, 1000, 1250, 1500, 2000],
+      variants: ['llm-relay', 'node-http'],
+      rampMs: 1500,
+      warmMs: 2000,
+      windowMs: 4000,
+    },
     h2: true,
     variants: [
       'llm-relay',
       'llm-relay-anthropic',
+      'llm-relay-resume-redis',
+      'llm-relay-multistep',
       'openai-sdk',
       'anthropic-sdk',
       'ai-sdk',
@@ -242,7 +254,8 @@ function summarizeLoad(r, { conns, paceUs, idleRssKb, leaked }) {
   const w = r.window_s;
   const sut = r.procs.sut || {};
   const mockP = r.procs.mock || {};
-  const client = r.procs.client || {};
+  // The client reports its own CPU apart from the processes it watches.
+  const client = { threads_cpu_ns: r.client_cpu_ns || 0 };
   const end = (r.hookResults || []).find((x) => x && x.probe !== undefined) || {};
   const tokens = r.tokens_window;
   const windowNs = w * 1e9;
@@ -282,6 +295,44 @@ function summarizeLoad(r, { conns, paceUs, idleRssKb, leaked }) {
     foreignLoad: foreign,
     steal,
     leakedUpstreams: leaked,
+  };
+}
+
+/**
+ * The kernel floor: N paced streams from the mock straight to the load client
+ * (OpenAI chunks, no relay). What the mock and the client spend per token is
+ * about what one upstream read plus one downstream write cost the kernel: the
+ * floor a relay's process CPU per token is compared with.
+ */
+async function phaseFloor(mock, P, conns, timing) {
+  const k = knobs({ tokens: P.tokens, pace_us: P.paceUs, epw: 1 });
+  const r = await runClient([
+    '--port', String(mock.port),
+    '--path', upstreamPath({ upstream: 'openai' }, k),
+    '--mode', 'openai',
+    '--method', 'POST',
+    '--body', DIRECT_BODY,
+    '--conns', String(conns),
+    '--tokens', String(P.tokens),
+    '--ramp-ms', String(timing.rampMs),
+    '--warmup-ms', String(timing.warmMs),
+    '--window-ms', String(timing.windowMs),
+    '--watch', `mock=${mock.pid}`,
+  ]);
+  await waitMockIdle(mock, 3000);
+  const tokens = r.tokens_window;
+  const mockNs = r.procs.mock ? r.procs.mock.threads_cpu_ns : 0;
+  const clientNs = r.client_cpu_ns || 0;
+  return {
+    tokensWindow: tokens,
+    deliveredTps: tokens / r.window_s,
+    offeredTps: (conns * 1e6) / P.paceUs,
+    usPerToken: tokens ? (mockNs + clientNs) / 1e3 / tokens : null,
+    mockUsPerToken: tokens ? mockNs / 1e3 / tokens : null,
+    clientUsPerToken: tokens ? clientNs / 1e3 / tokens : null,
+    gapP99Ms: r.gap_us.p99 / 1e3,
+    lost: r.lost_tokens,
+    toolCoreShare: (mockNs + clientNs) / (r.window_s * 1e9),
   };
 }
 
@@ -346,8 +397,22 @@ async function phaseBurst(sut, mock, P) {
 // ---------------------------------------------------------------------------
 // Scenarios
 
-function selectVariants(names) {
-  return names.map((n) => getVariant(n));
+// Rows whose variant this build may not have yet (another branch adds them):
+// missing, they print as unavailable rather than stop the run.
+const OPTIONAL_ROWS = new Set(['llm-relay-resume-redis', 'llm-relay-multistep']);
+
+function selectVariants(names, unavailable = {}) {
+  const out = [];
+  for (const n of names) {
+    try {
+      out.push(getVariant(n));
+    } catch (err) {
+      if (!OPTIONAL_ROWS.has(n)) throw err;
+      unavailable[n] = 'not in this build of the bench (bench/sut/variants)';
+      log(`${n}: unavailable: not in this build`);
+    }
+  }
+  return out;
 }
 
 async function mainScenario(P, mock, variants, results) {
@@ -363,6 +428,9 @@ async function mainScenario(P, mock, variants, results) {
       ]);
       (results.direct[up] ||= []).push(t);
     }
+    const floor = await phaseFloor(mock, P, P.conns, P);
+    results.floor.push(floor);
+    log(`round ${round + 1}/${P.rounds} kernel floor (mock -> client): ${fmt(floor.usPerToken, 2)} µs/token, ${Math.round(floor.deliveredTps)}/${Math.round(floor.offeredTps)} tok/s`);
     const order = variants.map((_, i) => variants[(i + round) % variants.length]);
     for (const v of order) {
       if (unavailable[v.name]) continue;
@@ -417,6 +485,7 @@ async function capacityScenario(P, mock, variants, results) {
   const C = P.capacity;
   for (const v of variants) {
     if (results.unavailable[v.name]) continue;
+    if (C.variants && !C.variants.includes(v.name)) continue;
     const ladder = [];
     for (const conns of C.levels) {
       const sut = new Sut(v, mock);
@@ -439,8 +508,11 @@ async function capacityScenario(P, mock, variants, results) {
         L.corrupt === 0 &&
         L.gapP99Ms <= P.paceUs / 1000 + 5;
       ladder.push({ conns, pass, saturated: Boolean(L.saturated), load: L });
-      log(`capacity ${v.name} @${conns}: ${pass ? 'sustained' : 'not sustained'}${L.saturated ? ' (mock/client saturated)' : ''}`);
-      if (!pass || L.saturated) break;
+      log(
+        `capacity ${v.name} @${conns}: ${pass ? 'sustained' : 'not sustained'}, ` +
+          `${fmt((100 * L.deliveredTps) / L.offeredTps, 1)}% delivered, gap p99 ${fmt(L.gapP99Ms, 1)} ms` +
+          `${L.saturated ? ' (mock/client saturated)' : ''}`,
+      );
     }
     results.capacity[v.name] = ladder;
   }
@@ -563,14 +635,16 @@ async function main() {
     const next = await startMock();
     Object.assign(mock, next, { restart: mock.restart });
   };
-  const variants = selectVariants(P.variants);
+  const unavailable = {};
+  const variants = selectVariants(P.variants, unavailable);
   const results = {
     profile: P,
     machine,
     rawDir,
     cells: [],
     direct: {},
-    unavailable: {},
+    floor: [],
+    unavailable,
     capacity: {},
     h2Cells: [],
     h2Unavailable: {},
@@ -608,6 +682,10 @@ async function main() {
   fs.writeFileSync(path.join(outDir, 'latest.md'), md);
   const chart = report.chart(summary, path.join(outDir, 'latest.png'), rawDir);
   log(chart.ok ? `chart: ${path.join(outDir, 'latest.png')}` : `chart skipped: ${chart.reason}`);
+  if (summary.capacity && Object.keys(summary.capacity).length) {
+    const ladder = report.ladderChart(summary, path.join(outDir, 'ladder.png'), rawDir);
+    log(ladder.ok ? `ladder chart: ${path.join(outDir, 'ladder.png')}` : `ladder chart skipped: ${ladder.reason}`);
+  }
   console.log(`\n${md}`);
   log(`done in ${machine.durationS} s; results in ${outDir}/latest.{md,json${chart.ok ? ',png' : ''}}`);
 }

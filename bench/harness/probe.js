@@ -95,6 +95,6 @@ module.exports = { snapshot };
 
 // node --cpu-prof writes its profile on a normal exit only, and heaptrack its
 // data (bench/profile.js).
-if (process.execArgv.some((a) => a.startsWith('--cpu-prof')) || process.env.BENCH_CLEAN_EXIT === '1') {
+if (process.execArgv.some((a) => a.startsWith('--cpu-prof') || a.startsWith('--heap-prof')) || process.env.BENCH_CLEAN_EXIT === '1') {
   process.once('SIGTERM', () => process.exit(0));
 }
