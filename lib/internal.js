@@ -4,6 +4,8 @@
 module.exports = {
   /** s[kRelay](format, sink): switch the stream to downstream bytes. */
   kRelay: Symbol('llm-relay.relay'),
+  /** s[kClaim](): reserve the stream for a kRelay that comes a moment later. */
+  kClaim: Symbol('llm-relay.claim'),
   /** s[kPause]() / s[kResume](): backpressure from the downstream socket. */
   kPause: Symbol('llm-relay.pause'),
   kResume: Symbol('llm-relay.resume'),

@@ -5,7 +5,7 @@ const binding = require('./binding');
 const { RelayError, fromNative } = require('./errors');
 const { normalize } = require('./options');
 const { redact, redactURL } = require('./redact');
-const { kRelay, kPause, kResume, kInfo } = require('./internal');
+const { kRelay, kClaim, kPause, kResume, kInfo } = require('./internal');
 
 const startChannel = diagnostics.channel('llm-relay:stream:start');
 const endChannel = diagnostics.channel('llm-relay:stream:end');
@@ -52,6 +52,7 @@ class LLMStream extends ReadableStream {
       signal,
       onAbort: undefined,
       doneWatched: false,
+      claimed: false, // a relay will choose the consumer in a moment ([kClaim])
       resolveDone: undefined,
       rejectDone: undefined,
       done: undefined,
@@ -136,7 +137,7 @@ class LLMStream extends ReadableStream {
       // If nobody starts reading by the next macrotask, nobody will: let the
       // worker assemble the summary without handing deltas to JavaScript.
       setImmediate(() => {
-        if (s.mode === '' && !this.locked && !s.ended) this.#decide('discard');
+        if (s.mode === '' && !s.claimed && !this.locked && !s.ended) this.#decide('discard');
       });
     }
     return s.done;
@@ -217,19 +218,7 @@ class LLMStream extends ReadableStream {
    */
   [kRelay](format, sink, relay = {}) {
     const s = this[kState];
-    if (s.mode === 'discard' && !(s.ended && s.finalError !== undefined)) {
-      // Relaying now would send an empty, clean answer: the deltas went into
-      // the summary and are gone. A stream that failed before anyone read it
-      // still relays its error (below).
-      throw new RelayError(
-        'INVALID_ARGUMENT',
-        'This stream is already consumed: awaiting done drained it into the summary. Call pipe()/toResponse() before ' +
-          'awaiting done (the promise they return resolves with the same summary)',
-      );
-    }
-    if ((s.mode !== '' && s.mode !== 'discard') || this.locked) {
-      throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
-    }
+    this.#checkFree();
     s.relay = sink;
     if (s.ended) {
       // Aborted before start, or failed before anyone chose a consumer: the
@@ -249,6 +238,34 @@ class LLMStream extends ReadableStream {
       messageId: relay.messageId,
       ...(target === null ? {} : target),
     });
+  }
+
+  /**
+   * Internal: reserves the stream for a relay that calls [kRelay] a moment
+   * later (pipe() on a pipelined response, which waits for its socket): the
+   * same checks, and awaiting `done` meanwhile does not drain it.
+   */
+  [kClaim]() {
+    this.#checkFree();
+    this[kState].claimed = true;
+  }
+
+  /** Throws unless the stream can still become a relay. */
+  #checkFree() {
+    const s = this[kState];
+    if (s.mode === 'discard' && !(s.ended && s.finalError !== undefined)) {
+      // Relaying now would send an empty, clean answer: the deltas went into
+      // the summary and are gone. A stream that failed before anyone read it
+      // still relays its error.
+      throw new RelayError(
+        'INVALID_ARGUMENT',
+        'This stream is already consumed: awaiting done drained it into the summary. Call pipe()/toResponse() before ' +
+          'awaiting done (the promise they return resolves with the same summary)',
+      );
+    }
+    if ((s.mode !== '' && s.mode !== 'discard') || this.locked) {
+      throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
+    }
   }
 
   [kPause]() {

@@ -36,7 +36,7 @@ const DIRECT_DEFAULT = true;
 const http = require('node:http');
 const binding = require('../binding');
 const { RelayError, invalidArgument } = require('../errors');
-const { kRelay, kInfo } = require('../internal');
+const { kRelay, kClaim, kInfo } = require('../internal');
 const { describe } = require('../validate');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
 const { RelayWriter, heartbeatOf } = require('./relay-writer');
@@ -94,7 +94,7 @@ function cutShort(res) {
  * pipelined response waiting for its turn does not), and options that need
  * no JavaScript timing (flushMs, errorStatus).
  */
-function directEligible(res, options, wanted) {
+function directEligible(res, options, wanted, queuedOk = false) {
   const env = process.env.LLM_RELAY_DIRECT;
   if (env === '0') return false;
   if (!(wanted === undefined ? DIRECT_DEFAULT || env === '1' : wanted)) return false;
@@ -106,6 +106,14 @@ function directEligible(res, options, wanted) {
   if (!req || req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1 || req.method === 'HEAD') return false;
   if (res.destroyed || res.writableEnded || res.headersSent) return false;
   const socket = res.socket;
+  if (!socket && queuedOk) {
+    // A response queued behind its socket's previous one (the client sent
+    // this request the moment the last bytes of the previous response
+    // arrived, before Node finished that one): the socket comes with the
+    // 'socket' event, and so does the choice.
+    const conn = req.socket;
+    return conn && !conn.destroyed && !conn.encrypted && internals.SUPPORTED ? 'queued' : false;
+  }
   if (!socket || socket.destroyed || socket.encrypted) return false;
   if (!internals.ownsSocket(res)) return false;
   // An idle timeout (server.timeout, socket.setTimeout) counts Node's own
@@ -138,7 +146,8 @@ class NodeRelay {
     this.onDrain = () => this.writer.resume();
   }
 
-  begin() {
+  /** `headers` false: the headers wait for start() (a queued response). */
+  begin(headers = true) {
     const { res } = this;
     res.on('close', this.onClose);
     res.on('drain', this.onDrain);
@@ -156,7 +165,33 @@ class NodeRelay {
       this.#onClose();
       return;
     }
-    if (!this.options.errorStatus && !this.headersOut) this.#sendHeaders();
+    if (headers && !this.options.errorStatus && !this.headersOut) this.#sendHeaders();
+  }
+
+  /**
+   * Makes the stream this response's relay (a queued response, once its
+   * socket came): what pipe() does at once for any other response.
+   */
+  start(wantDirect) {
+    if (this.ended || this.gone || this.finished) return;
+    const { options } = this;
+    try {
+      this.stream[kRelay](options.format, this, {
+        ...heartbeatOf(options, options.errorStatus),
+        direct: directEligible(this.res, options, wantDirect) === true ? () => this.attachDirect() : undefined,
+      });
+      if (!options.errorStatus && !this.headersOut && !this.finished) this.#sendHeaders();
+    } catch (err) {
+      // Consumed by someone else meanwhile (INVALID_ARGUMENT, as pipe()
+      // throws it when it can), or answered behind our back: this response
+      // ends, the stream is left to whoever has it.
+      this.ended = true;
+      this.finished = true;
+      this.writer.stop();
+      this.res.destroy();
+      this.#detach();
+      this.reject(err);
+    }
   }
 
   /**
@@ -395,13 +430,21 @@ function pipe(stream, res, opts) {
   const options = relayOptions(opts, 'pipe');
   checkResponse(res);
   const relay = new NodeRelay(stream, res, options);
+  const direct = directEligible(res, options, wantDirect, true);
+  if (direct === 'queued') {
+    // Throws INVALID_ARGUMENT when the stream is already consumed, as below.
+    stream[kClaim]();
+    res.once('socket', () => relay.start(wantDirect));
+    relay.begin(false);
+    return relay.promise;
+  }
   // Throws INVALID_ARGUMENT when the stream is already consumed; nothing has
   // touched `res` yet, so the caller can still answer it.
   stream[kRelay](options.format, relay, {
     // No heartbeat before the headers: with errorStatus they wait for the
     // provider's answer.
     ...heartbeatOf(options, options.errorStatus),
-    direct: directEligible(res, options, wantDirect) ? () => relay.attachDirect() : undefined,
+    direct: direct ? () => relay.attachDirect() : undefined,
   });
   relay.begin();
   return relay.promise;

@@ -35,8 +35,11 @@ async function relayServer(mock, { pipeOptions = { direct: true }, streamOptions
   const results = [];
   const nodeBytes = [];
   const server = await startServer((req, res) => {
-    const socket = res.socket;
-    const before = socket.bytesWritten;
+    // A response queued behind the previous one on its socket gets the
+    // socket later: count from then.
+    const socket = res.socket || req.socket;
+    let before = socket.bytesWritten;
+    if (!res.socket) res.once('socket', () => (before = socket.bytesWritten));
     const measured = new Promise((resolve) => {
       const done = () => resolve(socket.bytesWritten - before);
       res.once('finish', done);
@@ -331,6 +334,32 @@ describe('pipe() direct mode', () => {
       expect(error.code).toBe('ABORTED');
       expect(await relay.nodeBytes[0]).toBe(0);
     }
+  });
+
+  test('a response queued behind the previous one on its socket (pipelined, or a client quick to send its next request) is written by the worker too, once the socket is its own', async () => {
+    const mock = await mockWith({ tokens: ['one ', 'two'] });
+    const relay = await relayServer(mock);
+    const socket = net.connect(relay.port, '127.0.0.1');
+    let raw = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d) => {
+      raw += d;
+    });
+    // Both requests in one write: Node queues the second response until the
+    // first has finished.
+    socket.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await within(new Promise((resolve) => socket.once('close', resolve)), 5000, 'both responses');
+    const second = raw.indexOf('HTTP/1.1 200', 1);
+    expect(second).toBeGreaterThan(0);
+    for (const part of [raw.slice(0, second), raw.slice(second)]) {
+      const res = parseRawResponse(part);
+      expect(res.complete).toBe(true);
+      expect(res.body).toContain('"text":"one "');
+      expect(res.body).toContain('data: [DONE]');
+    }
+    expect(await Promise.all(relay.results)).toEqual([expect.objectContaining({ summary: expect.anything() }), expect.objectContaining({ summary: expect.anything() })]);
+    // Neither body went through Node's writes.
+    expect(await Promise.all(relay.nodeBytes)).toEqual([0, 0]);
   });
 
   test('every write postpones the heartbeat: none while tokens flow faster than heartbeatMs, one once they stop', async () => {
