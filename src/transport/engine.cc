@@ -240,16 +240,16 @@ void Engine::ProcessCommands() {
 // streams would leave 1,000 idle sockets behind, and those the provider
 // closes linger in CLOSE_WAIT: curl notices a dead idle connection only when
 // it looks for one to reuse. Busy servers start a stream the moment another
-// ends, so a small idle pool serves nearly every new stream; a quarter of the
-// streams in flight covers a wave of streams that started together and end
-// together (their clients' next requests arrive a main-loop turn later), and
-// shrinks back to kMaxIdleConnections as the wave ends.
+// ends, so a small idle pool serves nearly every new stream. (An allowance
+// that grew with the streams in flight would not shrink back: a returned
+// connection closes at most one idle one, so the pool would stay at its
+// peak once a wave of streams ended.)
 // (The handle returning its connection is still counted, hence the - 1.)
 void Engine::UpdateConnectionLimit() {
   if (multi_ == nullptr) return;
   const size_t handles = transfers_.size() + lingering_.size();
   const long in_use = static_cast<long>(handles > 0 ? handles - 1 : 0);
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, in_use + std::max(kMaxIdleConnections, in_use / 4));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, in_use + kMaxIdleConnections);
 }
 
 void Engine::MarkDirty(Transfer* transfer) {
