@@ -39,23 +39,26 @@ SinkPtr SocketSink::Open(uv_loop_t* loop, UniqueFd socket, std::string_view prea
     *error = EBADF;
     return nullptr;
   }
-  const int fd = socket.get();
-  std::unique_ptr<SocketSink> sink(new SocketSink(loop, std::move(socket), text_format, notify, owner, nullptr));
-  if (uv_poll_init_socket(loop, &sink->poll_, fd) != 0) {
+  // A stream socket, or nothing. (The poll handle that waits for a full
+  // socket is made only when one is full: most streams never fill theirs,
+  // and making it costs three syscalls, closing it a fourth.)
+  int type = 0;
+  socklen_t length = sizeof type;
+  if (::getsockopt(socket.get(), SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
     *error = ENOTSOCK;
-    return nullptr;  // no handle was opened: the sink and its duplicate go now
+    return nullptr;  // the duplicate goes now
   }
-  sink->poll_.data = sink.get();
-  sink->poll_open_ = true;
+  std::unique_ptr<SocketSink> sink(new SocketSink(loop, std::move(socket), text_format, notify, owner, nullptr));
   // The chain moves in only now: on failure above the caller keeps `next`.
   sink->AttachNext(std::move(next));
   sink->Send(preamble, {}, {});
   return SinkPtr(sink.release());
 }
 
-SocketSink::SocketSink(uv_loop_t* /*loop*/, UniqueFd socket, bool text_format, Notify notify, void* owner,
+SocketSink::SocketSink(uv_loop_t* loop, UniqueFd socket, bool text_format, Notify notify, void* owner,
                        SinkPtr next)
     : ForwardingSink(std::move(next)),
+      loop_(loop),
       fd_(std::move(socket)),
       text_format_(text_format),
       notify_(notify),
@@ -205,7 +208,16 @@ void SocketSink::FlushPending() {
 }
 
 void SocketSink::WatchWritable(bool on) {
-  if (on == watching_ || !poll_open_) return;
+  if (on == watching_) return;
+  if (!poll_open_) {
+    if (!on || !fd_.valid()) return;
+    if (uv_poll_init_socket(loop_, &poll_, fd_.get()) != 0) {
+      Fail(ENOTSOCK);
+      return;
+    }
+    poll_.data = this;
+    poll_open_ = true;
+  }
   watching_ = on;
   if (on) {
     uv_poll_start(&poll_, UV_WRITABLE, &SocketSink::OnWritable);

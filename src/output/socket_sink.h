@@ -69,8 +69,9 @@ class SocketSink final : public ForwardingSink {
   // Stops all writing and closes the duplicate; `outcome` unless decided.
   void CloseSocket(DirectOutcome outcome);
 
+  uv_loop_t* loop_;
   uv_poll_t poll_{};
-  bool poll_open_ = false;
+  bool poll_open_ = false;  // made on the first full socket (WatchWritable)
   bool watching_ = false;
   UniqueFd fd_;  // our duplicate of the client's socket
   bool text_format_;
