@@ -11,8 +11,12 @@
 //  - Terminators are found with memchr, one forward-only cursor for CR and one
 //    for LF (see LineEndScanner), so a run of CR-terminated lines never makes
 //    us rescan up to a distant LF.
-//  - A data line is copied once into data_. Buffers are cleared, never freed,
-//    so a steady stream reuses their capacity and allocates nothing per event.
+//  - A data line is copied once into data_, at most: an event whose one data
+//    line lies whole in the read (nearly every event of an LLM stream) is
+//    handed to the handler straight from the caller's buffer, and copied only
+//    if the event is still open when the read ends. Buffers are cleared,
+//    never freed, so a steady stream reuses their capacity and allocates
+//    nothing per event.
 #include "framing/sse_parser.h"
 
 #include <algorithm>
@@ -114,8 +118,9 @@ FramingStatus SseParser::Feed(const char* data, size_t len, SseHandler& handler)
       break;
     }
     std::string_view line;
-    if (line_.empty()) {
-      line = std::string_view(p, static_cast<size_t>(eol - p));  // in place
+    const bool in_place = line_.empty();
+    if (in_place) {
+      line = std::string_view(p, static_cast<size_t>(eol - p));
     } else {
       line_.append(p, eol);
       line = line_;
@@ -128,13 +133,22 @@ FramingStatus SseParser::Feed(const char* data, size_t len, SseHandler& handler)
         ++p;
       }
     }
-    const FramingStatus status = ProcessLine(line, handler);
+    const FramingStatus status = ProcessLine(line, in_place, handler);
     line_.clear();
     if (status != FramingStatus::kOk) {
+      KeepData();
       return status;
     }
   }
+  KeepData();  // the caller's buffer goes away now
   return FramingStatus::kOk;
+}
+
+void SseParser::KeepData() {
+  if (!data_in_view_) return;
+  data_in_view_ = false;
+  data_.assign(data_view_);
+  data_.push_back('\n');
 }
 
 // Rule 1: UTF-8 decode strips one U+FEFF at the very start of the stream. The
@@ -157,7 +171,7 @@ const char* SseParser::SkipByteOrderMark(const char* p, const char* end) {
   return p;
 }
 
-FramingStatus SseParser::ProcessLine(std::string_view line, SseHandler& handler) {
+FramingStatus SseParser::ProcessLine(std::string_view line, bool in_place, SseHandler& handler) {
   if (line.empty()) {  // rule 4
     return DispatchEvent(handler);
   }
@@ -180,8 +194,14 @@ FramingStatus SseParser::ProcessLine(std::string_view line, SseHandler& handler)
 
   // Rules 8-13: names compare case-sensitively; unknown names are ignored.
   if (name == "data") {
+    if (data_in_view_) KeepData();  // a second data line joins the first
     if (data_.size() + value.size() + 1 > max_event_bytes_) {
       return FailOverLimit();
+    }
+    if (data_.empty() && in_place) {
+      data_view_ = value;  // the common case: one data line, copied only if it must be
+      data_in_view_ = true;
+      return FramingStatus::kOk;
     }
     data_.append(value);
     data_.push_back('\n');
@@ -199,16 +219,18 @@ FramingStatus SseParser::ProcessLine(std::string_view line, SseHandler& handler)
 
 // Rule 14.
 FramingStatus SseParser::DispatchEvent(SseHandler& handler) {
-  last_event_id_ = id_buffer_;  // (a) even when nothing is dispatched
-  if (data_.empty()) {          // (b) e.g. `event: ping` with no data
+  last_event_id_ = id_buffer_;        // (a) even when nothing is dispatched
+  if (data_.empty() && !data_in_view_) {  // (b) e.g. `event: ping` with no data
     event_type_.clear();
     return FramingStatus::kOk;
   }
   SseEvent event;
   event.type = event_type_.empty() ? std::string_view("message") : std::string_view(event_type_);
-  event.data = std::string_view(data_.data(), data_.size() - 1);  // (c) drop the last LF
+  // (c) drop the last LF (a view never had it)
+  event.data = data_in_view_ ? data_view_ : std::string_view(data_.data(), data_.size() - 1);
   event.id = last_event_id_;
   const bool keep_going = handler.OnSseEvent(event);
+  data_in_view_ = false;
   data_.clear();  // (e) the ID buffer is deliberately kept
   event_type_.clear();
   return keep_going ? FramingStatus::kOk : FramingStatus::kStopped;
@@ -224,6 +246,7 @@ FramingStatus SseParser::FailOverLimit() {
 void SseParser::Finish() {
   line_.clear();
   data_.clear();
+  data_in_view_ = false;
   event_type_.clear();
   pending_cr_ = false;
 }

@@ -64,13 +64,22 @@ class SseParser {
  private:
   // Implementation details; see sse_parser.cc.
   const char* SkipByteOrderMark(const char* p, const char* end);
-  FramingStatus ProcessLine(std::string_view line, SseHandler& handler);
+  // `in_place`: `line` lies in the caller's buffer (valid until Feed returns).
+  FramingStatus ProcessLine(std::string_view line, bool in_place, SseHandler& handler);
   FramingStatus DispatchEvent(SseHandler& handler);
   FramingStatus FailOverLimit();
+  // Copies a data line still held as a view into data_ (before the caller's
+  // buffer goes away, or before another data line joins it).
+  void KeepData();
 
   size_t max_event_bytes_;
   std::string line_;           // a partial line carried across Feed calls
   std::string data_;           // data buffer
+  // The data buffer while it holds one data line that lies in the caller's
+  // buffer: nearly every event is one `data:` line read whole, and this
+  // spares copying it (KeepData copies it when it must outlive the read).
+  std::string_view data_view_;
+  bool data_in_view_ = false;
   std::string event_type_;     // event type buffer
   std::string id_buffer_;      // last event ID buffer (set by `id:` lines)
   std::string last_event_id_;  // last event ID string (set on each blank line)
