@@ -13,6 +13,8 @@
 //        [--heap FILE]      a V8 heap snapshot in mid-window, summarized by constructor
 //        [--cpu-prof DIR]   node --cpu-prof of the SUT (main thread), written at exit
 //        [--node-args "…"]  more node flags for the SUT
+//        [--main-alone]     move the SUT's other threads to core 1 once it runs, so that a
+//                           --cpu-prof of the main thread (wall clock) shows its own time only
 //
 // Prints one JSON object: CPU µs per delivered token for each thread of the SUT
 // (by thread name), the process total, RSS per stream with its split (V8 heap,
@@ -42,6 +44,7 @@ function parseArgs(argv) {
     else if (a === '--heap') o.heap = path.resolve(val());
     else if (a === '--cpu-prof') o.cpuProf = path.resolve(val());
     else if (a === '--node-args') o.nodeArgs.push(...val().split(/\s+/).filter(Boolean));
+    else if (a === '--main-alone') o.mainAlone = true;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -121,6 +124,11 @@ async function main() {
   const started = await sut.start();
   if (started.unavailable) throw new Error(started.unavailable);
   await procs.sleep(300);
+  if (o.mainAlone) {
+    for (const tid of fs.readdirSync(`/proc/${sut.pid}/task`)) {
+      if (tid !== String(sut.pid)) execFileSync('taskset', ['-p', '-c', '1', tid], { stdio: 'ignore' });
+    }
+  }
   const idle = { rssKb: procs.rssKb(sut.pid), smaps: smapsRollup(sut.pid), probe: await sut.probe('read') };
   if (o.heap) {
     // The same summary at rest: the report is the difference, per stream.
