@@ -156,6 +156,9 @@ void Transfer::Consume(ConsumeSpec spec) {
 
 void Transfer::Detach() {
   sink_->Detach();
+  // A resumable stream goes on without its client: a pause for a socket
+  // that is gone would never lift.
+  if (outlives_client_) OnDownstreamDrained();
   MarkDirty();  // an ended transfer waiting for the socket can deliver its end now
 }
 
@@ -175,8 +178,12 @@ void Transfer::OnSinkEvent(void* owner, Sink::Event event) {
   auto* self = static_cast<Transfer*>(owner);
   Engine* engine = self->engine_;
   if (event == Sink::Event::kDrained) self->OnDownstreamDrained();
-  if (event == Sink::Event::kClosed && !self->ended_ && !self->outlives_client_) {
-    self->Fail(ErrorCode::kAborted, std::string(self->sink_->ClosedReason()));
+  if (event == Sink::Event::kClosed && !self->ended_) {
+    if (self->outlives_client_) {
+      self->OnDownstreamDrained();  // nobody left to wait for
+    } else {
+      self->Fail(ErrorCode::kAborted, std::string(self->sink_->ClosedReason()));
+    }
   }
   self->MarkDirty();
   engine->FlushDirty();
@@ -429,6 +436,8 @@ bool Transfer::Publish() {
     const Sink::Flow flow = sink_->Write(out);
     if (flow == Sink::Flow::kClosed && !ended_ && !outlives_client_) {
       Fail(ErrorCode::kAborted, std::string(sink_->ClosedReason()));
+    } else if (flow == Sink::Flow::kClosed && outlives_client_) {
+      OnDownstreamDrained();
     } else if (flow == Sink::Flow::kFull && !ended_ && !paused_downstream_) {
       // The downstream reads slower than the provider writes: stop reading
       // from the provider until it drains.
