@@ -22,6 +22,7 @@ const { Producing, endRecordText } = require('./redis-producing');
 
 const OWNER_TTL_MS = 3000;
 const HEARTBEAT_MS = 1000;
+const READERS_TTL_MS = 2500;
 const DEFAULTS = { keyPrefix: 'llm-relay:', ttlSeconds: 3600, maxBatches: 100_000, connectTimeoutMs: 5000, commandTimeoutMs: 5000 };
 const OPTIONS = ['url', 'client', 'tls', 'keyPrefix', 'ttlSeconds', 'maxBatches', 'connectTimeoutMs', 'commandTimeoutMs'];
 
@@ -41,6 +42,7 @@ class RedisStore {
   #closed = false;
   #down = false;
   #counts = { droppedAppends: 0 };
+  #reading = new Map(); // id -> open read() iterators on this instance
   #onAppended;
 
   constructor(options) {
@@ -73,7 +75,7 @@ class RedisStore {
   /** The key names of stream `id` (`log` only with the run). */
   keys(id, run) {
     const base = `${this.#prefix}{${id}}`;
-    return { meta: `${base}:meta`, owner: `${base}:owner`, log: run === undefined ? undefined : `${base}:log:${run}` };
+    return { meta: `${base}:meta`, owner: `${base}:owner`, readers: `${base}:readers`, log: run === undefined ? undefined : `${base}:log:${run}` };
   }
 
   async claim(id, meta, options) {
@@ -153,7 +155,48 @@ class RedisStore {
     const opts = v.checkOptions(options, ['after', 'signal'], 'read() options');
     const after = v.checkAfter(opts.after);
     if (this.#closed) return readRedis(null, id, after, opts.signal);
-    return readRedis({ adapter: this.#adapter, follow: this.#follow, keys: (i, r) => this.keys(i, r) }, id, after, opts.signal);
+    return readRedis({ adapter: this.#adapter, follow: this.#follow, keys: (i, r) => this.keys(i, r) }, id, after, opts.signal, this.#reader(id));
+  }
+
+  /**
+   * Whether a read() of `id` is open on any instance: what
+   * `resume.abandonAfterMs` counts as a reader. Readers keep the key
+   * `<prefix>{<id>}:readers` alive (PX 2500, refreshed every second), so a
+   * reader that went away elsewhere counts for up to 2.5 s more.
+   * @returns {Promise<boolean>}
+   */
+  async hasReaders(id) {
+    v.checkId(id);
+    if (this.#reading.has(id)) return true;
+    if (this.#closed) throw unavailable('the store was closed');
+    return (await this.#adapter.send(['EXISTS', this.keys(id).readers])) === 1;
+  }
+
+  /**
+   * The reader of stream `id` for a client that comes back (see
+   * MemoryStore#resume): `for await`, `.pipe(res)`, `.toResponse()`.
+   * @param {string} id
+   * @param {{ lastEventId?: string | number | null, signal?: AbortSignal }} [options]
+   */
+  resume(id, options) {
+    return require('../server/resumed').resume(this, id, options);
+  }
+
+  /** Counts an open reader of `id` (presence for hasReaders); returns its release. */
+  #reader(id) {
+    const n = this.#reading.get(id) || 0;
+    this.#reading.set(id, n + 1);
+    if (n === 0) this.#markReading(id);
+    return () => {
+      const left = this.#reading.get(id) - 1;
+      if (left > 0) this.#reading.set(id, left);
+      else this.#reading.delete(id);
+    };
+  }
+
+  #markReading(id) {
+    if (this.#closed || !this.#adapter.isReady()) return;
+    this.#adapter.post(['SET', this.keys(id).readers, '1', 'PX', String(READERS_TTL_MS)], noop, null);
   }
 
   async stop(id) {
@@ -274,6 +317,7 @@ class RedisStore {
     const adapter = this.#adapter;
     if (this.#closed || !adapter.isReady()) return;
     const now = Date.now();
+    for (const id of this.#reading.keys()) this.#markReading(id);
     for (const s of this.#live.values()) {
       if (s.broken || s.orphaned) continue;
       const refresh = now - s.lastKeyRefresh >= Math.min(10_000, (s.ttl * 1000) / 3);
