@@ -9,6 +9,7 @@ const { stream, LLMStream } = require('./stream');
 const { RelayError } = require('./errors');
 const { PROVIDER_NAMES } = require('./providers');
 const { createMemoryStore, createRedisStore } = require('./resume');
+const { createRelay } = require('./server/relay');
 
 const binding = require('./binding');
 
@@ -19,6 +20,7 @@ module.exports = {
   providers: PROVIDER_NAMES,
   createMemoryStore,
   createRedisStore,
+  createRelay,
 };
 
 // For bench/ and tests: run the native framing + adapter (+ encoder) over
