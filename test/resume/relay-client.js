@@ -9,15 +9,16 @@ const http = require('node:http');
 
 /**
  * @param {string} url
- * @param {{ method?: string, headers?: object, body?: string, leaveAfterIds?: number }} [options]
+ * @param {{ method?: string, headers?: object, body?: string, leaveAfterIds?: number, onHead?: (headers: object) => void }} [options]
  * @returns {Promise<{ status: number, headers: object, text: string, lastId: string | undefined, left: boolean }>}
  */
 function readEvents(url, options = {}) {
-  const { method = 'GET', headers = {}, body, leaveAfterIds } = options;
+  const { method = 'GET', headers = {}, body, leaveAfterIds, onHead } = options;
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, agent: false }, (res) => {
       let text = '';
       let done = false;
+      if (onHead) onHead(res.headers);
       const finish = (left) => {
         if (done) return;
         done = true;
