@@ -10,6 +10,7 @@ const { RelayError } = require('./errors');
 const { PROVIDER_NAMES } = require('./providers');
 const { createMemoryStore, createRedisStore } = require('./resume');
 const { createRelay } = require('./server/relay');
+const { resume: resumeStream } = require('./server/resumed');
 
 const binding = require('./binding');
 
@@ -21,6 +22,7 @@ module.exports = {
   createMemoryStore,
   createRedisStore,
   createRelay,
+  resumeStream,
 };
 
 // For bench/ and tests: run the native framing + adapter (+ encoder) over
