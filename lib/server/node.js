@@ -356,6 +356,10 @@ class NodeRelay {
  *   itself (same bytes, no main-thread work per token); ignored where it
  *   cannot apply (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket
  *   idle timeout).
+ * - `resume: { store, id, abandonAfterMs? }`: a resumable relay (README
+ *   "Resume", resume-producer.js): the id is claimed first (409 and a JSON
+ *   body for a live one), every event gets an id, every batch is logged, and
+ *   a client disconnect no longer aborts the provider request.
  *
  * A client disconnect aborts the provider request; a full socket
  * (res.write() false) pauses it until 'drain'. An error after the 200 is sent

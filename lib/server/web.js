@@ -17,6 +17,10 @@
 // - Pass the request's signal (`toResponse({ signal: req.signal })`): not
 //   every framework cancels the body when the client leaves, and either one
 //   aborts the provider request.
+// - `resume: { store, id }` makes it resumable (README "Resume"): then
+//   toResponse() returns a Promise<Response>, since the claim decides the
+//   status (200, or 409 / 503 with a JSON body), and neither the signal nor
+//   a cancelled body aborts the provider request.
 
 const { kRelay, kReserve, kInfo } = require('../internal');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
