@@ -128,10 +128,13 @@ class RespConnection {
     commands.push(...handshake);
     if (commands.length === 0) return this.becomeReady();
     let left = commands.length;
+    // This connection's socket: when it closes mid-handshake, onClose runs
+    // the callback with an error after it cleared this.socket.
+    const { socket } = this;
     const onHandshakeReply = (err) => {
       if (err) {
         this.lastError = err;
-        this.socket.destroy(err);
+        socket.destroy(err);
       } else if (--left === 0) {
         this.becomeReady();
       }
