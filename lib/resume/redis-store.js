@@ -125,7 +125,7 @@ class RedisStore {
       w.bulkInt(count);
       w.char(100); // d
       w.bulk(data);
-      conn.expect(this.#onAppended, s);
+      conn.expectBatched(this.#onAppended, s);
     } else if (!this.#adapter.post(['XADD', s.keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${first}-0`, 'c', String(count), 'd', data], this.#onAppended, s)) {
       return this.#lose(s, 1);
     }
