@@ -141,9 +141,10 @@ class MemoryStore {
           throw logTrimmed(id, cursor + 1, s.evicted || b === undefined ? undefined : b.first);
         }
         if (b !== undefined) {
-          const cut = cutBatch(b, cursor);
+          // Text first: a batch appended as bytes (the relays append Buffers) is cut as text.
+          const cut = cutBatch({ first: b.first, count: b.count, data: dataText(b.data) }, cursor);
           cursor = cut.first + cut.count - 1;
-          return { type: 'batch', first: cut.first, count: cut.count, data: dataText(cut.data) };
+          return { type: 'batch', first: cut.first, count: cut.count, data: cut.data };
         }
         if (s.terminal !== null) {
           if (ended) return undefined;
