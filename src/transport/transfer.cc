@@ -14,6 +14,11 @@ namespace {
 // Raw bytes held before anyone chose how to consume the stream.
 constexpr size_t kMaxHeld = size_t{256} * 1024;
 
+// A resumable relay hands its log to JavaScript at most this often
+// (output/log_batch_sink.h): a few deltas per store.append() instead of one,
+// for a resumed reader that lags the live client by at most this much.
+constexpr uint64_t kLogBatchMs = 50;
+
 double Jitter() {
   thread_local std::mt19937 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -125,6 +130,7 @@ void Transfer::Consume(ConsumeSpec spec) {
   if (relay && spec.first_seq > 0) {
     pipeline_.EnableLog(spec.first_seq);
     outlives_client_ = spec.outlives_client;
+    spec.relay.log_batch_ms = kLogBatchMs;
   }
   if (!pipeline_.SetMode(spec.format)) {
     Fail(ErrorCode::kInvalidArgument, "Unknown output format: " + spec.format);

@@ -11,14 +11,13 @@ const { stream, createMemoryStore } = require('../../lib');
 const { startMockProvider } = require('../../lib/testing');
 const { startServer } = require('../integration/relay-helpers');
 
-const ANSWER = Array.from({ length: 30 }, (_, i) => `w${i} `).join('');
+const ANSWER = Array.from({ length: 60 }, (_, i) => `w${i} `).join('');
 
 let client;
 let mock;
 let store;
 let server;
-let drops; // path -> how many more responses on it to cut after dropAfterMs
-let dropAfterMs;
+let drops; // path -> the ms after which its next response is cut
 let reconnects; // Last-Event-ID of each GET
 let getStatus; // force a status on GETs
 
@@ -36,15 +35,14 @@ afterAll(async () => {
 beforeEach(async () => {
   store = createMemoryStore();
   drops = new Map();
-  dropAfterMs = 120;
   reconnects = [];
   getStatus = undefined;
   server = await startServer((req, res) => {
     const url = new URL(req.url, 'http://x');
-    const left = drops.get(url.pathname) || 0;
-    if (left > 0) {
-      drops.set(url.pathname, left - 1);
-      setTimeout(() => req.socket.destroy(), dropAfterMs);
+    const after = drops.get(url.pathname);
+    if (after !== undefined) {
+      drops.delete(url.pathname);
+      setTimeout(() => req.socket.destroy(), after);
     }
     if (req.method === 'POST') {
       stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: { model: 'm', messages: [] } })
@@ -80,8 +78,10 @@ async function read(id, resume, options = {}) {
 }
 
 test('a body cut mid-stream (twice, the reconnect too) is resumed with Last-Event-ID: every delta once, in order', async () => {
-  drops.set('/chat', 1);
-  drops.set('/chat/r1/stream', 1);
+  // 15 ms per token: the first cut after about 10 tokens, the second when the reconnect had
+  // about 20 more (its reader lags the live answer by up to the log's 50 ms batching).
+  drops.set('/chat', 150);
+  drops.set('/chat/r1/stream', 300);
   const { deltas, error, text } = await read('r1', { url: (id) => `${server.url}/chat/${id}/stream`, delayMs: 10 });
   expect(error).toBeUndefined();
   expect(text).toBe(ANSWER);
@@ -95,7 +95,7 @@ test('a body cut mid-stream (twice, the reconnect too) is resumed with Last-Even
 });
 
 test('a store that stays unavailable: backs off, then gives up after resume.retries with its error', async () => {
-  drops.set('/chat', 1);
+  drops.set('/chat', 120);
   getStatus = 503;
   const startedAt = Date.now();
   const { error, text } = await read('r2', { url: `${server.url}/chat/r2/stream`, retries: 3, delayMs: 40, maxDelayMs: 100 });
@@ -106,7 +106,7 @@ test('a store that stays unavailable: backs off, then gives up after resume.retr
 });
 
 test('a reconnect answered 404 fails at once with NOT_FOUND; a stream without ids is not resumed', async () => {
-  drops.set('/chat', 1);
+  drops.set('/chat', 120);
   getStatus = 404;
   const { error } = await read('r3', { url: `${server.url}/chat/r3/stream`, delayMs: 5 });
   expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
