@@ -15,12 +15,22 @@ const v = require('./validate');
 const { createAdapter } = require('./redis-adapters');
 const { RedisFollow } = require('./redis-follow');
 const { readRedis } = require('./redis-reader');
-const { HEARTBEAT, RELEASE, runScript } = require('./redis-scripts');
+const { HEARTBEAT, RELEASE, CLAIM, END, runScript, sendScript } = require('./redis-scripts');
 const { unavailable, claimConflict } = require('./errors');
 const { addStopListener, fireStop } = require('./stop');
 const { Producing, endRecordText } = require('./redis-producing');
 
 const OWNER_TTL_MS = 3000;
+
+// Run tokens (one per claim: a stream replaced under the same id never mixes
+// with the old one's readers): random per process, then counted, which is
+// unique across instances without a random draw per stream.
+const RUN_PREFIX = crypto.randomBytes(9).toString('base64url');
+let runCount = 0;
+function nextRun() {
+  runCount += 1;
+  return `${RUN_PREFIX}${runCount.toString(36)}`;
+}
 const HEARTBEAT_MS = 1000;
 const READERS_TTL_MS = 2500;
 const DEFAULTS = { keyPrefix: 'llm-relay:', ttlSeconds: 3600, maxBatches: 100_000, connectTimeoutMs: 5000, commandTimeoutMs: 5000 };
@@ -89,15 +99,10 @@ class RedisStore {
     await adapter.whenReady();
     // Subscribed before the claim exists, so no stop for it can be missed.
     await this.#subscribe();
-    const run = crypto.randomBytes(9).toString('base64url');
+    const run = nextRun();
     const keys = this.keys(id, run);
-    const ok = await adapter.send(['SET', keys.owner, run, 'NX', 'PX', String(OWNER_TTL_MS)]);
-    if (ok === null) throw claimConflict(id);
-    const [oldRun] = await Promise.all([
-      adapter.send(['HGET', keys.meta, 'run']),
-      adapter.send(['HSET', keys.meta, 'run', run, 'meta', metaText]),
-      adapter.send(['EXPIRE', keys.meta, String(ttl)]),
-    ]);
+    const oldRun = await sendScript(adapter, CLAIM, [keys.owner, keys.meta], [run, String(OWNER_TTL_MS), metaText, String(ttl)]);
+    if (oldRun === 0) throw claimConflict(id);
     // The replaced stream's readers hold its run and see the claim go: they end.
     if (oldRun) await adapter.send(['DEL', this.keys(id, oldRun).log]);
     this.#live.set(id, new Producing(id, run, keys, ttl, this.#maxBatches, adapter.kind === 'url'));
@@ -278,13 +283,8 @@ class RedisStore {
         const metaRun = await adapter.send(['HGET', keys.meta, 'run']);
         if (metaRun !== s.run) return;
       }
-      const ttl = String(s.ttl);
-      await Promise.all([
-        adapter.send(['XADD', keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${s.next}-0`, 'e', text]),
-        new Promise((resolve) => runScript(adapter, RELEASE, [keys.owner], [s.run], resolve, null)),
-        adapter.send(['EXPIRE', keys.meta, ttl]),
-        adapter.send(['EXPIRE', keys.log, ttl]),
-      ]);
+      // One script: the end record, the claim released, the keys' TTL.
+      await sendScript(adapter, END, [keys.owner, keys.meta, keys.log], [s.run, `${s.next}-0`, text, String(this.#maxBatches), String(s.ttl)]);
     } catch (err) {
       if (err && err.code === 'STORE_UNAVAILABLE') {
         s.terminalWritten = false;
@@ -309,7 +309,7 @@ class RedisStore {
 
   /** Cached before the first heartbeat, so 1,000 streams do not each start with NOSCRIPT. */
   #loadScripts() {
-    for (const { text } of [HEARTBEAT, RELEASE]) this.#adapter.post(['SCRIPT', 'LOAD', text], noop, null);
+    for (const { text } of [HEARTBEAT, RELEASE, CLAIM, END]) this.#adapter.post(['SCRIPT', 'LOAD', text], noop, null);
   }
 
   /** Refreshes every live claim (and, now and then, the keys' TTL). */
