@@ -9,8 +9,9 @@
 // Cost: the worker writes each delta's Delta JSON to the record's log slot
 // (src/pipeline/pipeline.h); this file turns one record into one
 // store.append() call (binding.parseLog: two indexOf and a subarray, no
-// copy), so logging costs one call per stream per main-loop wakeup, not one
-// per token.
+// copy); the worker gathers a relay's entries for up to 50 ms
+// (src/output/log_batch_sink.h), so logging costs one call per stream every
+// 50 ms at most, not one per token.
 
 const binding = require('../binding');
 const { RelayError, invalidArgument } = require('../errors');
