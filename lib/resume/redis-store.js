@@ -48,6 +48,7 @@ class RedisStore {
   #pendingEnds = new Set(); // ended while Redis was unreachable
   #follow;
   #sub = null;
+  #subscribed = false; // #sub resolved: claims need not wait for it
   #heartbeat;
   #closed = false;
   #down = false;
@@ -96,9 +97,9 @@ class RedisStore {
     if (this.#closed) throw unavailable('the store was closed');
     if (this.#live.has(id)) throw claimConflict(id);
     const adapter = this.#adapter;
-    await adapter.whenReady();
+    if (!adapter.isReady()) await adapter.whenReady();
     // Subscribed before the claim exists, so no stop for it can be missed.
-    await this.#subscribe();
+    if (!this.#subscribed) await this.#subscribe();
     const run = nextRun();
     const keys = this.keys(id, run);
     const oldRun = await sendScript(adapter, CLAIM, [keys.owner, keys.meta], [run, String(OWNER_TTL_MS), metaText, String(ttl)]);
@@ -250,9 +251,14 @@ class RedisStore {
         const s = this.#live.get(id);
         if (s !== undefined) fireStop(s);
       });
-      this.#sub.catch(() => {
-        this.#sub = null; // the next claim tries again
-      });
+      this.#sub.then(
+        () => {
+          this.#subscribed = true;
+        },
+        () => {
+          this.#sub = null; // the next claim tries again
+        },
+      );
     }
     return this.#sub;
   }

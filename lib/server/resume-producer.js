@@ -25,6 +25,8 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
 // How often an abandoned-stream check runs at most (each asks the store).
 const ABANDON_CHECK_MS = 1000;
 
+function noop() {}
+
 /** The response header that names a resumable stream. */
 const STREAM_ID_HEADER = 'llm-relay-stream-id';
 
@@ -167,9 +169,12 @@ class ResumeProducer {
     if (this.removeStop !== undefined) this.removeStop();
     if (!this.claimed) return Promise.resolve();
     const terminal = error === undefined ? { ok: true, summary } : { ok: false, error: inBandError(error), summary };
-    return Promise.resolve()
-      .then(() => this.store.end(this.id, terminal))
-      .catch(() => {});
+    try {
+      return Promise.resolve(this.store.end(this.id, terminal)).catch(noop);
+    } catch {
+      // A store of one's own that throws: the stream has ended all the same.
+      return Promise.resolve();
+    }
   }
 }
 
