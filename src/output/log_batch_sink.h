@@ -37,7 +37,7 @@ class LogBatchSink final : public ForwardingSink {
   void PassOn();
 
   // Held entries past this size go on at once: a burst must not pile up.
-  static constexpr size_t kMaxHeldBytes = 64 * 1024;
+  static constexpr size_t kMaxHeldBytes = size_t{64} * 1024;
 
   uv_timer_t timer_{};
   std::string held_;
