@@ -280,3 +280,22 @@ test('toResponse({ resume }) resolves to the stream or to a 409 Response; a resu
   expect((await missing.json()).error.code).toBe('NOT_FOUND');
   expect(() => llm().toResponse({ resume: { store, id: 'w3', extra: 1 } })).toThrow(/Unknown option resume.extra/);
 });
+
+test('the log reaches the store a few deltas per append (gathered on the worker for up to 50 ms), all of them before the end', async () => {
+  script = { tokens: ANSWER, delayMs: 15 };
+  const appends = [];
+  const append = store.append.bind(store);
+  store.append = (id, batch) => {
+    appends.push({ first: batch.first, count: batch.count, at: Date.now() });
+    return append(id, batch);
+  };
+  await start('c12');
+  const { summary } = await producers.get('c12');
+  const deltas = appends.reduce((n, a) => n + a.count, 0);
+  let logged = '';
+  for await (const d of store.resume('c12')) if (d.type === 'text') logged += d.text;
+  expect(logged).toBe(summary.text);
+  // 17 words 15 ms apart, then finish and usage: one append per read would be 19.
+  expect(appends.length).toBeLessThanOrEqual(Math.ceil(deltas / 2));
+  for (let i = 1; i < appends.length; i++) expect(appends[i].first).toBe(appends[i - 1].first + appends[i - 1].count);
+});
