@@ -24,6 +24,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const procs = require('./lib/procs');
 const { getVariant } = require('./sut/variants');
+const { startRedis } = require('./lib/redis');
 const report = require('./lib/report');
 const { startMock, mockStats, waitMockIdle, waitMockIdleTimed, waitQuiet, Sut, runClient } = require('./lib/parts');
 
@@ -73,7 +74,7 @@ const PROFILES = {
     inprocWindowMs: 500,
     capacity: null,
     h2: false,
-    variants: ['llm-relay', 'llm-relay-anthropic', 'openai-sdk', 'anthropic-sdk', 'ai-sdk', 'fetch-esp', 'node-http'],
+    variants: ['llm-relay', 'llm-relay-anthropic', 'llm-relay-resume-redis', 'llm-relay-multistep', 'openai-sdk', 'anthropic-sdk', 'ai-sdk', 'fetch-esp', 'node-http'],
   },
   full: {
     name: 'full',
@@ -95,6 +96,8 @@ const PROFILES = {
     variants: [
       'llm-relay',
       'llm-relay-anthropic',
+      'llm-relay-resume-redis',
+      'llm-relay-multistep',
       'openai-sdk',
       'anthropic-sdk',
       'ai-sdk',
@@ -564,6 +567,18 @@ async function main() {
     Object.assign(mock, next, { restart: mock.restart });
   };
   const variants = selectVariants(P.variants);
+  // The Redis row's redis-server, on the tools' core like the mock; its URL reaches the SUT in
+  // its environment. Without the binary the row reports itself unavailable.
+  let redis = null;
+  if (variants.some((v) => v.name === 'llm-relay-resume-redis')) {
+    redis = await startRedis(TOOL_CORE);
+    if (redis.missing) {
+      log(`llm-relay-resume-redis: skipped: ${redis.missing}`);
+      process.env.BENCH_REDIS_MISSING = redis.missing;
+    } else {
+      process.env.BENCH_REDIS_URL = redis.url;
+    }
+  }
   const results = {
     profile: P,
     machine,
@@ -598,6 +613,10 @@ async function main() {
   } finally {
     results.mockStats = await mockStats(mock).catch(() => null);
     await procs.stop(mock.child, 500);
+    if (redis && redis.child) {
+      await procs.stop(redis.child, 500);
+      fs.rmSync(redis.dir, { recursive: true, force: true });
+    }
   }
   machine.loadavgEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
   machine.durationS = Math.round((Date.now() - t0) / 1000);
