@@ -73,6 +73,24 @@ export interface ReadStreamOptions {
   format?: ReadFormat;
   /** 'text': yield the text of the `text` deltas as strings, nothing else. */
   only?: undefined;
+  /**
+   * A resumable route (`pipe(res, { resume })`, `sse` only): when the body ends before `[DONE]`
+   * or its read fails, reconnect to `url` with Last-Event-ID and go on, every delta once.
+   */
+  resume?: ResumeReadOptions;
+}
+
+export interface ResumeReadOptions {
+  /** The GET route that answers with `store.resume(id, { lastEventId }).pipe(res)`, or a function of the stream id (the `llm-relay-stream-id` header). */
+  url: string | URL | ((streamId: string) => string | URL);
+  /** Extra headers for the reconnects. */
+  headers?: Record<string, string>;
+  /** Reconnects in a row that bring nothing new before giving up. Default 5. */
+  retries?: number;
+  /** Wait before the first reconnect, doubling after each failure. Default 250. */
+  delayMs?: number;
+  /** The longest wait. Default 5000. */
+  maxDelayMs?: number;
 }
 
 /**

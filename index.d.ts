@@ -111,7 +111,60 @@ export interface RelayOptions {
    * compression() always use Node's writes). LLM_RELAY_DIRECT=0 turns it off.
    */
   direct?: boolean;
-  /** toResponse() only: the request's signal; its abort aborts upstream. */
+  /** toResponse() only: the request's signal; its abort aborts upstream (unless the relay is resumable). */
+  signal?: AbortSignal;
+  /**
+   * Makes the relay resumable: every `sse` event carries an increasing id, the response names the
+   * stream in `llm-relay-stream-id`, every delta is logged in `store`, and a client that leaves no
+   * longer aborts the upstream (store.stop(id), s.abort(), a timeout or `abandonAfterMs` do).
+   * A live id is refused: 409 (pipe() rejects with INVALID_ARGUMENT, status 409).
+   * toResponse() then returns a Promise<Response>.
+   */
+  resume?: ResumeOptions;
+}
+
+export interface ResumeOptions {
+  store: ResumeStore;
+  /** The stream id (a chat id, a message id): 1 to 256 characters, no control characters or braces. */
+  id: string;
+  /**
+   * Abort the stream once nobody has read it for this long (ms): neither its own client nor a
+   * reader of `store.resume(id)` on any instance (`store.hasReaders`). Default: never.
+   */
+  abandonAfterMs?: number;
+}
+
+/** The options of a resumed stream's pipe() / toResponse(). */
+export interface ResumedRelayOptions {
+  format?: Format;
+  /** The format's idle bytes while a followed live stream is quiet, in ms. Default 15 000; 0 disables. */
+  heartbeatMs?: number;
+  headers?: RelayOptions['headers'];
+  /** toResponse() only: the request's signal; its abort stops the read. */
+  signal?: AbortSignal;
+}
+
+/**
+ * `store.resume(id, { lastEventId })`: the deltas after `lastEventId` (all without it), then the
+ * live rest, each exactly once, then the end. Consume it one way only.
+ */
+export interface ResumedStream extends ReadableStream<Delta> {
+  readonly id: string;
+  readonly lastEventId: number;
+  /**
+   * Before the stream: 404 NOT_FOUND (unknown or expired id), 410 LIMIT, 503 STORE_UNAVAILABLE,
+   * with a JSON body; after it, the format's error event (e.g. PRODUCER_LOST). Resolves with the
+   * end record's summary.
+   */
+  pipe(res: import('node:http').ServerResponse, opts?: ResumedRelayOptions): Promise<unknown>;
+  /** A Promise: the store's first answer decides the status. */
+  toResponse(opts?: ResumedRelayOptions): Promise<Response>;
+  [Symbol.asyncIterator](): AsyncIterableIterator<Delta>;
+}
+
+export interface ResumeReadOptions {
+  /** The Last-Event-ID header (a decimal event id); missing or empty replays everything. */
+  lastEventId?: string | number | null;
   signal?: AbortSignal;
 }
 
@@ -156,7 +209,9 @@ export class LLMStream extends ReadableStream<Delta> {
   readonly done: Promise<StreamSummary>;
   abort(reason?: unknown): void;
   pipe(res: import('node:http').ServerResponse, opts?: RelayOptions): Promise<StreamSummary>;
-  toResponse(opts?: RelayOptions): Response;
+  /** With `resume`, a Promise of the Response: the claim decides between 200 and 409/503. */
+  toResponse(opts: RelayOptions & { resume: ResumeOptions }): Promise<Response>;
+  toResponse(opts?: RelayOptions & { resume?: undefined }): Response;
   /**
    * Relays over a `ws` WebSocket: one JSON text message per delta, then
    * `{"type":"done"}` or `{"type":"error",code,message,status?,retryAfterMs?}`.
@@ -213,6 +268,10 @@ export interface ResumeStore {
   /** Producer side: `listener` runs once when `id` is stopped. Returns the remove function. */
   onStop(id: string, listener: () => void): () => void;
   close(): Promise<void>;
+  /** Optional: whether a read() of `id` is open on any instance (what `abandonAfterMs` counts). */
+  hasReaders?(id: string): Promise<boolean>;
+  /** The reader for a client that comes back (the built-in stores have it; see `resumeStream`). */
+  resume?(id: string, options?: ResumeReadOptions): ResumedStream;
 }
 
 export interface MemoryStoreOptions {
@@ -223,6 +282,8 @@ export interface MemoryStoreOptions {
 }
 
 export interface MemoryStore extends ResumeStore {
+  hasReaders(id: string): Promise<boolean>;
+  resume(id: string, options?: ResumeReadOptions): ResumedStream;
   stats(): { streams: number; liveStreams: number; bytes: number; maxBytes: number; droppedAppends: number; evictedStreams: number; trimmedBatches: number };
 }
 
@@ -246,8 +307,10 @@ export interface RedisStoreOptions {
 }
 
 export interface RedisStore extends ResumeStore {
+  hasReaders(id: string): Promise<boolean>;
+  resume(id: string, options?: ResumeReadOptions): ResumedStream;
   /** The Redis keys of stream `id` (`log` needs the claim's run token). */
-  keys(id: string, run?: string): { meta: string; owner: string; log: string | undefined };
+  keys(id: string, run?: string): { meta: string; owner: string; readers: string; log: string | undefined };
   stats(): { available: boolean; liveStreams: number; pendingEnds: number; droppedAppends: number };
 }
 
@@ -255,4 +318,42 @@ export interface RedisStore extends ResumeStore {
 export function createMemoryStore(options?: MemoryStoreOptions): MemoryStore;
 /** The resume store on Redis Streams, shared by every instance of an app (Redis 6.2+). */
 export function createRedisStore(options: RedisStoreOptions): RedisStore;
+/** `store.resume(id, options)` for any store: give a store of your own its `resume` method with it. */
+export function resumeStream(store: ResumeStore, id: string, options?: ResumeReadOptions): ResumedStream;
+
+// ---- Several steps in one response ----
+
+export interface CreateRelayOptions {
+  format?: Format;
+  /** The format's idle bytes while nothing is written, in ms. Default 15 000; 0 disables. */
+  heartbeatMs?: number;
+  headers?: RelayOptions['headers'];
+  /** Makes the whole multi-step response resumable (see RelayOptions.resume). */
+  resume?: ResumeOptions;
+}
+
+export interface Relay {
+  /** The message id every step carries (ui-message `messageId`, openai chunk `id`). */
+  readonly messageId: string;
+  /** An app event: `data-<name>` in ui-message; openai and text cannot carry it. */
+  write(delta: { type: 'data'; name: string; data: unknown }): void;
+  /** Relays the stream as the next step; resolves with its summary, rejects with its error (which ends the relay). */
+  forward(stream: LLMStream): Promise<StreamSummary>;
+  /** One [DONE] for the whole response. */
+  end(): void;
+  /** Settles when the relay ended: `{ steps }` after end(), the RelayError that ended it otherwise. */
+  readonly done: Promise<{ steps: StreamSummary[] }>;
+}
+
+export interface WebRelay<R = Response> extends Relay {
+  /** For web handlers: return it. With `resume`, a Promise (the claim decides 200 or 409/503). */
+  readonly response: R;
+}
+
+/** A multi-step relay writing to a Node ServerResponse (Express, node:http). */
+export function createRelay(res: import('node:http').ServerResponse, options?: CreateRelayOptions): Relay;
+/** A multi-step relay for web handlers (`relay.response`). */
+export function createRelay(options: CreateRelayOptions & { signal?: AbortSignal; resume: ResumeOptions }): WebRelay<Promise<Response>>;
+export function createRelay(options?: CreateRelayOptions & { signal?: AbortSignal; resume?: undefined }): WebRelay<Response>;
+
 export const providers: ProviderName[];

@@ -1,7 +1,7 @@
 // Types for `llm-relay/react` (lib/react.mjs). Self-contained like client.d.ts: no dependency on
 // React's own types.
 
-import type { FinishReason, ReadFormat, RelayError } from './client';
+import type { FinishReason, ReadFormat, RelayError, ResumeReadOptions } from './client';
 
 export type StreamStatus = 'idle' | 'streaming' | 'done' | 'error' | 'stopped';
 
@@ -37,6 +37,8 @@ export interface UseStreamOptions {
   format?: ReadFormat;
   /** Commit at most every this many ms. Default: once per animation frame. */
   batchMs?: number;
+  /** A resumable route: readStream's `resume` option, passed through (a dropped connection is resumed, each delta once). */
+  resume?: ResumeReadOptions;
   /** Once per completed answer (not after stop() or an error). */
   onFinish?: (result: StreamFinish) => void;
 }

@@ -26,6 +26,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const procs = require('./lib/procs');
 const { getVariant } = require('./sut/variants');
+const { startRedis } = require('./lib/redis');
 const report = require('./lib/report');
 const { startMock, mockStats, waitMockIdle, waitMockIdleTimed, waitQuiet, Sut, runClient } = require('./lib/parts');
 
@@ -397,22 +398,8 @@ async function phaseBurst(sut, mock, P) {
 // ---------------------------------------------------------------------------
 // Scenarios
 
-// Rows whose variant this build may not have yet (another branch adds them):
-// missing, they print as unavailable rather than stop the run.
-const OPTIONAL_ROWS = new Set(['llm-relay-resume-redis', 'llm-relay-multistep']);
-
-function selectVariants(names, unavailable = {}) {
-  const out = [];
-  for (const n of names) {
-    try {
-      out.push(getVariant(n));
-    } catch (err) {
-      if (!OPTIONAL_ROWS.has(n)) throw err;
-      unavailable[n] = 'not in this build of the bench (bench/sut/variants)';
-      log(`${n}: unavailable: not in this build`);
-    }
-  }
-  return out;
+function selectVariants(names) {
+  return names.map((n) => getVariant(n));
 }
 
 async function mainScenario(P, mock, variants, results) {
@@ -635,8 +622,19 @@ async function main() {
     const next = await startMock();
     Object.assign(mock, next, { restart: mock.restart });
   };
-  const unavailable = {};
-  const variants = selectVariants(P.variants, unavailable);
+  const variants = selectVariants(P.variants);
+  // The Redis row's redis-server, on the tools' core like the mock; its URL reaches the SUT in
+  // its environment. Without the binary the row reports itself unavailable.
+  let redis = null;
+  if (variants.some((v) => v.name === 'llm-relay-resume-redis')) {
+    redis = await startRedis(TOOL_CORE);
+    if (redis.missing) {
+      log(`llm-relay-resume-redis: skipped: ${redis.missing}`);
+      process.env.BENCH_REDIS_MISSING = redis.missing;
+    } else {
+      process.env.BENCH_REDIS_URL = redis.url;
+    }
+  }
   const results = {
     profile: P,
     machine,
@@ -644,7 +642,7 @@ async function main() {
     cells: [],
     direct: {},
     floor: [],
-    unavailable,
+    unavailable: {},
     capacity: {},
     h2Cells: [],
     h2Unavailable: {},
@@ -672,6 +670,10 @@ async function main() {
   } finally {
     results.mockStats = await mockStats(mock).catch(() => null);
     await procs.stop(mock.child, 500);
+    if (redis && redis.child) {
+      await procs.stop(redis.child, 500);
+      fs.rmSync(redis.dir, { recursive: true, force: true });
+    }
   }
   machine.loadavgEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
   machine.durationS = Math.round((Date.now() - t0) / 1000);

@@ -140,7 +140,7 @@ module.exports = {
    * format the worker otherwise encodes (resumed readers, the parts of a
    * multi-step relay between its steps): see src/binding/encoder_object.h.
    * @param {string} format
-   * @param {{responseId?: string, model?: string, created?: number, role?: 'whole'|'outer', ids?: boolean}} options
+   * @param {{responseId?: string, model?: string, created?: number, role?: 'whole'|'outer'|'step', ids?: boolean}} options
    */
   createEncoder(format, options) {
     return new native.Encoder(format, options);

@@ -9,6 +9,8 @@ const { stream, LLMStream } = require('./stream');
 const { RelayError } = require('./errors');
 const { PROVIDER_NAMES } = require('./providers');
 const { createMemoryStore, createRedisStore } = require('./resume');
+const { createRelay } = require('./server/relay');
+const { resume: resumeStream } = require('./server/resumed');
 
 const binding = require('./binding');
 
@@ -19,6 +21,8 @@ module.exports = {
   providers: PROVIDER_NAMES,
   createMemoryStore,
   createRedisStore,
+  createRelay,
+  resumeStream,
 };
 
 // For bench/ and tests: run the native framing + adapter (+ encoder) over

@@ -96,6 +96,9 @@ function requestBody(body) {
  * - `format`: what the route sends, 'sse' (default), 'ndjson' or 'text'.
  * - `batchMs`: commit at most every this many ms instead of once per
  *   animation frame.
+ * - `resume`: `{ url, ... }` for a resumable route (pipe(res, { resume })):
+ *   readStream's option, passed through: a dropped connection is resumed
+ *   from the last event id, each delta once.
  * - `onFinish({ text, reasoning, toolCalls, data, finishReason, usage })`:
  *   called once when an answer completes (not after stop() or an error).
  *
@@ -111,7 +114,7 @@ function requestBody(body) {
  *   request); what arrived stays, status becomes 'stopped'.
  * Unmounting aborts the answer in flight.
  *
- * @param {{ api: string, body?: unknown, headers?: Record<string, string>, format?: 'sse' | 'ndjson' | 'text', batchMs?: number, onFinish?: (result: object) => void }} options
+ * @param {{ api: string, body?: unknown, headers?: Record<string, string>, format?: 'sse' | 'ndjson' | 'text', batchMs?: number, resume?: object, onFinish?: (result: object) => void }} options
  */
 export function useStream(options) {
   const [state, setState] = useState(INITIAL);
@@ -180,7 +183,7 @@ export function useStream(options) {
     const run = async () => {
       try {
         const response = fetch(opts.api, { method: 'POST', headers, body: payload.body, signal });
-        for await (const delta of readStream(response, { signal, format: opts.format })) {
+        for await (const delta of readStream(response, { signal, format: opts.format, resume: opts.resume })) {
           if (request.why !== undefined) break; // stopped or replaced meanwhile
           applyDelta(answer, delta);
           scheduleFlush(answer);

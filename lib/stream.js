@@ -5,7 +5,7 @@ const binding = require('./binding');
 const { RelayError, fromNative } = require('./errors');
 const { normalize } = require('./options');
 const { redact, redactURL } = require('./redact');
-const { kRelay, kClaim, kPause, kResume, kInfo } = require('./internal');
+const { kRelay, kReserve, kPause, kResume, kInfo } = require('./internal');
 
 const startChannel = diagnostics.channel('llm-relay:stream:start');
 const endChannel = diagnostics.channel('llm-relay:stream:end');
@@ -52,11 +52,14 @@ class LLMStream extends ReadableStream {
       signal,
       onAbort: undefined,
       doneWatched: false,
-      claimed: false, // a relay will choose the consumer in a moment ([kClaim])
       resolveDone: undefined,
       rejectDone: undefined,
       done: undefined,
       startedAt: Date.now(),
+      // What downstream formats say about the answer (lib/options.js): a
+      // resumable relay stores it so readers re-encode the same bytes.
+      encoder: config.encoder,
+      reserved: false, // a relay will take it once its resume claim is done
     };
     super(
       {
@@ -116,10 +119,10 @@ class LLMStream extends ReadableStream {
     }
   }
 
-  /** The provider, model and internal id of this stream. */
+  /** The provider, model and internal id of this stream, and its encoder identity. */
   get [kInfo]() {
     const s = this[kState];
-    return { provider: s.provider, model: s.model, id: s.id };
+    return { provider: s.provider, model: s.model, id: s.id, responseId: s.encoder.responseId, created: s.encoder.created };
   }
 
   /**
@@ -137,7 +140,7 @@ class LLMStream extends ReadableStream {
       // If nobody starts reading by the next macrotask, nobody will: let the
       // worker assemble the summary without handing deltas to JavaScript.
       setImmediate(() => {
-        if (s.mode === '' && !s.claimed && !this.locked && !s.ended) this.#decide('discard');
+        if (s.mode === '' && !s.reserved && !this.locked && !s.ended) this.#decide('discard');
       });
     }
     return s.done;
@@ -209,7 +212,8 @@ class LLMStream extends ReadableStream {
    * `relay` (optional): `heartbeat` (Buffer|null), `heartbeatMs`,
    * `heartbeatAfterHead` (the worker fills idle time with the heartbeat,
    * output/heartbeat_sink.h), `firstSeq`, `outlivesClient`, `role`,
-   * `messageId` (resumable and multi-step relays: binding.consume), and
+   * `messageId` (resumable and multi-step relays: binding.consume),
+   * `reserved` (true when the caller reserved the stream with kReserve), and
    * `direct`, called once the stream is known
    * to be free: it returns `{ socketFd, preamble }` to have the worker write
    * the head and body to that socket itself (lib/server/node.js), or null.
@@ -218,7 +222,10 @@ class LLMStream extends ReadableStream {
    */
   [kRelay](format, sink, relay = {}) {
     const s = this[kState];
-    this.#checkFree();
+    // `relay.reserved`: the caller holds the reservation (kReserve).
+    if (s.reserved && relay.reserved !== true) throw alreadyConsumed();
+    this.#checkRelay();
+    s.reserved = false;
     s.relay = sink;
     if (s.ended) {
       // Aborted before start, or failed before anyone chose a consumer: the
@@ -241,31 +248,30 @@ class LLMStream extends ReadableStream {
   }
 
   /**
-   * Internal: reserves the stream for a relay that calls [kRelay] a moment
-   * later (pipe() on a pipelined response, which waits for its socket): the
-   * same checks, and awaiting `done` meanwhile does not drain it.
+   * Internal: checks that a relay may take this stream, and keeps `done`
+   * from draining it meanwhile (a resumable relay first claims its id, an
+   * await, and calls kRelay after). Throws INVALID_ARGUMENT otherwise.
    */
-  [kClaim]() {
-    this.#checkFree();
-    this[kState].claimed = true;
+  [kReserve]() {
+    const s = this[kState];
+    if (s.reserved) throw alreadyConsumed();
+    this.#checkRelay();
+    s.reserved = true;
   }
 
-  /** Throws unless the stream can still become a relay. */
-  #checkFree() {
+  #checkRelay() {
     const s = this[kState];
     if (s.mode === 'discard' && !(s.ended && s.finalError !== undefined)) {
       // Relaying now would send an empty, clean answer: the deltas went into
       // the summary and are gone. A stream that failed before anyone read it
-      // still relays its error.
+      // still relays its error (below).
       throw new RelayError(
         'INVALID_ARGUMENT',
         'This stream is already consumed: awaiting done drained it into the summary. Call pipe()/toResponse() before ' +
           'awaiting done (the promise they return resolves with the same summary)',
       );
     }
-    if ((s.mode !== '' && s.mode !== 'discard') || this.locked) {
-      throw new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() must be its only consumer');
-    }
+    if ((s.mode !== '' && s.mode !== 'discard') || this.locked) throw alreadyConsumed();
   }
 
   [kPause]() {
@@ -373,6 +379,10 @@ class LLMStream extends ReadableStream {
       });
     }
   }
+}
+
+function alreadyConsumed() {
+  return new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() (or a relay\'s forward()) must be its only consumer');
 }
 
 function abortError(reason) {

@@ -10,6 +10,7 @@
 //
 // Knobs per request, in a path prefix so any SDK's baseURL can carry them:
 //   POST /k/tokens=200,pace_us=20000,ttft_us=0,epw=1/v1/chat/completions   (OpenAI)
+//   (first=N starts the token sequence at index N, for the later steps of a multi-step relay)
 //   POST /k/.../v1/messages                                                 (Anthropic)
 // Defaults come from the command line. pace_us=0 is a burst: events are produced
 // as fast as the socket drains. The wheel ticks every millisecond, so pace_us is
@@ -47,6 +48,7 @@ enum class Provider { kOpenAI, kAnthropic };
 
 struct Params {
   uint64_t tokens = 200;
+  uint64_t first = 0;  // index of the first token: a later step of a multi-step relay goes on
   uint64_t pace_us = 20000;
   uint64_t ttft_us = 0;
   uint32_t epw = 1;
@@ -724,6 +726,9 @@ bool Server::ParseRoute(const std::string& path, Stream* s) const {
       uint64_t v = std::strtoull(kv.c_str() + eq + 1, nullptr, 10);
       if (k == "tokens") {
         s->params.tokens = v;
+      } else if (k == "first") {
+        s->params.first = v;
+        s->next_token = v;
       } else if (k == "pace_us") {
         s->params.pace_us = v;
       } else if (k == "ttft_us") {
@@ -759,12 +764,13 @@ void Server::BeginStream(Stream* s) {
 }
 
 uint64_t Server::ProduceBatch(Stream* s, std::string* body, uint64_t max_tokens) {
-  uint64_t to = std::min(s->params.tokens, s->next_token + max_tokens);
+  const uint64_t end = s->params.first + s->params.tokens;
+  uint64_t to = std::min(end, s->next_token + max_tokens);
   Ring(s->provider).Append(body, s->next_token, to);
   uint64_t n = to - s->next_token;
   s->next_token = to;
   counters_.tokens_out += n;
-  if (s->next_token >= s->params.tokens && !s->finished) {
+  if (s->next_token >= end && !s->finished) {
     AppendEpilogue(s->provider, s->params.tokens, body);
     s->finished = true;
     --counters_.streams_active;

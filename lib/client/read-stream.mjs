@@ -9,87 +9,10 @@
 //   }
 
 import { RelayError, RELAY_CODES, abortError, errorFromFields } from './errors.mjs';
+import { checkResumeOptions, readResumable } from './resume.mjs';
+import { createSseParser } from './sse-parser.mjs';
 
 const ERROR_BODY_LIMIT = 64 * 1024;
-
-/**
- * Incremental parser for the WHATWG "parse an event stream" algorithm
- * (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation),
- * fed decoded text. Lines end in CRLF, LF or CR, and a CRLF may be split
- * across two chunks. `feed` returns the events completed by the chunk.
- */
-function createSseParser() {
-  let line = ''; // an unterminated line carried over from the previous chunk
-  let pendingCr = false; // the previous chunk ended in CR: a leading LF belongs to it
-  let data = '';
-  let hasData = false;
-  let eventType = '';
-  let events = [];
-
-  function processLine(text) {
-    if (text === '') {
-      // Blank line: dispatch. An event without data lines is dropped, as the
-      // spec says, and its type is reset.
-      if (hasData) {
-        events.push({ event: eventType || 'message', data: data.endsWith('\n') ? data.slice(0, -1) : data });
-      }
-      data = '';
-      hasData = false;
-      eventType = '';
-      return;
-    }
-    if (text.charCodeAt(0) === 0x3a /* ':' */) return; // comment, e.g. `: ping`
-    const colon = text.indexOf(':');
-    const field = colon === -1 ? text : text.slice(0, colon);
-    let value = colon === -1 ? '' : text.slice(colon + 1);
-    if (value.charCodeAt(0) === 0x20 /* ' ' */) value = value.slice(1);
-    if (field === 'data') {
-      data += `${value}\n`;
-      hasData = true;
-    } else if (field === 'event') {
-      eventType = value;
-    }
-    // `id` and `retry` only matter to EventSource reconnection, which a
-    // fetch-based reader does not do; unknown fields are ignored by the spec.
-  }
-
-  return {
-    feed(chunk) {
-      events = [];
-      const n = chunk.length;
-      let i = 0;
-      if (pendingCr) {
-        pendingCr = false;
-        if (n > 0 && chunk.charCodeAt(0) === 0x0a) i = 1;
-      }
-      // Next CR / LF positions are cached so a chunk with many lines but no
-      // CR at all stays linear (indexOf would rescan it for every line).
-      let lf = -2;
-      let cr = -2;
-      while (i < n) {
-        if (lf !== -1 && lf < i) lf = chunk.indexOf('\n', i);
-        if (cr !== -1 && cr < i) cr = chunk.indexOf('\r', i);
-        if (lf === -1 && cr === -1) {
-          line += chunk.slice(i);
-          break;
-        }
-        const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
-        const text = line === '' ? chunk.slice(i, end) : line + chunk.slice(i, end);
-        line = '';
-        processLine(text);
-        i = end + 1;
-        if (end === cr) {
-          if (i < n) {
-            if (chunk.charCodeAt(i) === 0x0a) i += 1;
-          } else {
-            pendingCr = true;
-          }
-        }
-      }
-      return events;
-    },
-  };
-}
 
 /** Reads at most `limit` bytes of a body as text, then cancels the rest. */
 async function readLimitedText(response, limit) {
@@ -205,6 +128,13 @@ function release(responseOrPromise) {
 /** Marks the format's end of stream in what a decoder returns. */
 const END = Symbol('end');
 
+/** In what the sse decoder returns: the event id of the delta before it. */
+class EventId {
+  constructor(id) {
+    this.id = id;
+  }
+}
+
 /** An error in what a decoder returns: thrown after the deltas before it. */
 class Failure {
   constructor(error) {
@@ -228,11 +158,12 @@ function parseDelta(text) {
 const DECODERS = {
   sse() {
     const parser = createSseParser();
+    let lastId = '';
     return {
       endMarker: 'data: [DONE]',
       feed(text) {
         const out = [];
-        for (const { event, data } of parser.feed(text)) {
+        for (const { event, data, id } of parser.feed(text)) {
           if (event === 'error') {
             out.push(new Failure(serverError(data)));
             break;
@@ -245,6 +176,10 @@ const DECODERS = {
           const delta = parseDelta(data);
           out.push(delta);
           if (delta instanceof Failure) break;
+          if (id !== lastId) {
+            lastId = id;
+            out.push(new EventId(id));
+          }
         }
         return out;
       },
@@ -308,13 +243,18 @@ const DECODERS = {
  * - Aborting `signal` cancels the body (and so the fetch) and throws
  *   RelayError `ABORTED` (name 'AbortError', cause = signal.reason).
  * - Leaving the loop early (`break`, `return`, a throw) cancels the body.
+ * - `resume: { url }` (a resumable relay, `sse` only): when the body ends
+ *   before `[DONE]` or its read fails, reconnects to `url` (a string, or a
+ *   function of the stream id from the `llm-relay-stream-id` header) with
+ *   `Last-Event-ID`, backing off, and yields every delta exactly once
+ *   (resume.mjs has the options and their defaults).
  *
  * @param {Response | PromiseLike<Response>} responseOrPromise
- * @param {{ signal?: AbortSignal, format?: 'sse' | 'ndjson' | 'text', only?: 'text' }} [options]
+ * @param {{ signal?: AbortSignal, format?: 'sse' | 'ndjson' | 'text', only?: 'text', resume?: object }} [options]
  * @returns {AsyncGenerator<object | string, void, undefined>}
  */
 export async function* readStream(responseOrPromise, options = {}) {
-  const { signal, only, format = 'sse' } = options ?? {};
+  const { signal, only, format = 'sse', resume } = options ?? {};
   if (only !== undefined && only !== 'text') {
     release(responseOrPromise);
     throw new RelayError('INVALID_ARGUMENT', `Expected only to be 'text' or undefined but received ${JSON.stringify(only) ?? typeof only}`);
@@ -324,11 +264,34 @@ export async function* readStream(responseOrPromise, options = {}) {
     throw new RelayError('INVALID_ARGUMENT', `Expected format to be one of 'sse', 'ndjson', 'text' but received ${JSON.stringify(format) ?? typeof format}`);
   }
   const textOnly = only === 'text';
+  let resumeOptions;
+  if (resume !== undefined) {
+    try {
+      resumeOptions = checkResumeOptions(resume, format);
+    } catch (error) {
+      release(responseOrPromise);
+      throw error;
+    }
+  }
   if (signal?.aborted) {
     release(responseOrPromise);
     throw abortError(signal);
   }
+  if (resumeOptions !== undefined) {
+    yield* readResumable(responseOrPromise, { signal, format, textOnly }, resumeOptions, readBody);
+    return;
+  }
+  yield* readBody(responseOrPromise, { signal, format, textOnly });
+}
 
+/**
+ * One response's deltas until its end marker. `track` (resuming readers):
+ * gets `streamId` (the llm-relay-stream-id header), `lastEventId` and
+ * `pending` (deltas yielded since the last event id).
+ * @param {Response | PromiseLike<Response>} responseOrPromise
+ * @param {{ signal?: AbortSignal, format: string, textOnly: boolean, track?: object }} opts
+ */
+export async function* readBody(responseOrPromise, { signal, format, textOnly, track }) {
   let response;
   try {
     response = await awaitResponse(responseOrPromise, signal);
@@ -341,6 +304,10 @@ export async function* readStream(responseOrPromise, options = {}) {
     throw new RelayError('INVALID_ARGUMENT', `Expected a Response or a Promise of one but received ${typeof response}`);
   }
   if (response.status < 200 || response.status > 299) throw await httpStatusError(response);
+  if (track !== undefined) {
+    const id = response.headers && typeof response.headers.get === 'function' ? response.headers.get('llm-relay-stream-id') : null;
+    if (id) track.streamId = id;
+  }
   if (!response.body || typeof response.body.getReader !== 'function') {
     throw new RelayError('TRUNCATED', 'The response has no body');
   }
@@ -371,6 +338,14 @@ export async function* readStream(responseOrPromise, options = {}) {
       for (const delta of frames.feed(text)) {
         if (delta === END) return;
         if (delta instanceof Failure) throw delta.error;
+        if (delta instanceof EventId) {
+          if (track !== undefined) {
+            track.lastEventId = delta.id;
+            track.pending = 0;
+          }
+          continue;
+        }
+        if (track !== undefined) track.pending++;
         if (!textOnly) yield delta;
         else if (delta !== null && delta.type === 'text') yield delta.text;
         else continue;

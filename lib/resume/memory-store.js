@@ -62,6 +62,7 @@ class MemoryStore {
   #maxBytes;
   #ttlSeconds;
   #closed = false;
+  #readers = new Map(); // id -> open read() iterators (for hasReaders)
   #counts = { droppedAppends: 0, evictedStreams: 0, trimmedBatches: 0 };
 
   constructor(options) {
@@ -140,9 +141,10 @@ class MemoryStore {
           throw logTrimmed(id, cursor + 1, s.evicted || b === undefined ? undefined : b.first);
         }
         if (b !== undefined) {
-          const cut = cutBatch(b, cursor);
+          // Text first: a batch appended as bytes (the relays append Buffers) is cut as text.
+          const cut = cutBatch({ first: b.first, count: b.count, data: dataText(b.data) }, cursor);
           cursor = cut.first + cut.count - 1;
-          return { type: 'batch', first: cut.first, count: cut.count, data: dataText(cut.data) };
+          return { type: 'batch', first: cut.first, count: cut.count, data: cut.data };
         }
         if (s.terminal !== null) {
           if (ended) return undefined;
@@ -162,7 +164,34 @@ class MemoryStore {
         if (token.cancelled) return undefined;
       }
     };
-    return new EntryIterator(pull, undefined, opts.signal);
+    this.#readers.set(id, (this.#readers.get(id) || 0) + 1);
+    const release = () => {
+      const n = this.#readers.get(id) - 1;
+      if (n > 0) this.#readers.set(id, n);
+      else this.#readers.delete(id);
+    };
+    return new EntryIterator(pull, release, opts.signal);
+  }
+
+  /**
+   * Whether a read() of `id` is open (a resumed reader is following or
+   * replaying it): what `resume.abandonAfterMs` counts as a reader.
+   * @returns {Promise<boolean>}
+   */
+  async hasReaders(id) {
+    v.checkId(id);
+    return this.#readers.has(id);
+  }
+
+  /**
+   * The reader of stream `id` for a client that comes back: the events after
+   * `lastEventId` (all without it), then the live rest, then the end, as
+   * `for await` Deltas or with `.pipe(res)` / `.toResponse()` in any format.
+   * @param {string} id
+   * @param {{ lastEventId?: string | number | null, signal?: AbortSignal }} [options]
+   */
+  resume(id, options) {
+    return require('../server/resumed').resume(this, id, options);
   }
 
   async stop(id) {

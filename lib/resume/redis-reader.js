@@ -36,8 +36,9 @@ function asStoreError(err) {
  * @param {string} id
  * @param {number} after
  * @param {AbortSignal} [signal]
+ * @param {() => void} [release] runs once when the reader ends
  */
-function readRedis(ctx, id, after, signal) {
+function readRedis(ctx, id, after, signal, release) {
   const { adapter, follow } = ctx || {};
   let keys = null;
   let run = null;
@@ -117,7 +118,7 @@ function readRedis(ctx, id, after, signal) {
     }
   }
 
-  return new EntryIterator(pull, undefined, signal);
+  return new EntryIterator(pull, release, signal);
 }
 
 module.exports = { readRedis };

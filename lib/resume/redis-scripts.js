@@ -1,10 +1,11 @@
 'use strict';
 
-// The two Lua scripts of the Redis store, run with EVALSHA (EVAL once when
+// The Lua scripts of the Redis store, run with EVALSHA (EVAL once when
 // Redis does not have them cached yet). Each touches the keys of one
 // stream only, which share a cluster slot.
 
 const crypto = require('node:crypto');
+const { unavailable } = require('./errors');
 
 function script(text) {
   return { text, sha: crypto.createHash('sha1').update(text).digest('hex') };
@@ -36,6 +37,34 @@ return 0
 `);
 
 /**
+ * Claim. KEYS owner, meta; ARGV run, owner ttl (ms), meta JSON, key ttl (s).
+ * 0 when another producer holds the id; else the run it replaces ('' for
+ * none), whose log the caller deletes. One round trip per new stream.
+ */
+const CLAIM = script(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local old = redis.call('HGET', KEYS[2], 'run')
+redis.call('HSET', KEYS[2], 'run', ARGV[1], 'meta', ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return old or ''
+`);
+
+/**
+ * End record. KEYS owner, meta, log; ARGV run, entry id, record JSON,
+ * maxBatches, key ttl (s). Logs the end record, releases the claim if it is
+ * still this run's and lets the keys expire; 1, or the XADD's error text
+ * (the rest still runs: a claim must not outlive its stream).
+ */
+const END = script(`
+local added = redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], ARGV[2], 'e', ARGV[3])
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+if type(added) == 'table' and added.err then return added.err end
+return 1
+`);
+
+/**
  * Runs a script through the adapter's post(); cb(err, reply, ctx).
  * @param {object} adapter
  * @param {{ text: string, sha: string }} s
@@ -49,4 +78,12 @@ function runScript(adapter, s, keys, args, cb, ctx) {
   });
 }
 
-module.exports = { HEARTBEAT, RELEASE, runScript };
+/** runScript as a promise of the reply. */
+function sendScript(adapter, s, keys, args) {
+  return new Promise((resolve, reject) => {
+    const posted = runScript(adapter, s, keys, args, (err, reply) => (err ? reject(err) : resolve(reply)), null);
+    if (!posted) reject(unavailable('Redis is not connected'));
+  });
+}
+
+module.exports = { HEARTBEAT, RELEASE, CLAIM, END, runScript, sendScript };

@@ -15,13 +15,24 @@ const v = require('./validate');
 const { createAdapter } = require('./redis-adapters');
 const { RedisFollow } = require('./redis-follow');
 const { readRedis } = require('./redis-reader');
-const { HEARTBEAT, RELEASE, runScript } = require('./redis-scripts');
+const { HEARTBEAT, RELEASE, CLAIM, END, runScript, sendScript } = require('./redis-scripts');
 const { unavailable, claimConflict } = require('./errors');
 const { addStopListener, fireStop } = require('./stop');
 const { Producing, endRecordText } = require('./redis-producing');
 
 const OWNER_TTL_MS = 3000;
+
+// Run tokens (one per claim: a stream replaced under the same id never mixes
+// with the old one's readers): random per process, then counted, which is
+// unique across instances without a random draw per stream.
+const RUN_PREFIX = crypto.randomBytes(9).toString('base64url');
+let runCount = 0;
+function nextRun() {
+  runCount += 1;
+  return `${RUN_PREFIX}${runCount.toString(36)}`;
+}
 const HEARTBEAT_MS = 1000;
+const READERS_TTL_MS = 2500;
 const DEFAULTS = { keyPrefix: 'llm-relay:', ttlSeconds: 3600, maxBatches: 100_000, connectTimeoutMs: 5000, commandTimeoutMs: 5000 };
 const OPTIONS = ['url', 'client', 'tls', 'keyPrefix', 'ttlSeconds', 'maxBatches', 'connectTimeoutMs', 'commandTimeoutMs'];
 
@@ -37,10 +48,12 @@ class RedisStore {
   #pendingEnds = new Set(); // ended while Redis was unreachable
   #follow;
   #sub = null;
+  #subscribed = false; // #sub resolved: claims need not wait for it
   #heartbeat;
   #closed = false;
   #down = false;
   #counts = { droppedAppends: 0 };
+  #reading = new Map(); // id -> open read() iterators on this instance
   #onAppended;
 
   constructor(options) {
@@ -73,7 +86,7 @@ class RedisStore {
   /** The key names of stream `id` (`log` only with the run). */
   keys(id, run) {
     const base = `${this.#prefix}{${id}}`;
-    return { meta: `${base}:meta`, owner: `${base}:owner`, log: run === undefined ? undefined : `${base}:log:${run}` };
+    return { meta: `${base}:meta`, owner: `${base}:owner`, readers: `${base}:readers`, log: run === undefined ? undefined : `${base}:log:${run}` };
   }
 
   async claim(id, meta, options) {
@@ -84,18 +97,13 @@ class RedisStore {
     if (this.#closed) throw unavailable('the store was closed');
     if (this.#live.has(id)) throw claimConflict(id);
     const adapter = this.#adapter;
-    await adapter.whenReady();
+    if (!adapter.isReady()) await adapter.whenReady();
     // Subscribed before the claim exists, so no stop for it can be missed.
-    await this.#subscribe();
-    const run = crypto.randomBytes(9).toString('base64url');
+    if (!this.#subscribed) await this.#subscribe();
+    const run = nextRun();
     const keys = this.keys(id, run);
-    const ok = await adapter.send(['SET', keys.owner, run, 'NX', 'PX', String(OWNER_TTL_MS)]);
-    if (ok === null) throw claimConflict(id);
-    const [oldRun] = await Promise.all([
-      adapter.send(['HGET', keys.meta, 'run']),
-      adapter.send(['HSET', keys.meta, 'run', run, 'meta', metaText]),
-      adapter.send(['EXPIRE', keys.meta, String(ttl)]),
-    ]);
+    const oldRun = await sendScript(adapter, CLAIM, [keys.owner, keys.meta], [run, String(OWNER_TTL_MS), metaText, String(ttl)]);
+    if (oldRun === 0) throw claimConflict(id);
     // The replaced stream's readers hold its run and see the claim go: they end.
     if (oldRun) await adapter.send(['DEL', this.keys(id, oldRun).log]);
     this.#live.set(id, new Producing(id, run, keys, ttl, this.#maxBatches, adapter.kind === 'url'));
@@ -123,7 +131,7 @@ class RedisStore {
       w.bulkInt(count);
       w.char(100); // d
       w.bulk(data);
-      conn.expect(this.#onAppended, s);
+      conn.expectBatched(this.#onAppended, s);
     } else if (!this.#adapter.post(['XADD', s.keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${first}-0`, 'c', String(count), 'd', data], this.#onAppended, s)) {
       return this.#lose(s, 1);
     }
@@ -153,7 +161,48 @@ class RedisStore {
     const opts = v.checkOptions(options, ['after', 'signal'], 'read() options');
     const after = v.checkAfter(opts.after);
     if (this.#closed) return readRedis(null, id, after, opts.signal);
-    return readRedis({ adapter: this.#adapter, follow: this.#follow, keys: (i, r) => this.keys(i, r) }, id, after, opts.signal);
+    return readRedis({ adapter: this.#adapter, follow: this.#follow, keys: (i, r) => this.keys(i, r) }, id, after, opts.signal, this.#reader(id));
+  }
+
+  /**
+   * Whether a read() of `id` is open on any instance: what
+   * `resume.abandonAfterMs` counts as a reader. Readers keep the key
+   * `<prefix>{<id>}:readers` alive (PX 2500, refreshed every second), so a
+   * reader that went away elsewhere counts for up to 2.5 s more.
+   * @returns {Promise<boolean>}
+   */
+  async hasReaders(id) {
+    v.checkId(id);
+    if (this.#reading.has(id)) return true;
+    if (this.#closed) throw unavailable('the store was closed');
+    return (await this.#adapter.send(['EXISTS', this.keys(id).readers])) === 1;
+  }
+
+  /**
+   * The reader of stream `id` for a client that comes back (see
+   * MemoryStore#resume): `for await`, `.pipe(res)`, `.toResponse()`.
+   * @param {string} id
+   * @param {{ lastEventId?: string | number | null, signal?: AbortSignal }} [options]
+   */
+  resume(id, options) {
+    return require('../server/resumed').resume(this, id, options);
+  }
+
+  /** Counts an open reader of `id` (presence for hasReaders); returns its release. */
+  #reader(id) {
+    const n = this.#reading.get(id) || 0;
+    this.#reading.set(id, n + 1);
+    if (n === 0) this.#markReading(id);
+    return () => {
+      const left = this.#reading.get(id) - 1;
+      if (left > 0) this.#reading.set(id, left);
+      else this.#reading.delete(id);
+    };
+  }
+
+  #markReading(id) {
+    if (this.#closed || !this.#adapter.isReady()) return;
+    this.#adapter.post(['SET', this.keys(id).readers, '1', 'PX', String(READERS_TTL_MS)], noop, null);
   }
 
   async stop(id) {
@@ -202,9 +251,14 @@ class RedisStore {
         const s = this.#live.get(id);
         if (s !== undefined) fireStop(s);
       });
-      this.#sub.catch(() => {
-        this.#sub = null; // the next claim tries again
-      });
+      this.#sub.then(
+        () => {
+          this.#subscribed = true;
+        },
+        () => {
+          this.#sub = null; // the next claim tries again
+        },
+      );
     }
     return this.#sub;
   }
@@ -235,13 +289,8 @@ class RedisStore {
         const metaRun = await adapter.send(['HGET', keys.meta, 'run']);
         if (metaRun !== s.run) return;
       }
-      const ttl = String(s.ttl);
-      await Promise.all([
-        adapter.send(['XADD', keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${s.next}-0`, 'e', text]),
-        new Promise((resolve) => runScript(adapter, RELEASE, [keys.owner], [s.run], resolve, null)),
-        adapter.send(['EXPIRE', keys.meta, ttl]),
-        adapter.send(['EXPIRE', keys.log, ttl]),
-      ]);
+      // One script: the end record, the claim released, the keys' TTL.
+      await sendScript(adapter, END, [keys.owner, keys.meta, keys.log], [s.run, `${s.next}-0`, text, String(this.#maxBatches), String(s.ttl)]);
     } catch (err) {
       if (err && err.code === 'STORE_UNAVAILABLE') {
         s.terminalWritten = false;
@@ -266,7 +315,7 @@ class RedisStore {
 
   /** Cached before the first heartbeat, so 1,000 streams do not each start with NOSCRIPT. */
   #loadScripts() {
-    for (const { text } of [HEARTBEAT, RELEASE]) this.#adapter.post(['SCRIPT', 'LOAD', text], noop, null);
+    for (const { text } of [HEARTBEAT, RELEASE, CLAIM, END]) this.#adapter.post(['SCRIPT', 'LOAD', text], noop, null);
   }
 
   /** Refreshes every live claim (and, now and then, the keys' TTL). */
@@ -274,6 +323,7 @@ class RedisStore {
     const adapter = this.#adapter;
     if (this.#closed || !adapter.isReady()) return;
     const now = Date.now();
+    for (const id of this.#reading.keys()) this.#markReading(id);
     for (const s of this.#live.values()) {
       if (s.broken || s.orphaned) continue;
       const refresh = now - s.lastKeyRefresh >= Math.min(10_000, (s.ttl * 1000) / 3);

@@ -36,56 +36,16 @@ const DIRECT_DEFAULT = true;
 const http = require('node:http');
 const binding = require('../binding');
 const { RelayError, invalidArgument } = require('../errors');
-const { kRelay, kClaim, kInfo } = require('../internal');
+const { kRelay, kReserve, kInfo } = require('../internal');
 const { describe } = require('../validate');
 const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
 const { RelayWriter, heartbeatOf } = require('./relay-writer');
 const internals = require('./node-internals');
 const { encodeInBandError } = require('./in-band-error');
-
-// How long a cut-short response may take to flush its last bytes.
-const CUT_SHORT_GRACE_MS = 10_000;
+const { checkResponse, keepAliveHeader, cutShort, sendAnswer } = require('./node-response');
+const { ResumeProducer, streamMeta } = require('./resume-producer');
 
 function noop() {}
-
-function checkResponse(res) {
-  if (res === null || typeof res !== 'object' || typeof res.write !== 'function' || typeof res.end !== 'function' || typeof res.setHeader !== 'function' || typeof res.on !== 'function') {
-    throw new RelayError('INVALID_ARGUMENT', 'Expected a Node ServerResponse (node:http, Express) for pipe(res) but received ' + (res === null ? 'null' : typeof res));
-  }
-  if (res.headersSent) {
-    throw new RelayError('INVALID_ARGUMENT', 'pipe(res) needs a response whose headers were not sent yet, but res.headersSent is true');
-  }
-}
-
-/**
- * Whether to send `Connection: keep-alive`: only on HTTP/1.1, and only when
- * Node itself means to keep the connection (res.shouldKeepAlive is false when
- * the client sent `Connection: close` or the server stops reusing sockets).
- * A header we set would override that decision and keep a socket open that
- * the client asked to close (RFC 9112 §9.6).
- */
-function keepAliveHeader(res) {
-  const req = res.req;
-  if (!req || req.httpVersion !== '1.1') return false;
-  return res.shouldKeepAlive !== false;
-}
-
-/**
- * Ends the response without its end: on HTTP/1.1 the socket closes after the
- * bytes already written (Node corks them until the next tick, and destroy()
- * would drop them) but before the terminating zero-length chunk, which every
- * client reports as an incomplete body. Elsewhere (HTTP/2) the stream is reset.
- */
-function cutShort(res) {
-  const socket = res.socket;
-  if (res.stream === undefined && socket && !socket.destroyed && typeof socket.end === 'function') {
-    socket.end();
-    // A client that does not read would otherwise keep the socket half-open.
-    socket.setTimeout(CUT_SHORT_GRACE_MS, () => socket.destroy());
-  } else {
-    res.destroy();
-  }
-}
 
 /**
  * Whether `res` can be written by the worker: a plain-TCP HTTP/1.1 response
@@ -123,10 +83,15 @@ function directEligible(res, options, wanted, queuedOk = false) {
 }
 
 class NodeRelay {
-  constructor(stream, res, options) {
+  /**
+   * @param {object} [producer] a ResumeProducer (resume-producer.js): the
+   *   relay logs each batch to it, and a client that leaves does not end it
+   */
+  constructor(stream, res, options, producer = undefined) {
     this.stream = stream;
     this.res = res;
     this.options = options;
+    this.producer = producer;
     this.direct = false; // the worker writes the body to the socket
     this.headByWorker = false; // ... and the head, which Node believes sent
     this.writer = new RelayWriter(stream, options, (bytes) => this.#write(bytes));
@@ -176,22 +141,14 @@ class NodeRelay {
     if (this.ended || this.gone || this.finished) return;
     const { options } = this;
     try {
-      this.stream[kRelay](options.format, this, {
-        ...heartbeatOf(options, options.errorStatus),
-        direct: directEligible(this.res, options, wantDirect) === true ? () => this.attachDirect() : undefined,
-      });
-      if (!options.errorStatus && !this.headersOut && !this.finished) this.#sendHeaders();
+      this.stream[kRelay](options.format, this, { ...relayCommand(this, this.res, options, wantDirect), reserved: true });
     } catch (err) {
-      // Consumed by someone else meanwhile (INVALID_ARGUMENT, as pipe()
-      // throws it when it can), or answered behind our back: this response
-      // ends, the stream is left to whoever has it.
-      this.ended = true;
-      this.finished = true;
-      this.writer.stop();
-      this.res.destroy();
-      this.#detach();
-      this.reject(err);
+      // Someone read the stream meanwhile (INVALID_ARGUMENT, as pipe()
+      // throws it when it can).
+      this.refuse(err);
+      return;
     }
+    if (!options.errorStatus && !this.headersOut && !this.finished) this.#sendHeaders();
   }
 
   /**
@@ -238,6 +195,11 @@ class NodeRelay {
     }
   }
 
+  /** A resumable relay's log entries (after the batch's bytes). */
+  log(buffer) {
+    this.producer.log(buffer);
+  }
+
   data(bytes) {
     if (this.ended || this.gone) return;
     if (this.direct) {
@@ -269,8 +231,24 @@ class NodeRelay {
       }
     }
     this.#detach();
+    // The end record goes to the store whether or not the client stayed.
+    if (this.producer !== undefined) this.producer.finish(error, summary);
     if (error === undefined) this.resolve(summary);
     else this.reject(error);
+  }
+
+  /**
+   * A resumable relay whose claim failed (the id is live elsewhere: 409; the
+   * store is down: 503): the client gets that status and a JSON body, the
+   * stream (which nobody will relay) is aborted, the promise rejects.
+   */
+  refuse(error) {
+    if (this.finished) return;
+    this.finished = true;
+    this.ended = true;
+    this.stream.abort(error);
+    sendAnswer(this.res, errorAnswer(error), this.options.headers);
+    this.reject(error);
   }
 
   // ---- internals ----
@@ -362,14 +340,20 @@ class NodeRelay {
 
   #onClose() {
     if (this.ended || this.gone) return;
-    // 'close' before we ended the response: the client went away. Stop
-    // paying for tokens nobody will read.
+    // 'close' before we ended the response: the client went away.
     this.gone = true;
-    this.writer.stop();
+    // A resumable stream paused for this client must not wait for a
+    // 'drain' that will never come.
+    if (this.producer !== undefined) this.writer.release();
+    else this.writer.stop();
     // Before the abort: the worker must stop writing to the socket at once
     // (an abort alone would write the error event to it).
     if (this.direct && !this.finished) binding.command(this.stream[kInfo].id, binding.Command.DETACH);
-    if (!this.finished) this.stream.abort(new Error('The client closed the connection before the response ended'));
+    if (this.finished) return;
+    // A resumable stream goes on for its readers (store.resume); any other
+    // one stops paying for tokens nobody will read.
+    if (this.producer !== undefined) this.producer.clientLeft();
+    else this.stream.abort(new Error('The client closed the connection before the response ended'));
   }
 
   #detach() {
@@ -399,6 +383,10 @@ class NodeRelay {
  *   itself (same bytes, no main-thread work per token); ignored where it
  *   cannot apply (TLS, HTTP/2, compression(), flushMs, errorStatus, a socket
  *   idle timeout).
+ * - `resume: { store, id, abandonAfterMs? }`: a resumable relay (README
+ *   "Resume", resume-producer.js): the id is claimed first (409 and a JSON
+ *   body for a live one), every event gets an id, every batch is logged, and
+ *   a client disconnect no longer aborts the provider request.
  *
  * A client disconnect aborts the provider request; a full socket
  * (res.write() false) pauses it until 'drain'. An error after the 200 is sent
@@ -429,24 +417,58 @@ function pipe(stream, res, opts) {
   }
   const options = relayOptions(opts, 'pipe');
   checkResponse(res);
+  if (options.resume !== undefined) return pipeResumable(stream, res, options, wantDirect);
   const relay = new NodeRelay(stream, res, options);
   const direct = directEligible(res, options, wantDirect, true);
   if (direct === 'queued') {
     // Throws INVALID_ARGUMENT when the stream is already consumed, as below.
-    stream[kClaim]();
+    stream[kReserve]();
     res.once('socket', () => relay.start(wantDirect));
     relay.begin(false);
     return relay.promise;
   }
   // Throws INVALID_ARGUMENT when the stream is already consumed; nothing has
   // touched `res` yet, so the caller can still answer it.
-  stream[kRelay](options.format, relay, {
+  stream[kRelay](options.format, relay, relayCommand(relay, res, options, wantDirect, direct));
+  relay.begin();
+  return relay.promise;
+}
+
+/** The relay part of the CONSUME command; `direct`: directEligible's answer, if known. */
+function relayCommand(relay, res, options, wantDirect, direct = directEligible(res, options, wantDirect)) {
+  return {
     // No heartbeat before the headers: with errorStatus they wait for the
     // provider's answer.
     ...heartbeatOf(options, options.errorStatus),
-    direct: direct ? () => relay.attachDirect() : undefined,
-  });
-  relay.begin();
+    direct: direct === true ? () => relay.attachDirect() : undefined,
+  };
+}
+
+/**
+ * pipe(res, { resume }): claims the id first (the stream holds its bytes
+ * meanwhile, bounded), then relays with sequence numbers from 1, logging
+ * every batch; the client leaving no longer ends the stream.
+ */
+function pipeResumable(stream, res, options, wantDirect) {
+  // Throws INVALID_ARGUMENT when the stream is already consumed.
+  stream[kReserve]();
+  const producer = new ResumeProducer(options.resume, (reason) => stream.abort(reason));
+  const relayOpts = { ...options, headers: [producer.header, ...options.headers] };
+  const relay = new NodeRelay(stream, res, relayOpts, producer);
+  producer.claim(streamMeta(stream[kInfo])).then(
+    () => {
+      try {
+        stream[kRelay](options.format, relay, { ...relayCommand(relay, res, relayOpts, wantDirect), firstSeq: 1, outlivesClient: true, reserved: true });
+      } catch (err) {
+        // Someone read the stream while the claim was in flight.
+        producer.finish(err, undefined);
+        relay.refuse(err);
+        return;
+      }
+      relay.begin();
+    },
+    (err) => relay.refuse(err),
+  );
   return relay.promise;
 }
 

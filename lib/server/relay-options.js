@@ -7,10 +7,14 @@
 const { invalidArgument, TIMEOUT_CODES } = require('../errors');
 const { describe, isPlainObject, checkHeaders } = require('../validate');
 const { inBandError } = require('./in-band-error');
+const { resumeOption } = require('./resume-producer');
 
 // setTimeout's limit: a larger delay silently becomes 1 ms.
 const MAX_DELAY_MS = 2 ** 31 - 1;
 const DEFAULT_HEARTBEAT_MS = 15_000;
+
+// Errors that carry the HTTP status a server answers with (lib/resume/errors.js).
+const OWN_STATUS_CODES = new Set(['NOT_FOUND', 'STORE_UNAVAILABLE', 'LIMIT', 'INVALID_ARGUMENT', 'PRODUCER_LOST']);
 
 const EVENT_STREAM = 'text/event-stream; charset=utf-8';
 const PING = Buffer.from(': ping\n\n');
@@ -42,8 +46,8 @@ const FORMATS = Object.freeze({
 });
 const FORMAT_NAMES = Object.keys(FORMATS);
 
-const PIPE_KEYS = ['format', 'heartbeatMs', 'flushMs', 'headers', 'errorStatus'];
-const RESPONSE_KEYS = ['format', 'heartbeatMs', 'flushMs', 'headers', 'signal'];
+const PIPE_KEYS = ['format', 'heartbeatMs', 'flushMs', 'headers', 'errorStatus', 'resume'];
+const RESPONSE_KEYS = ['format', 'heartbeatMs', 'flushMs', 'headers', 'signal', 'resume'];
 
 // Response headers the relay sets itself: a user value would break its
 // framing (a Content-Length ends the stream early, Content-Encoding makes the
@@ -73,7 +77,7 @@ function checkDelay(value, name, fallback) {
 /**
  * Validates the options of pipe() (`api` 'pipe') or toResponse()
  * (`api` 'toResponse'). Throws RelayError INVALID_ARGUMENT.
- * @returns {{format: string, heartbeatMs: number, flushMs: number, headers: Array<[string, string|string[]]>, errorStatus: boolean, signal: AbortSignal|undefined, spec: object}}
+ * @returns {{format: string, heartbeatMs: number, flushMs: number, headers: Array<[string, string|string[]]>, errorStatus: boolean, signal: AbortSignal|undefined, resume: object|undefined, spec: object}}
  */
 function relayOptions(opts, api) {
   const where = `${api}() options`;
@@ -111,6 +115,8 @@ function relayOptions(opts, api) {
     headers: checkHeaders(opts.headers, 'headers', FORBIDDEN_RESPONSE_HEADERS),
     errorStatus: opts.errorStatus === true,
     signal,
+    // A resumable relay: { store, id, abandonAfterMs } (resume-producer.js).
+    resume: opts.resume === undefined ? undefined : resumeOption(opts.resume, where),
     spec: FORMATS[format],
   };
 }
@@ -140,7 +146,8 @@ function streamHeaders(options, { keepAlive }) {
 /**
  * The HTTP answer for an error that happened before the provider's stream
  * began (`errorStatus: true`): a provider 429 stays 429 with Retry-After, a
- * timeout is 504, anything else is 502 (the upstream failed, not the client).
+ * timeout is 504, a resume store's error its own status (404, 409, 410,
+ * 503), anything else is 502 (the upstream failed, not the client).
  * The message of an HTTP_STATUS error is the plain status line, not the
  * provider's error body: that body can hold account details or a masked API
  * key (OpenAI's 401 does), which a browser must not see. The full error stays
@@ -166,6 +173,10 @@ function errorAnswer(error) {
     }
   } else if (TIMEOUT_CODES.has(error.code)) {
     status = 504;
+  } else if (OWN_STATUS_CODES.has(error.code) && Number.isInteger(error.status) && error.status >= 400 && error.status <= 599) {
+    // The resume store's answers: an unknown stream 404, a live id 409, a
+    // trimmed log 410, the store unreachable 503.
+    status = error.status;
   }
   // The same members as an in-band error, so a browser reads either alike.
   const fields = inBandError(error);

@@ -55,6 +55,18 @@ class RelayWriter {
     this.stop();
   }
 
+  /**
+   * The downstream is gone but the stream goes on (a resumable relay whose
+   * client left): lift a pause it caused, then stop.
+   */
+  release() {
+    if (this.blocked && !this.stopped) {
+      this.blocked = false;
+      this.stream[kResume]();
+    }
+    this.stop();
+  }
+
   /** The downstream is gone: drop what is pending and stop the timer. */
   stop() {
     this.stopped = true;

@@ -17,9 +17,14 @@
 // - Pass the request's signal (`toResponse({ signal: req.signal })`): not
 //   every framework cancels the body when the client leaves, and either one
 //   aborts the provider request.
+// - `resume: { store, id }` makes it resumable (README "Resume"): then
+//   toResponse() returns a Promise<Response>, since the claim decides the
+//   status (200, or 409 / 503 with a JSON body), and neither the signal nor
+//   a cancelled body aborts the provider request.
 
-const { kRelay } = require('../internal');
-const { relayOptions, streamHeaders } = require('./relay-options');
+const { kRelay, kReserve, kInfo } = require('../internal');
+const { relayOptions, streamHeaders, errorAnswer } = require('./relay-options');
+const { ResumeProducer, streamMeta } = require('./resume-producer');
 const { RelayWriter, heartbeatOf } = require('./relay-writer');
 const { encodeInBandError } = require('./in-band-error');
 
@@ -28,14 +33,21 @@ const { encodeInBandError } = require('./in-band-error');
 const BODY_HIGH_WATER_BYTES = 64 * 1024;
 
 class WebRelay {
-  constructor(stream, options) {
+  /** @param {object} [producer] a ResumeProducer: see NodeRelay in node.js */
+  constructor(stream, options, producer = undefined) {
     this.stream = stream;
     this.options = options;
+    this.producer = producer;
     this.controller = undefined;
     this.closed = false; // the body was closed, errored or cancelled
     this.finished = false; // sink.end ran
     this.writer = new RelayWriter(stream, options, (bytes) => this.#enqueue(bytes));
-    this.onAbort = () => this.stream.abort(this.options.signal.reason);
+    // The request's signal: the client left. A plain relay aborts (the body
+    // still ends, with the error event); a resumable one goes on.
+    this.onAbort = () => {
+      if (this.producer !== undefined) this.#clientLeft(this.options.signal.reason);
+      else this.stream.abort(this.options.signal.reason);
+    };
     this.body = new ReadableStream(
       {
         start: (controller) => {
@@ -45,11 +57,7 @@ class WebRelay {
         pull: () => this.writer.resume(),
         // The consumer gave up on the body (client disconnect in Next.js,
         // reader.cancel()): stop paying for tokens nobody will read.
-        cancel: (reason) => {
-          this.closed = true;
-          this.writer.stop();
-          if (!this.finished) this.stream.abort(reason);
-        },
+        cancel: (reason) => this.#clientLeft(reason),
       },
       { highWaterMark: BODY_HIGH_WATER_BYTES, size: (chunk) => chunk.byteLength },
     );
@@ -87,10 +95,16 @@ class WebRelay {
     if (!this.closed) this.writer.data(bytes);
   }
 
-  end(error, _summary, tail) {
+  /** A resumable relay's log entries (after the batch's bytes). */
+  log(buffer) {
+    this.producer.log(buffer);
+  }
+
+  end(error, summary, tail) {
     if (this.finished) return;
     this.finished = true;
     if (this.options.signal !== undefined) this.options.signal.removeEventListener('abort', this.onAbort);
+    if (this.producer !== undefined) this.producer.finish(error, summary);
     if (this.closed) {
       this.writer.stop();
       return;
@@ -114,6 +128,21 @@ class WebRelay {
     }
   }
 
+  // The body was cancelled or the request's signal aborted: the client left.
+  // A resumable stream goes on for its readers; any other one is aborted.
+  #clientLeft(reason) {
+    if (this.closed && this.finished) return;
+    const wasClosed = this.closed;
+    this.closed = true;
+    if (this.producer !== undefined) {
+      this.writer.release();
+      if (!this.finished && !wasClosed) this.producer.clientLeft();
+      return;
+    }
+    this.writer.stop();
+    if (!this.finished) this.stream.abort(reason);
+  }
+
   #enqueue(bytes) {
     if (this.closed) return true;
     const view = toView(bytes);
@@ -124,6 +153,17 @@ class WebRelay {
     }
     return this.controller.desiredSize > 0;
   }
+}
+
+/** A web Response for an answer of errorAnswer() (a JSON error body). */
+function answerResponse(answer, extraHeaders = []) {
+  const headers = new Headers();
+  for (const [name, value] of answer.headers) headers.set(name, value);
+  for (const [name, value] of extraHeaders) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return new Response(answer.body, { status: answer.status, headers });
 }
 
 /** A plain Uint8Array over a Buffer's bytes (zero-copy): fetch bodies carry Uint8Array. */
@@ -145,10 +185,41 @@ function toView(buffer) {
  */
 function toResponse(stream, opts) {
   const options = relayOptions(opts, 'toResponse');
+  if (options.resume !== undefined) return toResponseResumable(stream, options);
   const relay = new WebRelay(stream, options);
   // Throws INVALID_ARGUMENT when the stream is already consumed.
   stream[kRelay](options.format, relay, heartbeatOf(options));
   return relay.begin();
 }
 
-module.exports = { toResponse };
+/**
+ * toResponse({ resume }): a Promise of the Response, because the claim
+ * decides its status: 200 and the stream, or 409 (the id is live) / 503
+ * (the store is down) with a JSON body. Throws synchronously (INVALID_ARGUMENT)
+ * for bad options or a stream that is already consumed.
+ */
+function toResponseResumable(stream, options) {
+  stream[kReserve]();
+  const producer = new ResumeProducer(options.resume, (reason) => stream.abort(reason));
+  const relayOpts = { ...options, headers: [producer.header, ...options.headers] };
+  return producer.claim(streamMeta(stream[kInfo])).then(
+    () => {
+      const relay = new WebRelay(stream, relayOpts, producer);
+      try {
+        stream[kRelay](options.format, relay, { ...heartbeatOf(options), firstSeq: 1, outlivesClient: true, reserved: true });
+      } catch (err) {
+        // Someone read the stream while the claim was in flight.
+        producer.finish(err, undefined);
+        stream.abort(err);
+        return answerResponse(errorAnswer(err), relayOpts.headers);
+      }
+      return relay.begin();
+    },
+    (err) => {
+      stream.abort(err);
+      return answerResponse(errorAnswer(err), relayOpts.headers);
+    },
+  );
+}
+
+module.exports = { toResponse, toView, answerResponse };

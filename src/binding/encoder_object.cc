@@ -50,7 +50,11 @@ class EncoderObject final : public Napi::ObjectWrap<EncoderObject> {
     const Napi::Value created = options.Get("created");
     encoder_options.created = created.IsNumber() ? created.As<Napi::Number>().Int64Value() : 0;
     const std::string role = StringOr(options, "role", "whole");
-    encoder_options.role = role == "outer" ? EncoderRole::kRelayOuter : EncoderRole::kWhole;
+    // 'step': a resumed reader re-encodes each forwarded step of a
+    // multi-step relay with its own step encoder, as the live relay did.
+    encoder_options.role = role == "outer"  ? EncoderRole::kRelayOuter
+                           : role == "step" ? EncoderRole::kRelayStep
+                                            : EncoderRole::kWhole;
     std::unique_ptr<Encoder> encoder = CreateEncoder(format, encoder_options);
     if (!encoder || format == "json" || format == "log") {
       Napi::TypeError::New(env, "llm-relay internal: unknown format " + format).ThrowAsJavaScriptException();

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "output/heartbeat_sink.h"
+#include "output/log_batch_sink.h"
 #include "output/socket_sink.h"
 
 namespace llmrelay {
@@ -10,6 +11,7 @@ namespace llmrelay {
 SinkPtr RelayChain(uv_loop_t* loop, RelaySpec spec, bool text_format, Sink::Notify notify, void* owner,
                    SinkPtr to_js) {
   SinkPtr chain = std::move(to_js);
+  if (spec.log_batch_ms > 0) chain = LogBatchSink::Create(loop, spec.log_batch_ms, notify, owner, std::move(chain));
   if (spec.socket.valid()) {
     int error = 0;
     SinkPtr direct =

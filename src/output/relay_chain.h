@@ -1,6 +1,7 @@
 // The sinks of a relay, composed in one place: the client's socket when
 // JavaScript handed one over (direct writes), then heartbeats in front of
-// whatever writes downstream, all ending in the JavaScript sink.
+// whatever writes downstream, all ending in the JavaScript sink, behind
+// which a resumable relay batches its log.
 #ifndef LLMRELAY_OUTPUT_RELAY_CHAIN_H_
 #define LLMRELAY_OUTPUT_RELAY_CHAIN_H_
 
@@ -21,6 +22,7 @@ struct RelaySpec {
   bool heartbeat_after_head = false;  // none before the provider's head (pipe's errorStatus)
   UniqueFd socket;            // write to this client socket ourselves (direct)
   std::string preamble;       // with `socket`: the response head Node built but did not send
+  uint64_t log_batch_ms = 0;  // a resumable relay: hand the log to JavaScript at most this often
 };
 
 // Builds the chain in front of `to_js`. `text_format`: plain text cannot

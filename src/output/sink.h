@@ -10,6 +10,8 @@
 //   SocketSink    (output/)   the bytes straight to the relayed client's
 //                             socket ("direct" writes); the end record then
 //                             goes on to the JsSink behind it
+//   LogBatchSink  (output/)   a resumable relay's log entries, handed on
+//                             at most every few tens of ms (log_batch_sink.h)
 //   HeartbeatSink (output/)   fills idle time with the format's heartbeat,
 //                             for any relay, then passes everything on
 //

@@ -14,6 +14,11 @@ namespace {
 // Raw bytes held before anyone chose how to consume the stream.
 constexpr size_t kMaxHeld = size_t{256} * 1024;
 
+// A resumable relay hands its log to JavaScript at most this often
+// (output/log_batch_sink.h): a few deltas per store.append() instead of one,
+// for a resumed reader that lags the live client by at most this much.
+constexpr uint64_t kLogBatchMs = 50;
+
 double Jitter() {
   thread_local std::mt19937 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -126,6 +131,7 @@ void Transfer::Consume(ConsumeSpec spec) {
   if (relay && spec.first_seq > 0) {
     pipeline_.EnableLog(spec.first_seq);
     outlives_client_ = spec.outlives_client;
+    spec.relay.log_batch_ms = kLogBatchMs;
   }
   if (!pipeline_.SetMode(spec.format)) {
     Fail(ErrorCode::kInvalidArgument, "Unknown output format: " + spec.format);
@@ -157,6 +163,9 @@ void Transfer::Consume(ConsumeSpec spec) {
 
 void Transfer::Detach() {
   sink_->Detach();
+  // A resumable stream goes on without its client: a pause for a socket
+  // that is gone would never lift.
+  if (outlives_client_) OnDownstreamDrained();
   MarkDirty();  // an ended transfer waiting for the socket can deliver its end now
 }
 
@@ -176,8 +185,12 @@ void Transfer::OnSinkEvent(void* owner, Sink::Event event) {
   auto* self = static_cast<Transfer*>(owner);
   Engine* engine = self->engine_;
   if (event == Sink::Event::kDrained) self->OnDownstreamDrained();
-  if (event == Sink::Event::kClosed && !self->ended_ && !self->outlives_client_) {
-    self->Fail(ErrorCode::kAborted, std::string(self->sink_->ClosedReason()));
+  if (event == Sink::Event::kClosed && !self->ended_) {
+    if (self->outlives_client_) {
+      self->OnDownstreamDrained();  // nobody left to wait for
+    } else {
+      self->Fail(ErrorCode::kAborted, std::string(self->sink_->ClosedReason()));
+    }
   }
   self->MarkDirty();
   engine->FlushDirty();
@@ -433,6 +446,8 @@ bool Transfer::Publish() {
     const Sink::Flow flow = sink_->Write(out);
     if (flow == Sink::Flow::kClosed && !ended_ && !outlives_client_) {
       Fail(ErrorCode::kAborted, std::string(sink_->ClosedReason()));
+    } else if (flow == Sink::Flow::kClosed && outlives_client_) {
+      OnDownstreamDrained();
     } else if (flow == Sink::Flow::kFull && !ended_ && !paused_downstream_) {
       // The downstream reads slower than the provider writes: stop reading
       // from the provider until it drains.

@@ -9,6 +9,7 @@ const path = require('node:path');
 const esbuild = require('esbuild');
 const { startServer, startMockProvider, mockStream, within, sleep } = require('./relay-helpers');
 const { launchChromium } = require('../helpers/chromium');
+const { createMemoryStore } = require('../../lib');
 
 const ROOT = path.join(__dirname, '..', '..');
 const PAGE = '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><div id="root"></div><script type="module" src="/app.js"></script></body></html>';
@@ -59,6 +60,17 @@ function dataRoute(req, res) {
 }
 
 let nextPage; // examples/nextjs/app/page.jsx, bundled
+const resumeStore = createMemoryStore();
+let resumeCount = 0; // requests to the resume route, with Last-Event-ID
+
+/** A resumable relay whose connection drops 300 ms in; /api/resumable/stream sends the rest. */
+function resumableRoute(req, res, body) {
+  const { script } = JSON.parse(body);
+  setTimeout(() => req.socket.destroy(), 300);
+  mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }] }, retry: false })
+    .pipe(res, { resume: { store: resumeStore, id: 'react-1' } })
+    .catch(() => {});
+}
 
 beforeAll(async () => {
   const next = await esbuild.build({
@@ -102,6 +114,11 @@ beforeAll(async () => {
       if (req.url === '/api/chat' && JSON.parse(body).messages) nextRoute(req, res, body);
       else if (req.url === '/api/chat') chatRoute(req, res, body);
       else if (req.url === '/api/data') dataRoute(req, res);
+      else if (req.url === '/api/resumable') resumableRoute(req, res, body);
+      else if (req.url === '/api/resumable/stream') {
+        resumeCount++;
+        resumeStore.resume('react-1', { lastEventId: req.headers['last-event-id'] }).pipe(res).catch(() => {});
+      }
       else res.writeHead(404).end();
     });
     return undefined;
@@ -118,6 +135,7 @@ afterAll(async () => {
   await Promise.allSettled([browser && browser.close()]);
   if (server) await server.close();
   if (mock) await mock.close();
+  await resumeStore.close();
 });
 
 /** A fresh page with the component mounted with `options`. */
@@ -273,4 +291,15 @@ test('the Next.js example page: ask, interrupt by asking again, stop', async () 
   await page.waitForFunction(() => document.querySelector('.live')?.dataset.status === 'stopped');
   await expect(page.locator('#status').textContent()).resolves.toBe('Stopped.');
   expect(pageErrors).toEqual([]);
+});
+
+test('resume: a connection that drops mid-answer is resumed through readStream; the text is whole and in order', async () => {
+  await mount({ api: '/api/resumable', resume: { url: '/api/resumable/stream', delayMs: 20 } });
+  const script = slowScript(60);
+  await send({ script });
+  await waitForStatus('done');
+  const s = await state();
+  expect(s.error).toBeUndefined();
+  expect(s.text).toBe(script.tokens.join(''));
+  expect(resumeCount).toBe(1);
 });

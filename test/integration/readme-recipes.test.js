@@ -57,6 +57,9 @@ let server;
 let baseURL;
 let browser;
 const pages = new Map(); // path → html
+let slow = false;
+const drops = new Set(); // route prefixes whose next start is cut
+const resumed = []; // the reconnects the resume recipes made
 const scripts = new Map(); // path → bundled js
 let jsxCount = 0;
 
@@ -92,7 +95,8 @@ createRoot(document.getElementById('root')).render(<Component />);`);
 
 beforeAll(async () => {
   fs.mkdirSync(dir, { recursive: true });
-  mock = await startMockProvider({ provider: 'openai', script: { tokens: ['Straight ', 'from ', 'the ', 'README'], delayMs: 5 } });
+  // `slow`: the next answers come 200 ms per token, so a resume recipe can lose its connection mid-answer.
+  mock = await startMockProvider({ provider: 'openai', script: () => ({ tokens: ['Straight ', 'from ', 'the ', 'README'], delayMs: slow ? 200 : 5 }) });
   for (const key of ['OPENAI_BASE_URL', 'OPENAI_API_KEY']) savedEnv[key] = process.env[key];
   process.env.OPENAI_BASE_URL = mock.baseURL('openai');
   process.env.OPENAI_API_KEY = 'sk-test';
@@ -101,6 +105,19 @@ beforeAll(async () => {
   server = http.createServer(app);
   app.get('/recipe/:name', (req, res) => res.type('html').send(pages.get(`/recipe/${encodeURIComponent(req.params.name)}`)));
   app.get('/bundle-:n.js', (req, res) => res.type('text/javascript').send(scripts.get(req.path)));
+  // The resume recipes' first request loses its connection 500 ms in (after two tokens of a slow
+  // answer); reconnects (with Last-Event-ID) are counted.
+  app.use((req, res, next) => {
+    const route = ['/api/story/', '/api/chats/'].find((prefix) => req.path.startsWith(prefix));
+    if (route === undefined) return next();
+    if (req.get('last-event-id') !== undefined || req.path.endsWith('/stream')) {
+      resumed.push(`${req.method} ${req.path} ${req.get('last-event-id')}`);
+    } else if (drops.has(route)) {
+      drops.delete(route);
+      setTimeout(() => req.socket.destroy(), 500);
+    }
+    next();
+  });
   app.use('/llm-relay/client', express.static(path.join(ROOT, 'lib/client'), { index: false, setHeaders: (res) => res.set('Content-Type', 'text/javascript') }));
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (!recipe.server) continue;
@@ -146,7 +163,16 @@ async function run(name, browserBlock) {
 }
 
 test('the README has the recipes the docs promise, each with a browser part', () => {
-  expect(Object.keys(RECIPES)).toEqual(['EventSource (GET)', 'fetch (POST)', 'Without a bundler (11 lines)', 'React', 'WebSocket']);
+  expect(Object.keys(RECIPES)).toEqual([
+    'EventSource (GET)',
+    'fetch (POST)',
+    'Without a bundler (11 lines)',
+    'React',
+    'WebSocket',
+    'Resume (EventSource)',
+    'Resume (fetch)',
+    'Agent steps',
+  ]);
   for (const recipe of Object.values(RECIPES)) expect(recipe.browser).toBeDefined();
 });
 
@@ -193,5 +219,53 @@ test("the Next.js section's client component renders the answer from /api/chat",
   expect(component.code.startsWith("// app/chat.jsx\n'use client';")).toBe(true);
   const { page, errors } = await run('Next.js', component);
   expect(errors).toEqual([]);
+  await page.close();
+});
+
+test('Resume (EventSource): the connection drops mid-answer, EventSource reconnects by itself and the route resumes; the model is asked once', async () => {
+  const before = mock.requests.length;
+  slow = true;
+  drops.add('/api/story/');
+  resumed.length = 0;
+  try {
+    const { page, errors } = await run('Resume (EventSource)', RECIPES['Resume (EventSource)'].browser);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(errors).toEqual([]);
+    expect(drops.size).toBe(0); // the drop happened
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]).toMatch(/^GET \/api\/story\/[0-9a-f-]+ \d+$/);
+    expect(mock.requests.length).toBe(before + 1);
+    await page.close();
+  } finally {
+    slow = false;
+  }
+});
+
+test('Resume (fetch): readStream reconnects to the resume route with Last-Event-ID; every word once', async () => {
+  const before = mock.requests.length;
+  slow = true;
+  drops.add('/api/chats/');
+  resumed.length = 0;
+  try {
+    const { page, errors } = await run('Resume (fetch)', RECIPES['Resume (fetch)'].browser);
+    expect(errors).toEqual([]);
+    expect(drops.size).toBe(0);
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]).toMatch(/^GET \/api\/chats\/[0-9a-f-]+\/stream \d+$/);
+    expect(mock.requests.length).toBe(before + 1);
+    await page.close();
+  } finally {
+    slow = false;
+  }
+});
+
+test('Agent steps: two forwarded steps and the app events between them in one response', async () => {
+  const before = mock.requests.length;
+  const { page, errors } = await run('Agent steps', RECIPES['Agent steps'].browser);
+  await page.waitForFunction(() => document.querySelector('#output').dataset.events !== undefined, undefined, { timeout: 5000 });
+  expect(await page.evaluate(() => document.querySelector('#output').dataset.events)).toBe('status,tool-result');
+  expect(errors).toEqual([]);
+  expect(mock.requests.length).toBe(before + 2);
+  expect(mock.requests[before + 1].body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
   await page.close();
 });

@@ -81,3 +81,16 @@ describe('memory store bounds', () => {
     expect(() => createMemoryStore({ ttlSeconds: 1.5 })).toThrow(/integer from 1 to 2147483 for ttlSeconds/);
   });
 });
+
+test('a reader that resumes inside a batch appended as bytes gets it cut at a delta boundary, as text', async () => {
+  // The relays append Buffers (binding.parseLog); a resume after event 5 cuts the batch 4..7.
+  const store = createMemoryStore();
+  await store.claim('bytes', META);
+  for (const b of batches(1, 12, 4)) store.append('bytes', { ...b, data: Buffer.from(b.data) });
+  await store.end('bytes', { ok: true });
+  const { entries, error } = await collect(store.read('bytes', { after: 5 }));
+  expect(error).toBeUndefined();
+  expect(entries.filter((e) => e.type === 'batch').every((e) => typeof e.data === 'string')).toBe(true);
+  expect(seqsOf(entries)).toEqual(range(6, 12));
+  await store.close();
+});

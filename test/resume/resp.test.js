@@ -158,3 +158,25 @@ test('while down, commands fail at once with STORE_UNAVAILABLE naming the addres
     await conn.close();
   }
 });
+
+test('a connection closed during its handshake reconnects (the handshake reply callback ran after the close)', async () => {
+  let attempts = 0;
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.on('data', (d) => {
+      if (!String(d).includes('SUBSCRIBE')) return;
+      // The first connection dies before its handshake is answered; the second is served.
+      if (++attempts === 1) socket.destroy();
+      else socket.write('*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const conn = new RespConnection(options(server.address().port, { handshake: [['SUBSCRIBE', 'c']] }), undefined, () => {});
+  try {
+    await until(() => conn.ready, 3000, 'the second connection to become ready');
+    expect(attempts).toBe(2);
+  } finally {
+    await conn.close();
+    server.close();
+  }
+});

@@ -6,6 +6,7 @@ const relay = require('./llm-relay');
 
 const ALL = [
   ...relay.variants,
+  ...require('./llm-relay-more').variants,
   require('./openai-sdk'),
   require('./anthropic-sdk'),
   require('./ai-sdk'),
