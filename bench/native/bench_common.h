@@ -32,6 +32,8 @@ inline uint64_t NowNs() {
 // a quote, a backslash, a newline, a tab, accented Latin, CJK and an emoji.
 // Every relay must pass them through byte-exact.
 inline const std::vector<std::string>& TokenWords() {
+  // A table, eight words a row.
+  // clang-format off
   static const std::vector<std::string> words = {
       " The",     " model",   " streams", " tokens",  ",",        " one",     " at",      " a",
       " time",    ".",        "\n",       " Each",    " chunk",   " carries", " \"quoted\"", " text",
@@ -41,6 +43,7 @@ inline const std::vector<std::string>& TokenWords() {
       " matters", " more",    " than",    " bulk",    " throughput", " here",  ":",        " <b>",
       " 42",      " %",       " done",    "?",        " yes",     " ok",      " JSON",    " split",
       " across",  " reads",   " is",      " normal",  "\n\n",     " end",     " of",      " line"};
+  // clang-format on
   return words;
 }
 
@@ -111,8 +114,8 @@ inline bool ReadSmallFile(const char* path, std::string* out) {
 struct ProcCpu {
   bool ok = false;
   uint64_t main_ns = 0;
-  uint64_t threads_ns = 0;   // sum of live tasks' schedstat
-  uint64_t stat_ns = 0;      // utime+stime of the whole process
+  uint64_t threads_ns = 0;  // sum of live tasks' schedstat
+  uint64_t stat_ns = 0;     // utime+stime of the whole process
   uint64_t rss_kb = 0;
   int threads = 0;
 };

@@ -93,10 +93,14 @@ size_t DecodeJsonString(std::string_view s, size_t i, std::string* out) {
           for (size_t k = 0; k < 4; ++k) {
             char h = s[at + k];
             *v <<= 4;
-            if (h >= '0' && h <= '9') *v |= static_cast<uint32_t>(h - '0');
-            else if (h >= 'a' && h <= 'f') *v |= static_cast<uint32_t>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F') *v |= static_cast<uint32_t>(h - 'A' + 10);
-            else return false;
+            if (h >= '0' && h <= '9')
+              *v |= static_cast<uint32_t>(h - '0');
+            else if (h >= 'a' && h <= 'f')
+              *v |= static_cast<uint32_t>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F')
+              *v |= static_cast<uint32_t>(h - 'A' + 10);
+            else
+              return false;
           }
           return true;
         };
@@ -127,8 +131,7 @@ size_t DecodeJsonString(std::string_view s, size_t i, std::string* out) {
         }
         break;
       }
-      default:
-        return std::string_view::npos;
+      default: return std::string_view::npos;
     }
   }
   return std::string_view::npos;
@@ -182,8 +185,10 @@ bool ScanTypeAndText(std::string_view s, std::string* type, std::string* text, s
     if (i < s.size() && s[i] == '"') {
       i = DecodeJsonString(s, i + 1, scratch);
       if (i == std::string_view::npos) return false;
-      if (key == "type") type->swap(*scratch);
-      else if (key == "text") text->swap(*scratch);
+      if (key == "type")
+        type->swap(*scratch);
+      else if (key == "text")
+        text->swap(*scratch);
     } else {
       i = SkipJsonValue(s, i);
     }
@@ -461,8 +466,8 @@ void Client::Match(Conn* c, const char* p, size_t n, uint64_t now) {
     if (std::memcmp(t.data() + c->tok_off, p, k) != 0) {
       c->corrupt = true;
       if (first_error_.empty()) {
-        first_error_ = "content mismatch at token " + std::to_string(c->tok_idx) + ": expected \"" + t +
-                       "\" got \"" + std::string(p, std::min<size_t>(n, 24)) + "\"";
+        first_error_ = "content mismatch at token " + std::to_string(c->tok_idx) + ": expected \"" + t + "\" got \"" +
+                       std::string(p, std::min<size_t>(n, 24)) + "\"";
       }
       return;
     }
@@ -605,7 +610,8 @@ void Client::EndResponse(Conn* c, bool clean) {
       ++short_streams_;
       if (first_error_.empty()) {
         first_error_ = "stream ended after " + std::to_string(c->tok_idx) + " of " + std::to_string(o_.tokens) +
-                       " tokens; " + (c->body_head.empty() ? std::string("the body was empty") : "body began: " + c->body_head);
+                       " tokens; " +
+                       (c->body_head.empty() ? std::string("the body was empty") : "body began: " + c->body_head);
       }
     } else if (c->tok_idx > o_.tokens) {
       extra_tokens_ += c->tok_idx - o_.tokens;
@@ -811,13 +817,14 @@ uint64_t TvNs(const timeval& tv) {
 
 void Client::PrintResult(uint64_t now) {
   if (window_start_ns_ != 0 && window_end_ns_ == 0) WindowEnd(now);
-  double window_s = window_end_ns_ > window_start_ns_ ? static_cast<double>(window_end_ns_ - window_start_ns_) / 1e9 : 0;
+  double window_s =
+      window_end_ns_ > window_start_ns_ ? static_cast<double>(window_end_ns_ - window_start_ns_) / 1e9 : 0;
   auto hist = [](const Histogram& h) {
     char b[320];
     std::snprintf(b, sizeof b,
                   "{\"count\":%llu,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"p999\":%.0f,\"max\":%llu,\"mean\":%.1f}",
-                  static_cast<unsigned long long>(h.count()), h.Percentile(0.5), h.Percentile(0.9),
-                  h.Percentile(0.99), h.Percentile(0.999), static_cast<unsigned long long>(h.MaxUs()), h.MeanUs());
+                  static_cast<unsigned long long>(h.count()), h.Percentile(0.5), h.Percentile(0.9), h.Percentile(0.99),
+                  h.Percentile(0.999), static_cast<unsigned long long>(h.MaxUs()), h.MeanUs());
     return std::string(b);
   };
   std::string err;
@@ -858,8 +865,8 @@ void Client::PrintResult(uint64_t now) {
         static_cast<unsigned long long>(p.start.rss_kb), static_cast<unsigned long long>(p.end.rss_kb),
         static_cast<unsigned long long>(p.rss_max_kb), p.end.threads);
   }
-  uint64_t self_ns = (TvNs(self_end_.ru_utime) + TvNs(self_end_.ru_stime)) -
-                     (TvNs(self_start_.ru_utime) + TvNs(self_start_.ru_stime));
+  uint64_t self_ns =
+      (TvNs(self_end_.ru_utime) + TvNs(self_end_.ru_stime)) - (TvNs(self_start_.ru_utime) + TvNs(self_start_.ru_stime));
   std::printf("},\"client_cpu_ns\":%llu}\n", static_cast<unsigned long long>(window_end_ns_ ? self_ns : 0));
   std::fflush(stdout);
 }
@@ -870,16 +877,15 @@ int Client::Run() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
 
   t0_ = NowNs();
-  uint64_t max_ms = o_.max_ms ? o_.max_ms
-                              : (o_.requests ? 300000 : o_.ramp_ms + o_.warmup_ms + o_.window_ms + o_.grace_ms + 30000);
+  uint64_t max_ms =
+      o_.max_ms ? o_.max_ms : (o_.requests ? 300000 : o_.ramp_ms + o_.warmup_ms + o_.window_ms + o_.grace_ms + 30000);
   uint64_t hard_stop = t0_ + max_ms * 1000000ULL;
   for (int i = 0; i < o_.conns; ++i) {
     auto c = std::make_unique<Conn>();
     c->index = i;
     c->dead = true;
-    c->next_start_ns = t0_ + (o_.conns > 1 ? o_.ramp_ms * 1000000ULL * static_cast<uint64_t>(i) /
-                                                 static_cast<uint64_t>(o_.conns)
-                                           : 0);
+    c->next_start_ns =
+        t0_ + (o_.conns > 1 ? o_.ramp_ms * 1000000ULL * static_cast<uint64_t>(i) / static_cast<uint64_t>(o_.conns) : 0);
     conns_.push_back(std::move(c));
   }
   if (o_.requests > 0 && o_.warmup_requests == 0) WindowStart(t0_);
@@ -966,11 +972,16 @@ int Client::Run() {
 }
 
 bool ParseMode(const std::string& s, Mode* m) {
-  if (s == "sse") *m = Mode::kSse;
-  else if (s == "text") *m = Mode::kText;
-  else if (s == "openai") *m = Mode::kOpenAI;
-  else if (s == "anthropic") *m = Mode::kAnthropic;
-  else return false;
+  if (s == "sse")
+    *m = Mode::kSse;
+  else if (s == "text")
+    *m = Mode::kText;
+  else if (s == "openai")
+    *m = Mode::kOpenAI;
+  else if (s == "anthropic")
+    *m = Mode::kAnthropic;
+  else
+    return false;
   return true;
 }
 
@@ -990,27 +1001,43 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     auto num = [&]() { return std::strtoull(next().c_str(), nullptr, 10); };
-    if (a == "--host") o.host = next();
-    else if (a == "--port") o.port = static_cast<int>(num());
-    else if (a == "--path") o.path = next();
-    else if (a == "--method") o.method = next();
-    else if (a == "--body") o.body = next();
-    else if (a == "--header") o.headers.push_back(next());
+    if (a == "--host")
+      o.host = next();
+    else if (a == "--port")
+      o.port = static_cast<int>(num());
+    else if (a == "--path")
+      o.path = next();
+    else if (a == "--method")
+      o.method = next();
+    else if (a == "--body")
+      o.body = next();
+    else if (a == "--header")
+      o.headers.push_back(next());
     else if (a == "--mode") {
       if (!llmrelay_bench::ParseMode(next(), &o.mode)) {
         std::fprintf(stderr, "load-client: --mode takes sse, text, openai or anthropic\n");
         return 2;
       }
-    } else if (a == "--conns") o.conns = static_cast<int>(num());
-    else if (a == "--tokens") o.tokens = num();
-    else if (a == "--ramp-ms") o.ramp_ms = num();
-    else if (a == "--warmup-ms") o.warmup_ms = num();
-    else if (a == "--window-ms") o.window_ms = num();
-    else if (a == "--requests") o.requests = num();
-    else if (a == "--warmup-requests") o.warmup_requests = num();
-    else if (a == "--grace-ms") o.grace_ms = num();
-    else if (a == "--max-ms") o.max_ms = num();
-    else if (a == "--sample-ms") o.sample_ms = std::max<uint64_t>(10, num());
+    } else if (a == "--conns")
+      o.conns = static_cast<int>(num());
+    else if (a == "--tokens")
+      o.tokens = num();
+    else if (a == "--ramp-ms")
+      o.ramp_ms = num();
+    else if (a == "--warmup-ms")
+      o.warmup_ms = num();
+    else if (a == "--window-ms")
+      o.window_ms = num();
+    else if (a == "--requests")
+      o.requests = num();
+    else if (a == "--warmup-requests")
+      o.warmup_requests = num();
+    else if (a == "--grace-ms")
+      o.grace_ms = num();
+    else if (a == "--max-ms")
+      o.max_ms = num();
+    else if (a == "--sample-ms")
+      o.sample_ms = std::max<uint64_t>(10, num());
     else if (a == "--watch") {
       std::string w = next();
       size_t eq = w.find('=');

@@ -164,7 +164,6 @@ void AppendEpilogue(Provider provider, uint64_t tokens, std::string* out) {
 // its slot and is skipped until its tick comes, so scheduling is O(1) and a tick
 // costs the nodes in one slot.
 
-
 struct Stream;
 
 struct TimerNode {
@@ -926,27 +925,25 @@ void Server::OnTimer(Stream* s) {
 
 std::string Server::StatsJson() const {
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "{\"streams_started\":%llu,\"streams_completed\":%llu,\"streams_aborted\":%llu,"
-                "\"streams_active\":%llu,\"tokens_out\":%llu,\"bytes_out\":%llu,\"conns_open\":%llu,"
-                "\"conns_total\":%llu,\"h2_conns_total\":%llu,\"bad_requests\":%llu,\"h2\":%s,"
-                "\"openai_event_bytes\":%zu,\"anthropic_event_bytes\":%zu}",
-                static_cast<unsigned long long>(counters_.streams_started),
-                static_cast<unsigned long long>(counters_.streams_completed),
-                static_cast<unsigned long long>(counters_.streams_aborted),
-                static_cast<unsigned long long>(counters_.streams_active),
-                static_cast<unsigned long long>(counters_.tokens_out),
-                static_cast<unsigned long long>(counters_.bytes_out),
-                static_cast<unsigned long long>(counters_.conns_open),
-                static_cast<unsigned long long>(counters_.conns_total),
-                static_cast<unsigned long long>(counters_.h2_conns_total),
-                static_cast<unsigned long long>(counters_.bad_requests),
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"streams_started\":%llu,\"streams_completed\":%llu,\"streams_aborted\":%llu,"
+      "\"streams_active\":%llu,\"tokens_out\":%llu,\"bytes_out\":%llu,\"conns_open\":%llu,"
+      "\"conns_total\":%llu,\"h2_conns_total\":%llu,\"bad_requests\":%llu,\"h2\":%s,"
+      "\"openai_event_bytes\":%zu,\"anthropic_event_bytes\":%zu}",
+      static_cast<unsigned long long>(counters_.streams_started),
+      static_cast<unsigned long long>(counters_.streams_completed),
+      static_cast<unsigned long long>(counters_.streams_aborted),
+      static_cast<unsigned long long>(counters_.streams_active), static_cast<unsigned long long>(counters_.tokens_out),
+      static_cast<unsigned long long>(counters_.bytes_out), static_cast<unsigned long long>(counters_.conns_open),
+      static_cast<unsigned long long>(counters_.conns_total), static_cast<unsigned long long>(counters_.h2_conns_total),
+      static_cast<unsigned long long>(counters_.bad_requests),
 #ifdef LLMRELAY_BENCH_H2
-                "true",
+      "true",
 #else
-                "false",
+      "false",
 #endif
-                openai_.MeanEventBytes(), anthropic_.MeanEventBytes());
+      openai_.MeanEventBytes(), anthropic_.MeanEventBytes());
   return buf;
 }
 
@@ -984,8 +981,9 @@ bool Server::StartH2(Conn* c) {
         return 0;
       });
   nghttp2_session_callbacks_set_on_header_callback(
-      cbs, [](nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
-              const uint8_t* value, size_t valuelen, uint8_t, void*) -> int {
+      cbs,
+      [](nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
+         const uint8_t* value, size_t valuelen, uint8_t, void*) -> int {
         if (frame->hd.type != NGHTTP2_HEADERS) return 0;
         auto* s = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, frame->hd.stream_id));
         if (s && namelen == 5 && std::memcmp(name, ":path", 5) == 0) {
@@ -1087,12 +1085,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--port") port = std::atoi(next());
-    else if (a == "--tokens") defaults.tokens = std::strtoull(next(), nullptr, 10);
-    else if (a == "--pace-us") defaults.pace_us = std::strtoull(next(), nullptr, 10);
-    else if (a == "--ttft-us") defaults.ttft_us = std::strtoull(next(), nullptr, 10);
-    else if (a == "--epw") defaults.epw = static_cast<uint32_t>(std::max(1, std::atoi(next())));
-    else if (a == "--dump") dump = next();
+    if (a == "--port")
+      port = std::atoi(next());
+    else if (a == "--tokens")
+      defaults.tokens = std::strtoull(next(), nullptr, 10);
+    else if (a == "--pace-us")
+      defaults.pace_us = std::strtoull(next(), nullptr, 10);
+    else if (a == "--ttft-us")
+      defaults.ttft_us = std::strtoull(next(), nullptr, 10);
+    else if (a == "--epw")
+      defaults.epw = static_cast<uint32_t>(std::max(1, std::atoi(next())));
+    else if (a == "--dump")
+      dump = next();
     else {
       std::fprintf(stderr, "mock-provider: unknown argument %s\n", a.c_str());
       return 2;

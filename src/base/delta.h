@@ -54,8 +54,7 @@ class DeltaSink {
   virtual void OnFinish(FinishReason reason, std::string_view raw) = 0;
   // Raw SSE event, only for provider 'sse'. `has_id` is false when the
   // last-event-id is empty.
-  virtual void OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
-                          bool has_id) = 0;
+  virtual void OnRawEvent(std::string_view event, std::string_view data, std::string_view id, bool has_id) = 0;
   // An error reported by the provider inside the stream (after the 200).
   virtual void OnProviderError(std::string_view type, std::string_view message) = 0;
   // The stream is malformed (bad JSON, wrong shape). `detail` says what and

@@ -41,11 +41,21 @@ class CompactJsonWriter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>,
 
   bool Null() { return Scalar("null"); }
   bool Bool(bool b) { return Scalar(b ? "true" : "false"); }
-  bool Int(int i) { return Number([&] { AppendInt(out_, i); }); }
-  bool Uint(unsigned u) { return Number([&] { AppendUint(out_, u); }); }
-  bool Int64(int64_t i) { return Number([&] { AppendInt(out_, i); }); }
-  bool Uint64(uint64_t u) { return Number([&] { AppendUint(out_, u); }); }
-  bool Double(double d) { return Number([&] { AppendDouble(out_, d); }); }
+  bool Int(int i) {
+    return Number([&] { AppendInt(out_, i); });
+  }
+  bool Uint(unsigned u) {
+    return Number([&] { AppendUint(out_, u); });
+  }
+  bool Int64(int64_t i) {
+    return Number([&] { AppendInt(out_, i); });
+  }
+  bool Uint64(uint64_t u) {
+    return Number([&] { AppendUint(out_, u); });
+  }
+  bool Double(double d) {
+    return Number([&] { AppendDouble(out_, d); });
+  }
   bool RawNumber(const char* str, rapidjson::SizeType length, bool /*copy*/) {
     return Scalar(std::string_view(str, length));
   }

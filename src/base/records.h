@@ -30,9 +30,9 @@ enum class ErrorCode : uint8_t {
 };
 
 inline constexpr ErrorCode kErrorCodes[] = {
-    ErrorCode::kHttpStatus,    ErrorCode::kNetwork,   ErrorCode::kTimeoutConnect, ErrorCode::kTimeoutFirstByte,
-    ErrorCode::kTimeoutIdle,   ErrorCode::kTimeoutTotal, ErrorCode::kAborted,     ErrorCode::kProviderError,
-    ErrorCode::kProtocol,      ErrorCode::kTruncated, ErrorCode::kLimit,          ErrorCode::kInvalidArgument,
+    ErrorCode::kHttpStatus,  ErrorCode::kNetwork,      ErrorCode::kTimeoutConnect, ErrorCode::kTimeoutFirstByte,
+    ErrorCode::kTimeoutIdle, ErrorCode::kTimeoutTotal, ErrorCode::kAborted,        ErrorCode::kProviderError,
+    ErrorCode::kProtocol,    ErrorCode::kTruncated,    ErrorCode::kLimit,          ErrorCode::kInvalidArgument,
 };
 
 // "HTTP_STATUS", "TIMEOUT_IDLE", ...; "" for kNone.
@@ -46,7 +46,7 @@ enum class CommandKind : uint8_t {
   kPause = 2,    // the reader is full: stop reading from the provider
   kResume = 3,   // the reader wants more
   kAbort = 4,
-  kDetach = 5,   // the relayed client left: never touch its socket again
+  kDetach = 5,  // the relayed client left: never touch its socket again
   // Engine-internal, never sent by JavaScript:
   kStart = 100,
   kResumeBacklog = 101,  // the main thread drained a backlog the transfer paused for
@@ -64,9 +64,9 @@ std::string_view CommandKindName(CommandKind kind);
 struct Failure {
   ErrorCode code = ErrorCode::kNone;
   std::string message;
-  std::string type;          // the provider's error type, when it gave one
-  long status = 0;           // the HTTP status that explains the failure, if any
-  int curl_code = 0;         // curl's error code behind a NETWORK or TIMEOUT_CONNECT
+  std::string type;   // the provider's error type, when it gave one
+  long status = 0;    // the HTTP status that explains the failure, if any
+  int curl_code = 0;  // curl's error code behind a NETWORK or TIMEOUT_CONNECT
   int64_t retry_after_ms = -1;
   std::string body;          // HTTP_STATUS: the provider's error body (capped)
   std::string headers_json;  // HTTP_STATUS: the response headers as a JSON object
@@ -84,7 +84,7 @@ struct EndRecord {
   Failure failure;           // when !ok
   std::string summary_json;  // Summary::AppendJson
   DirectOutcome direct = DirectOutcome::kNone;
-  uint64_t last_seq = 0;     // resumable relays: the last delta's sequence number (0: none)
+  uint64_t last_seq = 0;  // resumable relays: the last delta's sequence number (0: none)
 };
 
 // "completed", "aborted", "timeout" or "error" (metrics.outcome).

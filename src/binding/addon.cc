@@ -22,8 +22,8 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
-#include <unordered_set>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -58,7 +58,7 @@ struct AddonData {
   std::unique_ptr<Engine> engine;
   napi_ref handler = nullptr;  // the JS function records go to (replaceable)
   uint32_t next_id = 1;
-  uint32_t active = 0;            // streams that keep the event loop alive
+  uint32_t active = 0;                    // streams that keep the event loop alive
   std::unordered_set<uint32_t> parked;    // complete answers waiting for a consumer
   std::unordered_set<uint32_t> consumed;  // a consumer was chosen while the stream was live
   bool tsfn_ref = false;
@@ -209,8 +209,8 @@ Napi::Value SetHandler(const Napi::CallbackInfo& info) {
   if (data->tsfn != nullptr) return env.Undefined();
   napi_value name;
   napi_create_string_utf8(env, "llm-relay handoff", NAPI_AUTO_LENGTH, &name);
-  napi_status status = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr,
-                                                       data, CallJs, &data->tsfn);
+  napi_status status =
+      napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, data, CallJs, &data->tsfn);
   if (status != napi_ok) {
     Napi::Error::New(env, "Could not create the thread-safe function").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -277,7 +277,8 @@ Napi::Value SendCommand(const Napi::CallbackInfo& info) {
   bool known = false;
   for (const CommandKind js : kJsCommands) known = known || static_cast<int32_t>(js) == kind;
   if (!known) {
-    Napi::TypeError::New(env, "llm-relay internal: unknown command " + std::to_string(kind)).ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "llm-relay internal: unknown command " + std::to_string(kind))
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   command.kind = static_cast<CommandKind>(kind);
@@ -331,13 +332,16 @@ Napi::Object Constants(Napi::Env env) {
   }
   constants.Set("commands", commands);
   Napi::Array codes = Napi::Array::New(env);
-  for (const ErrorCode code : kErrorCodes) codes.Set(codes.Length(), Napi::String::New(env, std::string(ErrorCodeName(code))));
+  for (const ErrorCode code : kErrorCodes)
+    codes.Set(codes.Length(), Napi::String::New(env, std::string(ErrorCodeName(code))));
   constants.Set("errorCodes", codes);
   Napi::Array providers = Napi::Array::New(env);
-  for (const std::string_view name : ProviderNames()) providers.Set(providers.Length(), Napi::String::New(env, std::string(name)));
+  for (const std::string_view name : ProviderNames())
+    providers.Set(providers.Length(), Napi::String::New(env, std::string(name)));
   constants.Set("providers", providers);
   Napi::Array formats = Napi::Array::New(env);
-  for (const std::string_view name : FormatNames()) formats.Set(formats.Length(), Napi::String::New(env, std::string(name)));
+  for (const std::string_view name : FormatNames())
+    formats.Set(formats.Length(), Napi::String::New(env, std::string(name)));
   constants.Set("formats", formats);
   Napi::Object slots = Napi::Object::New(env);
   slots.Set("id", Napi::Number::New(env, kSlotId));
@@ -379,8 +383,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace llmrelay
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
-  return llmrelay::Init(env, exports);
-}
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return llmrelay::Init(env, exports); }
 
 NODE_API_MODULE(llm_relay, InitModule)

@@ -13,8 +13,8 @@ namespace llmrelay {
 
 Napi::Value ParseForBench(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsString() || !info[2].IsBuffer() ||
-      !info[3].IsNumber() || !info[4].IsNumber()) {
+  if (info.Length() < 5 || !info[0].IsString() || !info[1].IsString() || !info[2].IsBuffer() || !info[3].IsNumber() ||
+      !info[4].IsNumber()) {
     Napi::TypeError::New(env, "parse(provider, format, buffer, chunkSize, iterations)").ThrowAsJavaScriptException();
     return env.Undefined();
   }

@@ -25,12 +25,16 @@ namespace llmrelay {
 
 // The keys of the config object lib/options.js builds, in argument order.
 inline constexpr const char* kConfigKeys[] = {
-    "provider",         "request.url",       "request.method",   "request.body",
-    "request.headers",  "request.http2PriorKnowledge",           "tls.caFile",
-    "tls.rejectUnauthorized",                "timeouts.connectMs", "timeouts.firstByteMs",
-    "timeouts.idleMs",  "timeouts.totalMs",  "retry.attempts",   "retry.baseDelayMs",
-    "retry.maxDelayMs", "maxEventBytes",     "encoder.responseId", "encoder.model",
-    "encoder.created",  "secrets",
+    "provider",           "request.url",
+    "request.method",     "request.body",
+    "request.headers",    "request.http2PriorKnowledge",
+    "tls.caFile",         "tls.rejectUnauthorized",
+    "timeouts.connectMs", "timeouts.firstByteMs",
+    "timeouts.idleMs",    "timeouts.totalMs",
+    "retry.attempts",     "retry.baseDelayMs",
+    "retry.maxDelayMs",   "maxEventBytes",
+    "encoder.responseId", "encoder.model",
+    "encoder.created",    "secrets",
 };
 inline constexpr size_t kConfigValues = sizeof kConfigKeys / sizeof kConfigKeys[0];
 
@@ -39,8 +43,8 @@ inline constexpr size_t kConfigValues = sizeof kConfigKeys / sizeof kConfigKeys[
 // preamble, firstSeq (0: not resumable), outlivesClient, role ("whole" |
 // "step"), messageId ("": the stream's own).
 inline constexpr const char* kConsumeKeys[] = {
-    "format",   "heartbeat", "heartbeatMs",    "heartbeatAfterHead", "socketFd",
-    "preamble", "firstSeq",  "outlivesClient", "role",               "messageId",
+    "format",   "heartbeat",      "heartbeatMs", "heartbeatAfterHead", "socketFd", "preamble",
+    "firstSeq", "outlivesClient", "role",        "messageId",
 };
 inline constexpr size_t kConsumeValues = sizeof kConsumeKeys / sizeof kConsumeKeys[0];
 

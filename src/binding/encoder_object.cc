@@ -1,7 +1,7 @@
 #include "binding/encoder_object.h"
 
-#include <memory>
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "encoders/encoder.h"
@@ -31,9 +31,9 @@ class EncoderObject final : public Napi::ObjectWrap<EncoderObject> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "LlmRelayEncoder",
-                       {InstanceMethod<&EncoderObject::Start>("start"), InstanceMethod<&EncoderObject::Replay>("replay"),
-                        InstanceMethod<&EncoderObject::Data>("data"), InstanceMethod<&EncoderObject::Done>("done"),
-                        InstanceMethod<&EncoderObject::Error>("error")});
+                       {InstanceMethod<&EncoderObject::Start>("start"),
+                        InstanceMethod<&EncoderObject::Replay>("replay"), InstanceMethod<&EncoderObject::Data>("data"),
+                        InstanceMethod<&EncoderObject::Done>("done"), InstanceMethod<&EncoderObject::Error>("error")});
   }
 
   explicit EncoderObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EncoderObject>(info) {
@@ -74,7 +74,8 @@ class EncoderObject final : public Napi::ObjectWrap<EncoderObject> {
     Napi::Env env = info.Env();
     out_.clear();
     if (!replay_ || info.Length() < 3 || !info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
-      Napi::TypeError::New(env, "llm-relay internal: replay(entries, firstSeq, emitAfterSeq)").ThrowAsJavaScriptException();
+      Napi::TypeError::New(env, "llm-relay internal: replay(entries, firstSeq, emitAfterSeq)")
+          .ThrowAsJavaScriptException();
       return env.Undefined();
     }
     const std::string entries = info[0].As<Napi::String>().Utf8Value();
@@ -131,8 +132,6 @@ class EncoderObject final : public Napi::ObjectWrap<EncoderObject> {
 
 }  // namespace
 
-void InitEncoderObject(Napi::Env env, Napi::Object exports) {
-  exports.Set("Encoder", EncoderObject::Define(env));
-}
+void InitEncoderObject(Napi::Env env, Napi::Object exports) { exports.Set("Encoder", EncoderObject::Define(env)); }
 
 }  // namespace llmrelay

@@ -27,16 +27,12 @@ class DeltaEncoder final : public Encoder {
   DeltaEncoder(DeltaFraming framing, EncoderRole role, bool merge_text)
       : framing_(framing), role_(role), merge_text_(merge_text) {
     switch (framing) {
-      case DeltaFraming::kJson:
-        suffix_ = ",";
-        break;
+      case DeltaFraming::kJson: suffix_ = ","; break;
       case DeltaFraming::kSse:
         prefix_ = "data: ";
         suffix_ = "\n\n";
         break;
-      case DeltaFraming::kNdjson:
-        suffix_ = "\n";
-        break;
+      case DeltaFraming::kNdjson: suffix_ = "\n"; break;
     }
   }
 
@@ -68,8 +64,8 @@ class DeltaEncoder final : public Encoder {
     out.append(suffix_);
   }
 
-  void RawEvent(std::string& out, std::string_view event, std::string_view data,
-                std::string_view id, bool has_id) override {
+  void RawEvent(std::string& out, std::string_view event, std::string_view data, std::string_view id,
+                bool has_id) override {
     open_ = Open::kNone;
     out.append(prefix_);
     AppendEventDeltaJson(out, event, data, id, has_id);
@@ -88,13 +84,11 @@ class DeltaEncoder final : public Encoder {
   void Done(std::string& out) override {
     if (role_ == EncoderRole::kRelayStep) return;  // the relay ends the message once
     switch (framing_) {
-      case DeltaFraming::kJson:
-        break;
-      case DeltaFraming::kSse:
-        out.append("data: [DONE]\n\n");
-        break;
+      case DeltaFraming::kJson: break;
+      case DeltaFraming::kSse: out.append("data: [DONE]\n\n"); break;
       case DeltaFraming::kNdjson:
-        out.append(R"({"type":"done"})" "\n");
+        out.append(R"({"type":"done"})"
+                   "\n");
         break;
     }
   }

@@ -24,8 +24,8 @@ void AppendTextDeltaJson(std::string& out, std::string_view type, std::string_vi
   out.push_back('}');
 }
 
-void AppendToolCallDeltaJson(std::string& out, uint32_t index, std::string_view id,
-                             std::string_view name, std::string_view arguments_delta) {
+void AppendToolCallDeltaJson(std::string& out, uint32_t index, std::string_view id, std::string_view name,
+                             std::string_view arguments_delta) {
   out.append(R"({"type":"tool-call","index":)");
   AppendInt(out, index);
   if (!id.empty()) {
@@ -68,8 +68,8 @@ void AppendFinishDeltaJson(std::string& out, FinishReason reason, std::string_vi
   out.push_back('}');
 }
 
-void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_view data,
-                          std::string_view id, bool has_id) {
+void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_view data, std::string_view id,
+                          bool has_id) {
   out.append(R"({"type":"event","event":)");
   AppendJsonString(out, event);
   out.append(R"(,"data":)");

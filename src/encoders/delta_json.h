@@ -18,8 +18,8 @@ void AppendTextDeltaJson(std::string& out, std::string_view type, std::string_vi
 
 // {"type":"tool-call","index":0,"id":"…","name":"…","argumentsDelta":"…"};
 // the id and name keys are left out when empty.
-void AppendToolCallDeltaJson(std::string& out, uint32_t index, std::string_view id,
-                             std::string_view name, std::string_view arguments_delta);
+void AppendToolCallDeltaJson(std::string& out, uint32_t index, std::string_view id, std::string_view name,
+                             std::string_view arguments_delta);
 
 // {"type":"usage","inputTokens":N,"outputTokens":N,"totalTokens":N,"raw":{…}};
 // an unknown input/output count is null, an unknown total leaves the key out,
@@ -30,8 +30,8 @@ void AppendUsageDeltaJson(std::string& out, const UsageInfo& usage);
 void AppendFinishDeltaJson(std::string& out, FinishReason reason, std::string_view raw);
 
 // {"type":"event","event":"…","data":"…","id":"…"}; id left out unless has_id.
-void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_view data,
-                          std::string_view id, bool has_id);
+void AppendEventDeltaJson(std::string& out, std::string_view event, std::string_view data, std::string_view id,
+                          bool has_id);
 
 // {"type":"data","name":"…","data":<data_json>}; data_json is copied
 // verbatim (the caller hands over compact JSON).

@@ -32,12 +32,12 @@ class Encoder {
   virtual void Start(std::string& out) { (void)out; }
   virtual void Text(std::string& out, std::string_view text) = 0;
   virtual void Reasoning(std::string& out, std::string_view text) = 0;
-  virtual void ToolCall(std::string& out, uint32_t index, std::string_view id,
-                        std::string_view name, std::string_view arguments_delta) = 0;
+  virtual void ToolCall(std::string& out, uint32_t index, std::string_view id, std::string_view name,
+                        std::string_view arguments_delta) = 0;
   virtual void Usage(std::string& out, const UsageInfo& usage) = 0;
   virtual void Finish(std::string& out, FinishReason reason, std::string_view raw) = 0;
-  virtual void RawEvent(std::string& out, std::string_view event, std::string_view data,
-                        std::string_view id, bool has_id) = 0;
+  virtual void RawEvent(std::string& out, std::string_view event, std::string_view data, std::string_view id,
+                        bool has_id) = 0;
   // An app event of a multi-step relay: {type:'data', name, data}, with
   // `data_json` compact JSON. Formats that cannot carry one write nothing.
   virtual void Data(std::string& out, std::string_view name, std::string_view data_json) = 0;
@@ -60,9 +60,9 @@ enum class EncoderRole : uint8_t {
 };
 
 struct EncoderOptions {
-  std::string id;        // response id for formats that carry one ("chatcmpl-…", messageId)
-  std::string model;     // model name echoed by the 'openai' format
-  int64_t created = 0;   // unix seconds for the 'openai' format
+  std::string id;       // response id for formats that carry one ("chatcmpl-…", messageId)
+  std::string model;    // model name echoed by the 'openai' format
+  int64_t created = 0;  // unix seconds for the 'openai' format
   EncoderRole role = EncoderRole::kWhole;
 };
 

@@ -54,8 +54,7 @@ std::string_view OpenAiFinishReason(FinishReason reason) {
     case FinishReason::kToolCalls: return "tool_calls";
     case FinishReason::kContentFilter: return "content_filter";
     case FinishReason::kError:
-    case FinishReason::kOther:
-      break;
+    case FinishReason::kOther: break;
   }
   return "stop";
 }
@@ -129,8 +128,8 @@ class OpenAiEncoder final : public Encoder {
     finish_sent_ = true;
   }
 
-  void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/,
-                std::string_view /*id*/, bool /*has_id*/) override {}
+  void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/, std::string_view /*id*/,
+                bool /*has_id*/) override {}
 
   // Chat completion chunks have no place for app data.
   void Data(std::string& /*out*/, std::string_view /*name*/, std::string_view /*data_json*/) override {}

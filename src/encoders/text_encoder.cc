@@ -18,12 +18,12 @@ class TextEncoder final : public Encoder {
  public:
   void Text(std::string& out, std::string_view text) override { AppendValidUtf8(out, text); }
   void Reasoning(std::string& /*out*/, std::string_view /*text*/) override {}
-  void ToolCall(std::string& /*out*/, uint32_t /*index*/, std::string_view /*id*/,
-                std::string_view /*name*/, std::string_view /*arguments_delta*/) override {}
+  void ToolCall(std::string& /*out*/, uint32_t /*index*/, std::string_view /*id*/, std::string_view /*name*/,
+                std::string_view /*arguments_delta*/) override {}
   void Usage(std::string& /*out*/, const UsageInfo& /*usage*/) override {}
   void Finish(std::string& /*out*/, FinishReason /*reason*/, std::string_view /*raw*/) override {}
-  void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/,
-                std::string_view /*id*/, bool /*has_id*/) override {}
+  void RawEvent(std::string& /*out*/, std::string_view /*event*/, std::string_view /*data*/, std::string_view /*id*/,
+                bool /*has_id*/) override {}
   void Data(std::string& /*out*/, std::string_view /*name*/, std::string_view /*data_json*/) override {}
   void Done(std::string& /*out*/) override {}
   void Error(std::string& /*out*/, const ErrorInfo& /*error*/) override {}

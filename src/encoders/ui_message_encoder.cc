@@ -62,8 +62,7 @@ namespace llmrelay {
 namespace {
 
 bool IsJsonWhitespace(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 // Appends `json` re-serialized compactly. On failure appends nothing and
@@ -80,9 +79,8 @@ bool AppendCompactJson(std::string& out, const std::string& json, std::string& e
   rapidjson::StringStream stream(json.c_str());
   CompactJsonWriter writer(out);
   rapidjson::Reader reader;
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
-                              rapidjson::kParseValidateEncodingFlag |
-                              rapidjson::kParseNumbersAsStringsFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
   const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, writer);
   if (result) return true;
   out.resize(mark);
@@ -126,13 +124,9 @@ class UiMessageEncoder final : public Encoder {
     if (role_ != EncoderRole::kRelayOuter) OpenStep(out);
   }
 
-  void Text(std::string& out, std::string_view text) override {
-    PartDelta(out, PartKind::kText, text);
-  }
+  void Text(std::string& out, std::string_view text) override { PartDelta(out, PartKind::kText, text); }
 
-  void Reasoning(std::string& out, std::string_view text) override {
-    PartDelta(out, PartKind::kReasoning, text);
-  }
+  void Reasoning(std::string& out, std::string_view text) override { PartDelta(out, PartKind::kReasoning, text); }
 
   void ToolCall(std::string& out, uint32_t index, std::string_view id, std::string_view name,
                 std::string_view arguments_delta) override {
@@ -178,8 +172,8 @@ class UiMessageEncoder final : public Encoder {
     has_finish_reason_ = true;
   }
 
-  void RawEvent(std::string& out, std::string_view event, std::string_view data,
-                std::string_view id, bool has_id) override {
+  void RawEvent(std::string& out, std::string_view event, std::string_view data, std::string_view id,
+                bool has_id) override {
     if (closed_) return;
     Start(out);
     out.append(R"(data: {"type":"data-event","data":{"event":)");
@@ -272,13 +266,11 @@ class UiMessageEncoder final : public Encoder {
       ClosePart(out);
       open_part_ = kind;
       ++part_count_;
-      out.append(is_text ? R"(data: {"type":"text-start","id":)"
-                         : R"(data: {"type":"reasoning-start","id":)");
+      out.append(is_text ? R"(data: {"type":"text-start","id":)" : R"(data: {"type":"reasoning-start","id":)");
       AppendPartId(out);
       out.append("}\n\n");
     }
-    out.append(is_text ? R"(data: {"type":"text-delta","id":)"
-                       : R"(data: {"type":"reasoning-delta","id":)");
+    out.append(is_text ? R"(data: {"type":"text-delta","id":)" : R"(data: {"type":"reasoning-delta","id":)");
     AppendPartId(out);
     out.append(R"(,"delta":)");
     AppendJsonString(out, text);

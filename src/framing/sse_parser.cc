@@ -219,7 +219,7 @@ FramingStatus SseParser::ProcessLine(std::string_view line, bool in_place, SseHa
 
 // Rule 14.
 FramingStatus SseParser::DispatchEvent(SseHandler& handler) {
-  last_event_id_ = id_buffer_;        // (a) even when nothing is dispatched
+  last_event_id_ = id_buffer_;            // (a) even when nothing is dispatched
   if (data_.empty() && !data_in_view_) {  // (b) e.g. `event: ping` with no data
     event_type_.clear();
     return FramingStatus::kOk;

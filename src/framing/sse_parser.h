@@ -73,8 +73,8 @@ class SseParser {
   void KeepData();
 
   size_t max_event_bytes_;
-  std::string line_;           // a partial line carried across Feed calls
-  std::string data_;           // data buffer
+  std::string line_;  // a partial line carried across Feed calls
+  std::string data_;  // data buffer
   // The data buffer while it holds one data line that lies in the caller's
   // buffer: nearly every event is one `data:` line read whole, and this
   // spares copying it (KeepData copies it when it must outlive the read).

@@ -18,8 +18,8 @@ void MoveInto(std::string& dst, std::string& src) {
 
 }  // namespace
 
-bool Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail,
-                      bool json, size_t backlog_limit) {
+bool Handoff::Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail, bool json,
+                      size_t backlog_limit) {
   if (head.empty() && data.empty() && end.empty() && tail.empty()) return false;
   std::lock_guard<std::mutex> lock(mutex_);
   Outbox& box = boxes_[id];

@@ -19,17 +19,17 @@ namespace llmrelay {
 
 // What one stream has ready for JavaScript. Empty strings mean "nothing".
 struct Outbox {
-  std::string head;   // JSON: response status and headers (once, on a 2xx)
-  std::string data;   // encoded deltas ("json" mode) or downstream bytes
-  std::string end;    // JSON: the end record (summary, error); last
-  std::string tail;   // downstream bytes of the end ([DONE] / error event)
-  std::string log;    // resume log entries: Delta JSON, one object per delta
+  std::string head;            // JSON: response status and headers (once, on a 2xx)
+  std::string data;            // encoded deltas ("json" mode) or downstream bytes
+  std::string end;             // JSON: the end record (summary, error); last
+  std::string tail;            // downstream bytes of the end ([DONE] / error event)
+  std::string log;             // resume log entries: Delta JSON, one object per delta
   uint64_t log_first_seq = 0;  // the sequence number of the first entry in `log`
   uint32_t log_count = 0;
-  bool json = true;   // `data` is Delta JSON for JS, not downstream bytes
+  bool json = true;  // `data` is Delta JSON for JS, not downstream bytes
   bool queued = false;
   bool backlog_paused = false;  // the worker paused the transfer: data is piling up
-  bool parked = false;  // the answer is complete and waits for a consumer: nothing in flight
+  bool parked = false;          // the answer is complete and waits for a consumer: nothing in flight
 };
 
 class Handoff {
@@ -42,8 +42,8 @@ class Handoff {
   // Returns true when the outbox's data grew past `backlog_limit` (0: no
   // limit); the outbox is then marked backlog_paused in the same critical
   // section, so the drain that takes it always sees the mark.
-  bool Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail,
-               bool json, size_t backlog_limit);
+  bool Publish(uint32_t id, std::string& head, std::string& data, std::string& end, std::string& tail, bool json,
+               size_t backlog_limit);
   // Runs on the worker thread: resume log entries (see Outbox::log), after
   // what was published before them.
   void PublishLog(uint32_t id, std::string& entries, uint64_t first_seq, uint32_t count);
@@ -67,7 +67,7 @@ class Handoff {
   std::mutex mutex_;
   std::unordered_map<uint32_t, Outbox> boxes_;
   std::vector<uint32_t> ready_;
-  bool published_ = false;            // guarded by mutex_
+  bool published_ = false;  // guarded by mutex_
   std::atomic<bool> wake_pending_{false};
 };
 

@@ -15,7 +15,8 @@ namespace llmrelay {
 // Runs on the worker thread, every method.
 class JsSink final : public Sink {
  public:
-  JsSink(Handoff* handoff, uint32_t id, OutputKind kind) : handoff_(handoff), id_(id), json_(kind == OutputKind::kDeltaJson) {}
+  JsSink(Handoff* handoff, uint32_t id, OutputKind kind)
+      : handoff_(handoff), id_(id), json_(kind == OutputKind::kDeltaJson) {}
 
   void Head(std::string& record_json) override;
   Flow Write(std::string& bytes) override;

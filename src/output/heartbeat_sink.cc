@@ -11,8 +11,8 @@ SinkPtr HeartbeatSink::Create(uv_loop_t* loop, std::string heartbeat, uint64_t i
   return sink;
 }
 
-HeartbeatSink::HeartbeatSink(uv_loop_t* loop, std::string heartbeat, uint64_t interval_ms, Notify notify,
-                             void* owner, SinkPtr next)
+HeartbeatSink::HeartbeatSink(uv_loop_t* loop, std::string heartbeat, uint64_t interval_ms, Notify notify, void* owner,
+                             SinkPtr next)
     : ForwardingSink(std::move(next)),
       heartbeat_(std::move(heartbeat)),
       interval_ms_(interval_ms),

@@ -34,8 +34,7 @@ class HeartbeatSink final : public ForwardingSink {
   void Dispose() override;
 
  private:
-  HeartbeatSink(uv_loop_t* loop, std::string heartbeat, uint64_t interval_ms, Notify notify, void* owner,
-                SinkPtr next);
+  HeartbeatSink(uv_loop_t* loop, std::string heartbeat, uint64_t interval_ms, Notify notify, void* owner, SinkPtr next);
   static void OnUvTimer(uv_timer_t* handle);
   void Arm();
   void Quit();
@@ -49,7 +48,7 @@ class HeartbeatSink final : public ForwardingSink {
   void* owner_;
   bool running_ = false;  // the timer may fire
   bool blocked_ = false;
-  bool over_ = false;     // ended, detached or stopped: never again
+  bool over_ = false;  // ended, detached or stopped: never again
 };
 
 }  // namespace llmrelay

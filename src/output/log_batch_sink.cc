@@ -78,9 +78,8 @@ void LogBatchSink::Dispose() {
     uv_timer_stop(&timer_);
   }
   ReleaseNext();
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), [](uv_handle_t* handle) {
-    std::unique_ptr<LogBatchSink> owned(static_cast<LogBatchSink*>(handle->data));
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_),
+           [](uv_handle_t* handle) { std::unique_ptr<LogBatchSink> owned(static_cast<LogBatchSink*>(handle->data)); });
 }
 
 }  // namespace llmrelay

@@ -17,20 +17,19 @@ namespace llmrelay {
 
 // What a relay asks of the worker beyond its format.
 struct RelaySpec {
-  std::string heartbeat;      // sent after heartbeat_ms without a write ("" = none)
+  std::string heartbeat;  // sent after heartbeat_ms without a write ("" = none)
   uint64_t heartbeat_ms = 0;
   bool heartbeat_after_head = false;  // none before the provider's head (pipe's errorStatus)
-  UniqueFd socket;            // write to this client socket ourselves (direct)
-  std::string preamble;       // with `socket`: the response head Node built but did not send
-  uint64_t log_batch_ms = 0;  // a resumable relay: hand the log to JavaScript at most this often
+  UniqueFd socket;                    // write to this client socket ourselves (direct)
+  std::string preamble;               // with `socket`: the response head Node built but did not send
+  uint64_t log_batch_ms = 0;          // a resumable relay: hand the log to JavaScript at most this often
 };
 
 // Builds the chain in front of `to_js`. `text_format`: plain text cannot
 // carry an error (the socket sink leaves a failed body unterminated). A
 // socket that cannot be used is dropped: the bytes then go to JavaScript,
 // which writes them itself.
-SinkPtr RelayChain(uv_loop_t* loop, RelaySpec spec, bool text_format, Sink::Notify notify, void* owner,
-                   SinkPtr to_js);
+SinkPtr RelayChain(uv_loop_t* loop, RelaySpec spec, bool text_format, Sink::Notify notify, void* owner, SinkPtr to_js);
 
 }  // namespace llmrelay
 

@@ -99,9 +99,7 @@ class ForwardingSink : public Sink {
   explicit ForwardingSink(SinkPtr next) : next_(std::move(next)) {}
   void Head(std::string& record_json) override { next_->Head(record_json); }
   Flow Write(std::string& bytes) override { return next_->Write(bytes); }
-  void Log(std::string& entries, uint64_t first_seq, uint32_t count) override {
-    next_->Log(entries, first_seq, count);
-  }
+  void Log(std::string& entries, uint64_t first_seq, uint32_t count) override { next_->Log(entries, first_seq, count); }
   bool End(std::string& tail, EndRecord& end) override { return next_->End(tail, end); }
   void SetBlocked(bool blocked) override { next_->SetBlocked(blocked); }
   void Park() override { next_->Park(); }

@@ -32,8 +32,8 @@ ssize_t SendV(int fd, iovec* iov, int count) {
 
 }  // namespace
 
-SinkPtr SocketSink::Open(uv_loop_t* loop, UniqueFd socket, std::string_view preamble, bool text_format,
-                         Notify notify, void* owner, SinkPtr& next, int* error) {
+SinkPtr SocketSink::Open(uv_loop_t* loop, UniqueFd socket, std::string_view preamble, bool text_format, Notify notify,
+                         void* owner, SinkPtr& next, int* error) {
   *error = 0;
   if (!socket.valid()) {
     *error = EBADF;
@@ -55,8 +55,7 @@ SinkPtr SocketSink::Open(uv_loop_t* loop, UniqueFd socket, std::string_view prea
   return SinkPtr(sink.release());
 }
 
-SocketSink::SocketSink(uv_loop_t* loop, UniqueFd socket, bool text_format, Notify notify, void* owner,
-                       SinkPtr next)
+SocketSink::SocketSink(uv_loop_t* loop, UniqueFd socket, bool text_format, Notify notify, void* owner, SinkPtr next)
     : ForwardingSink(std::move(next)),
       loop_(loop),
       fd_(std::move(socket)),

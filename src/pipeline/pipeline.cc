@@ -6,8 +6,7 @@
 
 namespace llmrelay {
 
-StreamPipeline::StreamPipeline(std::unique_ptr<Adapter> adapter, size_t max_event_bytes,
-                               EncoderOptions encoder_options)
+StreamPipeline::StreamPipeline(std::unique_ptr<Adapter> adapter, size_t max_event_bytes, EncoderOptions encoder_options)
     : adapter_(std::move(adapter)),
       sse_(max_event_bytes),
       ndjson_(max_event_bytes),
@@ -42,8 +41,8 @@ bool StreamPipeline::Feed(const char* data, size_t len, uint64_t now_us) {
 
 bool StreamPipeline::Parse(const char* data, size_t len) {
   if (failed()) return false;
-  FramingStatus status = adapter_->framing() == Framing::kSse ? sse_.Feed(data, len, *this)
-                                                              : ndjson_.Feed(data, len, *this);
+  FramingStatus status =
+      adapter_->framing() == Framing::kSse ? sse_.Feed(data, len, *this) : ndjson_.Feed(data, len, *this);
   if (status == FramingStatus::kLimit && !failed()) {
     Fail(ErrorCode::kLimit, "", "An event from the provider exceeded the maximum event size (maxEventBytes)");
   }
@@ -63,8 +62,7 @@ bool StreamPipeline::Finish(uint64_t now_us) {
   adapter_->OnEof(*this);
   if (failed()) return false;
   if (!adapter_->complete()) {
-    Fail(ErrorCode::kTruncated, "",
-         "The provider's stream ended without its end marker; the answer may be cut short");
+    Fail(ErrorCode::kTruncated, "", "The provider's stream ended without its end marker; the answer may be cut short");
     return false;
   }
   return true;
@@ -163,8 +161,7 @@ void StreamPipeline::OnFinish(FinishReason reason, std::string_view raw) {
   Emit([&](Encoder& e, std::string& out) { e.Finish(out, reason, raw); });
 }
 
-void StreamPipeline::OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
-                                bool has_id) {
+void StreamPipeline::OnRawEvent(std::string_view event, std::string_view data, std::string_view id, bool has_id) {
   CountContent();
   Emit([&](Encoder& e, std::string& out) { e.RawEvent(out, event, data, id, has_id); });
 }

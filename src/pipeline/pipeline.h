@@ -11,24 +11,23 @@
 
 #include "base/delta.h"
 #include "base/records.h"
-#include "pipeline/summary.h"
 #include "encoders/encoder.h"
 #include "framing/ndjson_splitter.h"
 #include "framing/sse_parser.h"
+#include "pipeline/summary.h"
 #include "providers/adapter.h"
 
 namespace llmrelay {
 
 struct PipelineError {
   ErrorCode code = ErrorCode::kNone;  // PROVIDER_ERROR, PROTOCOL, TRUNCATED, LIMIT
-  std::string type;     // the provider's error type, for PROVIDER_ERROR
+  std::string type;                   // the provider's error type, for PROVIDER_ERROR
   std::string message;
 };
 
 class StreamPipeline final : public DeltaSink, public SseHandler, public LineHandler {
  public:
-  StreamPipeline(std::unique_ptr<Adapter> adapter, size_t max_event_bytes,
-                 EncoderOptions encoder_options);
+  StreamPipeline(std::unique_ptr<Adapter> adapter, size_t max_event_bytes, EncoderOptions encoder_options);
 
   // The output mode: "discard" (summary only), "json" (Delta objects for
   // JavaScript) or a downstream format ("sse", "openai", ...). Until a mode
@@ -93,8 +92,7 @@ class StreamPipeline final : public DeltaSink, public SseHandler, public LineHan
   void OnUsage(const UsageInfo& usage) override;
   void OnPartialUsage(const UsageInfo& usage) override { summary_.SetUsage(usage); }
   void OnFinish(FinishReason reason, std::string_view raw) override;
-  void OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
-                  bool has_id) override;
+  void OnRawEvent(std::string_view event, std::string_view data, std::string_view id, bool has_id) override;
   void OnProviderError(std::string_view type, std::string_view message) override;
   void OnProtocolError(std::string_view detail) override;
   void OnEndMarker() override { end_marker_ = true; }

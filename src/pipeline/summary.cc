@@ -93,7 +93,10 @@ void Summary::AppendJson(std::string& out, const StreamMetrics& m, std::string_v
     out.append("{\"index\":");
     AppendInt(out, static_cast<int64_t>(i));
     out.append(",\"id\":");
-    if (call.id.empty()) out.append("null"); else AppendJsonString(out, call.id);
+    if (call.id.empty())
+      out.append("null");
+    else
+      AppendJsonString(out, call.id);
     out.append(",\"name\":");
     AppendJsonString(out, call.name);
     out.append(",\"arguments\":");
@@ -105,9 +108,15 @@ void Summary::AppendJson(std::string& out, const StreamMetrics& m, std::string_v
     out.push_back('}');
   }
   out.append("],\"finishReason\":");
-  if (has_finish_) AppendJsonString(out, FinishReasonName(finish_)); else out.append("null");
+  if (has_finish_)
+    AppendJsonString(out, FinishReasonName(finish_));
+  else
+    out.append("null");
   out.append(",\"rawFinishReason\":");
-  if (has_finish_ && !finish_raw_.empty()) AppendJsonString(out, finish_raw_); else out.append("null");
+  if (has_finish_ && !finish_raw_.empty())
+    AppendJsonString(out, finish_raw_);
+  else
+    out.append("null");
   out.append(",\"usage\":");
   if (has_usage_) {
     out.append("{\"inputTokens\":");
@@ -133,9 +142,15 @@ void Summary::AppendJson(std::string& out, const StreamMetrics& m, std::string_v
   out.append(",\"metrics\":{\"outcome\":");
   AppendJsonString(out, outcome);
   out.append(",\"ttfbMs\":");
-  if (m.first_byte_us) AppendMs(out, m.first_byte_us - m.start_us); else out.append("null");
+  if (m.first_byte_us)
+    AppendMs(out, m.first_byte_us - m.start_us);
+  else
+    out.append("null");
   out.append(",\"ttftMs\":");
-  if (m.first_content_us) AppendMs(out, m.first_content_us - m.start_us); else out.append("null");
+  if (m.first_content_us)
+    AppendMs(out, m.first_content_us - m.start_us);
+  else
+    out.append("null");
   out.append(",\"durationMs\":");
   AppendMs(out, duration);
   out.append(",\"deltas\":");

@@ -26,8 +26,8 @@ struct StreamMetrics {
   uint64_t first_content_us = 0;  // first text/reasoning/tool-call delta
   uint64_t last_content_us = 0;
   uint64_t end_us = 0;
-  uint64_t deltas = 0;            // content deltas
-  uint64_t bytes = 0;             // response body bytes received
+  uint64_t deltas = 0;  // content deltas
+  uint64_t bytes = 0;   // response body bytes received
   uint32_t retries = 0;
   std::vector<uint32_t> gaps_us;  // inter-content-delta gaps
 };
@@ -37,8 +37,7 @@ class Summary {
   void Reset();  // forget content (for a retried attempt); metrics stay
   void AddText(std::string_view text) { text_.append(text); }
   void AddReasoning(std::string_view text) { reasoning_.append(text); }
-  void AddToolCall(uint32_t index, std::string_view id, std::string_view name,
-                   std::string_view arguments_delta);
+  void AddToolCall(uint32_t index, std::string_view id, std::string_view name, std::string_view arguments_delta);
   void SetUsage(const UsageInfo& usage);
   void SetFinish(FinishReason reason, std::string_view raw);
 

@@ -28,12 +28,18 @@ bool TakeContentDelta(JsonScan& scan, std::string& scratch, std::string_view* co
     if (next == JsonScan::Next::kEnd) return true;
     if (next != JsonScan::Next::kMember) return false;
     int slot = -1;
-    if (key == "content") slot = 0;
-    else if (key == "refusal") slot = 1;
-    else if (key == "reasoning_content") slot = 2;
-    else if (key == "reasoning") slot = 3;
-    else if (key == "tool_calls") slot = 4;
-    else if (key == "function_call") slot = 5;
+    if (key == "content")
+      slot = 0;
+    else if (key == "refusal")
+      slot = 1;
+    else if (key == "reasoning_content")
+      slot = 2;
+    else if (key == "reasoning")
+      slot = 3;
+    else if (key == "tool_calls")
+      slot = 4;
+    else if (key == "function_call")
+      slot = 5;
     if (slot < 0) {
       if (!scan.Skip()) return false;  // role, and keys nobody reads
       continue;

@@ -12,8 +12,8 @@ namespace llmrelay {
 namespace {
 
 bool IsContentFilterReason(std::string_view raw) {
-  return raw == "SAFETY" || raw == "RECITATION" || raw == "BLOCKLIST" ||
-         raw == "PROHIBITED_CONTENT" || raw == "SPII" || raw == "IMAGE_SAFETY";
+  return raw == "SAFETY" || raw == "RECITATION" || raw == "BLOCKLIST" || raw == "PROHIBITED_CONTENT" || raw == "SPII" ||
+         raw == "IMAGE_SAFETY";
 }
 
 class GeminiAdapter final : public JsonAdapter {
@@ -68,8 +68,7 @@ class GeminiAdapter final : public JsonAdapter {
       sink.OnPartialUsage(usage_);
     }
 
-    const std::string_view finish = candidate != nullptr ? FindString(*candidate, "finishReason")
-                                                         : std::string_view();
+    const std::string_view finish = candidate != nullptr ? FindString(*candidate, "finishReason") : std::string_view();
     if (!finish.empty()) {
       FinishReason mapped = FinishReason::kOther;
       if (finish == "STOP") {
@@ -135,10 +134,9 @@ class GeminiAdapter final : public JsonAdapter {
         return false;
       }
       const JsonValue* args = FindMember(*call, "args");
-      const std::string_view arguments =
-          args != nullptr ? compact_.Write(*args) : std::string_view("{}");
-      sink.OnToolCall(static_cast<uint32_t>(tool_calls_++), FindString(*call, "id"),
-                      FindString(*call, "name"), arguments);
+      const std::string_view arguments = args != nullptr ? compact_.Write(*args) : std::string_view("{}");
+      sink.OnToolCall(static_cast<uint32_t>(tool_calls_++), FindString(*call, "id"), FindString(*call, "name"),
+                      arguments);
     }
     return true;
   }

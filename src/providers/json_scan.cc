@@ -64,8 +64,7 @@ bool DecodeJsonEscapes(std::string_view raw, std::string* out) {
         if (out != nullptr) AppendUtf8(cp, *out);
         continue;
       }
-      default:
-        return false;
+      default: return false;
     }
     if (out != nullptr) out->push_back(plain);
   }

@@ -108,9 +108,7 @@ const JsonValue* EventJson::Parse(std::string_view text) {
   rapidjson::InsituStringStream stream(&text_[0]);
   rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>> reader;
   TreeBuilder builder(stack_, pool_);
-  const bool ok =
-      !reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseDefaultFlags>(stream, builder)
-           .IsError();
+  const bool ok = !reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseDefaultFlags>(stream, builder).IsError();
   too_deep_ = builder.too_deep();
   const bool parsed = ok && stack_.size() == 1;
   if (parsed) root_ = std::move(stack_.back());
@@ -124,8 +122,7 @@ const JsonValue* EventJson::ParseObject(std::string_view text) {
   return root != nullptr && root->IsObject() ? root : nullptr;
 }
 
-void DeepCopy(const JsonValue& source, JsonValue& target,
-              rapidjson::MemoryPoolAllocator<>& allocator) {
+void DeepCopy(const JsonValue& source, JsonValue& target, rapidjson::MemoryPoolAllocator<>& allocator) {
   if (source.IsString()) {
     target.SetString(source.GetString(), source.GetStringLength(), allocator);
   } else if (source.IsObject()) {
@@ -156,11 +153,10 @@ std::string_view CompactJson::Write(const JsonValue& value) {
   return out_;
 }
 
-
 const JsonValue* FindMember(const JsonValue& object, std::string_view key) {
   if (!object.IsObject()) return nullptr;
-  const auto it = object.FindMember(
-      JsonValue(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
+  const auto it =
+      object.FindMember(JsonValue(rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
   if (it == object.MemberEnd() || it->value.IsNull()) return nullptr;
   return &it->value;
 }
@@ -215,8 +211,7 @@ bool AppendCodeText(const JsonValue& value, std::string& out) {
 }
 
 bool UsageDeduper::IsNew(const UsageInfo& usage) const {
-  return !emitted_ || usage.input_tokens != input_ || usage.output_tokens != output_ ||
-         usage.total_tokens != total_;
+  return !emitted_ || usage.input_tokens != input_ || usage.output_tokens != output_ || usage.total_tokens != total_;
 }
 
 void UsageDeduper::Remember(const UsageInfo& usage) {
@@ -270,8 +265,7 @@ bool IsBlankData(std::string_view data) {
   return true;
 }
 
-void FormatInvalidJson(std::string_view provider, std::string_view data, bool too_deep,
-                       std::string& out) {
+void FormatInvalidJson(std::string_view provider, std::string_view data, bool too_deep, std::string& out) {
   constexpr size_t kQuoteBytes = 120;
   out.assign(too_deep ? "JSON nested too deeply in " : "invalid JSON in ");
   out.append(provider);

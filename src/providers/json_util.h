@@ -99,8 +99,7 @@ class CompactJson {
 
 // Copies `source` into `target`, strings included. (RapidJSON's own copy
 // keeps pointing at strings parsed in situ, which die with the next event.)
-void DeepCopy(const JsonValue& source, JsonValue& target,
-              rapidjson::MemoryPoolAllocator<>& allocator);
+void DeepCopy(const JsonValue& source, JsonValue& target, rapidjson::MemoryPoolAllocator<>& allocator);
 
 // Field lookups that treat a missing key, null and a value of another type
 // alike, so adapters never index into a shape they did not check.
@@ -184,8 +183,7 @@ bool IsBlankData(std::string_view data);
 // limit, "JSON nested too deeply in <provider> event: ") plus at most ~120
 // bytes of `data`, cut back to a whole UTF-8 character so the message stays
 // valid UTF-8. Control characters are kept as they are.
-void FormatInvalidJson(std::string_view provider, std::string_view data, bool too_deep,
-                       std::string& out);
+void FormatInvalidJson(std::string_view provider, std::string_view data, bool too_deep, std::string& out);
 
 }  // namespace llmrelay
 

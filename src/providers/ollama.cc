@@ -29,8 +29,7 @@ class OllamaAdapter final : public JsonAdapter {
         FailProvider("error", AsString(*error), sink);
       } else {
         const std::string_view type = FindString(*error, "type");
-        FailProvider(type.empty() ? std::string_view("error") : type,
-                     FindString(*error, "message"), sink);
+        FailProvider(type.empty() ? std::string_view("error") : type, FindString(*error, "message"), sink);
       }
       return;
     }
@@ -72,17 +71,16 @@ class OllamaAdapter final : public JsonAdapter {
     if (const JsonValue* args = FindMember(*function, "arguments")) {
       arguments = args->IsString() ? AsString(*args) : compact_.Write(*args);
     }
-    sink.OnToolCall(static_cast<uint32_t>(tool_calls_++), FindString(call, "id"),
-                    FindString(*function, "name"), arguments);
+    sink.OnToolCall(static_cast<uint32_t>(tool_calls_++), FindString(call, "id"), FindString(*function, "name"),
+                    arguments);
     return true;
   }
 
   // The final object: prompt_eval_count → input, eval_count → output. Go's
   // omitempty drops a zero count, so a missing count is 0, not "unknown".
   void OnDone(const JsonValue& root, DeltaSink& sink) {
-    static constexpr std::string_view kUsageFields[] = {
-        "prompt_eval_count", "prompt_eval_duration", "eval_count",
-        "eval_duration",     "load_duration",        "total_duration"};
+    static constexpr std::string_view kUsageFields[] = {"prompt_eval_count", "prompt_eval_duration", "eval_count",
+                                                        "eval_duration",     "load_duration",        "total_duration"};
     UsageInfo usage;
     usage.input_tokens = FindCount(root, "prompt_eval_count");
     usage.output_tokens = FindCount(root, "eval_count");

@@ -178,8 +178,7 @@ class OpenAiChatAdapter final : public JsonAdapter {
     const JsonValue* error = FindMember(root, "error");
     // `"error": null` (skipped by FindMember), `false` or `""` on an
     // ordinary chunk means no error.
-    if (error != nullptr &&
-        (error->IsFalse() || (error->IsString() && error->GetStringLength() == 0))) {
+    if (error != nullptr && (error->IsFalse() || (error->IsString() && error->GetStringLength() == 0))) {
       error = nullptr;
     }
     const JsonValue* fields = nullptr;
@@ -282,8 +281,7 @@ class OpenAiChatAdapter final : public JsonAdapter {
     }
   }
 
-  bool EmitToolFragment(std::string_view id, int64_t index, const JsonValue* function,
-                        DeltaSink& sink) {
+  bool EmitToolFragment(std::string_view id, int64_t index, const JsonValue* function, DeltaSink& sink) {
     std::string_view name;
     std::string_view arguments;
     if (function != nullptr) {

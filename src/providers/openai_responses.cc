@@ -30,8 +30,7 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
       // A refusal is what the model said instead of an answer: relay it as text.
       const std::string_view delta = FindString(*root, "delta");
       if (!delta.empty()) sink.OnText(delta);
-    } else if (type == "response.reasoning_summary_text.delta" ||
-               type == "response.reasoning_text.delta") {
+    } else if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta") {
       const std::string_view delta = FindString(*root, "delta");
       if (!delta.empty()) sink.OnReasoning(delta);
     } else if (type == "response.output_item.added") {
@@ -39,8 +38,7 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
     } else if (type == "response.function_call_arguments.delta") {
       OnArguments(FindString(*root, "item_id"), FindString(*root, "delta"), /*whole=*/false, sink);
     } else if (type == "response.function_call_arguments.done") {
-      OnArguments(FindString(*root, "item_id"), FindString(*root, "arguments"), /*whole=*/true,
-                  sink);
+      OnArguments(FindString(*root, "item_id"), FindString(*root, "arguments"), /*whole=*/true, sink);
     } else if (type == "response.output_item.done") {
       if (const JsonValue* item = FindObject(*root, "item")) OnItemDone(*item, sink);
     } else if (type == "response.completed" || type == "response.incomplete") {
@@ -67,8 +65,7 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
   // id and name when known) so slots reach the sink dense and in order; a
   // known one gets only an id or name it has not had yet. -1 once there are
   // too many calls (the adapter has stopped).
-  int Slot(std::string_view item_id, std::string_view call_id, std::string_view name,
-           DeltaSink& sink) {
+  int Slot(std::string_view item_id, std::string_view call_id, std::string_view name, DeltaSink& sink) {
     size_t slot = 0;
     while (slot < calls_.size() && calls_[slot].item_id != item_id) ++slot;
     const bool fresh = slot == calls_.size();
@@ -100,8 +97,7 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
 
   // `whole` marks the complete arguments of a .done event: relayed only when
   // no delta came for the call, as from a proxy that drops the deltas.
-  void OnArguments(std::string_view item_id, std::string_view arguments, bool whole,
-                   DeltaSink& sink) {
+  void OnArguments(std::string_view item_id, std::string_view arguments, bool whole, DeltaSink& sink) {
     const int slot = Slot(item_id, {}, {}, sink);
     if (slot < 0) return;
     Call& call = calls_[static_cast<size_t>(slot)];
@@ -196,8 +192,6 @@ class OpenAiResponsesAdapter final : public JsonAdapter {
 
 }  // namespace
 
-std::unique_ptr<Adapter> MakeOpenAiResponsesAdapter() {
-  return std::make_unique<OpenAiResponsesAdapter>();
-}
+std::unique_ptr<Adapter> MakeOpenAiResponsesAdapter() { return std::make_unique<OpenAiResponsesAdapter>(); }
 
 }  // namespace llmrelay

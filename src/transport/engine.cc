@@ -69,7 +69,7 @@ size_t DiscardBytes(char* /*data*/, size_t size, size_t nmemb, void* /*userp*/) 
 struct SocketWatch {
   uv_poll_t poll{};
   curl_socket_t fd = CURL_SOCKET_BAD;  // curl's number, for curl_multi_socket_action
-  int own_fd = -1;                      // the duplicate the poll watches
+  int own_fd = -1;                     // the duplicate the poll watches
   Engine* engine = nullptr;
   ~SocketWatch() {
     if (own_fd >= 0) ::close(own_fd);
@@ -85,9 +85,8 @@ bool SameSocket(int a, int b) {
 
 void CloseSocketWatch(SocketWatch* watch) {
   uv_poll_stop(&watch->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll), [](uv_handle_t* handle) {
-    std::unique_ptr<SocketWatch> owned(static_cast<SocketWatch*>(handle->data));
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(&watch->poll),
+           [](uv_handle_t* handle) { std::unique_ptr<SocketWatch> owned(static_cast<SocketWatch*>(handle->data)); });
 }
 
 }  // namespace

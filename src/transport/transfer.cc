@@ -46,9 +46,8 @@ void Transfer::Dispose(std::unique_ptr<Transfer> transfer) {
   raw->attempt_.reset();
   raw->sink_.reset();
   uv_timer_stop(&raw->deadline_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&raw->deadline_), [](uv_handle_t* handle) {
-    std::unique_ptr<Transfer> owned(static_cast<Transfer*>(handle->data));
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(&raw->deadline_),
+           [](uv_handle_t* handle) { std::unique_ptr<Transfer> owned(static_cast<Transfer*>(handle->data)); });
 }
 
 void Transfer::Begin() {
@@ -281,9 +280,7 @@ void Transfer::CheckDeadline() {
       StartAttempt();
       MarkDirty();
       return;
-    case DeadlineKind::kNonStreamBody:
-      Fail(answer_.NonStreamFailure(std::time(nullptr)));
-      return;
+    case DeadlineKind::kNonStreamBody: Fail(answer_.NonStreamFailure(std::time(nullptr))); return;
     case DeadlineKind::kFirstByte:
       Fail(ErrorCode::kTimeoutFirstByte,
            "No content from the provider within timeouts.firstByteMs (" + Ms(t.first_byte_ms) + ")");
@@ -292,8 +289,7 @@ void Transfer::CheckDeadline() {
       Fail(ErrorCode::kTimeoutIdle, "No content from the provider for timeouts.idleMs (" + Ms(t.idle_ms) +
                                         "); keep-alive comments and pings do not count");
       return;
-    case DeadlineKind::kNone:
-      break;
+    case DeadlineKind::kNone: break;
   }
   ArmDeadline();
 }
@@ -370,8 +366,8 @@ void Transfer::Fail(Failure failure) {
     AttemptFailure attempt;
     attempt.code = failure.code;
     attempt.status = failure.status;
-    attempt.transient_network = failure.code == ErrorCode::kNetwork &&
-                                (failure.curl_code == 0 || IsTransientCurlError(failure.curl_code));
+    attempt.transient_network =
+        failure.code == ErrorCode::kNetwork && (failure.curl_code == 0 || IsTransientCurlError(failure.curl_code));
     attempt.retry_after_ms = failure.retry_after_ms;
     // Nothing is retried once anything reached the reader.
     attempt.delivered = pipeline_.emitted() != 0 || pipeline_.content_seen();

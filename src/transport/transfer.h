@@ -16,8 +16,8 @@
 #include "output/sink.h"
 #include "pipeline/pipeline.h"
 #include "transport/engine.h"
-#include "upstream/http_attempt.h"
 #include "upstream/answer.h"
+#include "upstream/http_attempt.h"
 
 namespace llmrelay {
 
@@ -111,7 +111,7 @@ class Transfer final : public HttpAttempt::Listener {
   bool ended_ = false;
   CURLcode pending_result_ = CURLE_OK;  // kAwaitConsumer: curl's result, replayed on Consume
   uint32_t retries_ = 0;
-  bool at_end_marker_ = false;  // the answer is whole: the rest of the body is not read
+  bool at_end_marker_ = false;    // the answer is whole: the rest of the body is not read
   bool outlives_client_ = false;  // a resumable relay: a downstream that closes does not end it
 
   // Deadline reference times (microseconds, monotonic).

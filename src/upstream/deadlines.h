@@ -33,13 +33,13 @@ enum class DeadlineKind : uint8_t { kNone, kTotal, kRetryDue, kFirstByte, kIdle,
 struct DeadlineState {
   enum class Phase : uint8_t { kRunning, kRetryWait, kAwaitConsumer, kEnded };
   Phase phase = Phase::kRunning;
-  uint64_t start_us = 0;          // the stream started (totalMs)
-  uint64_t attempt_start_us = 0;  // this attempt started, or the transfer last resumed before content
-  uint64_t content_ref_us = 0;    // the last content delta, or the last resume
-  uint64_t retry_at_us = 0;       // kRetryWait: the next attempt is due
-  uint64_t headers_us = 0;        // the answer's headers arrived
-  bool paused = false;            // the transfer is paused for the reader
-  bool content_seen = false;      // a content delta arrived in this attempt
+  uint64_t start_us = 0;           // the stream started (totalMs)
+  uint64_t attempt_start_us = 0;   // this attempt started, or the transfer last resumed before content
+  uint64_t content_ref_us = 0;     // the last content delta, or the last resume
+  uint64_t retry_at_us = 0;        // kRetryWait: the next attempt is due
+  uint64_t headers_us = 0;         // the answer's headers arrived
+  bool paused = false;             // the transfer is paused for the reader
+  bool content_seen = false;       // a content delta arrived in this attempt
   bool non_stream_answer = false;  // the headers said: not a 2xx event stream
 };
 

@@ -30,8 +30,8 @@ HeaderList::HeaderList(const std::vector<std::string>& lines) {
 }
 
 std::unique_ptr<HttpAttempt> HttpAttempt::Start(CURLM* multi, CURLSH* share, const HttpRequest& request,
-                                                const HeaderList& headers, TrustStore* trust_store,
-                                                Listener* listener, void* owner, std::string* error) {
+                                                const HeaderList& headers, TrustStore* trust_store, Listener* listener,
+                                                void* owner, std::string* error) {
   std::unique_ptr<HttpAttempt> attempt(new HttpAttempt(multi, listener));
   CURL* easy = curl_easy_init();
   if (easy == nullptr) {
@@ -74,8 +74,10 @@ std::unique_ptr<HttpAttempt> HttpAttempt::Start(CURLM* multi, CURLSH* share, con
   if (request.connect_ms > 0) curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_ms));
   const bool https = request.url.compare(0, 8, "https://") == 0;
   long version = CURL_HTTP_VERSION_1_1;
-  if (https) version = CURL_HTTP_VERSION_2TLS;
-  else if (request.http2_prior_knowledge) version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  if (https)
+    version = CURL_HTTP_VERSION_2TLS;
+  else if (request.http2_prior_knowledge)
+    version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, version);
   if (version == CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE && !MultiplexesPriorKnowledge()) {
     // libcurl 7.x fails every stream ("Error in the HTTP2 framing layer")
@@ -182,10 +184,8 @@ bool IsTransientCurlError(int code) {
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
+    case CURLE_SSL_CONNECT_ERROR: return true;
+    default: return false;
   }
 }
 

@@ -13,18 +13,13 @@ int64_t RetryDelayMs(const RetryPolicy& policy, uint32_t retries_so_far, const A
   bool retryable = false;
   bool hinted = false;
   switch (failure.code) {
-    case ErrorCode::kNetwork:
-      retryable = failure.transient_network;
-      break;
+    case ErrorCode::kNetwork: retryable = failure.transient_network; break;
     case ErrorCode::kHttpStatus:
       retryable = failure.status == 408 || failure.status == 409 || failure.status == 429 || failure.status >= 500;
       hinted = failure.retry_after_ms >= 0;
       break;
-    case ErrorCode::kProviderError:
-      retryable = true;
-      break;
-    default:
-      break;
+    case ErrorCode::kProviderError: retryable = true; break;
+    default: break;
   }
   if (!retryable) return -1;
   int64_t delay = 0;

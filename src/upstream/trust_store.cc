@@ -44,8 +44,8 @@ void TrustStore::Apply(CURL* easy) {
     // mbedtls_x509_crt_parse wants the terminating NUL counted for PEM. A
     // certificate mbedTLS cannot read is skipped (the result counts them);
     // the others stay usable.
-    const int rc = mbedtls_x509_crt_parse(&chain_->crt, reinterpret_cast<const unsigned char*>(pem_.c_str()),
-                                          pem_.size() + 1);
+    const int rc =
+        mbedtls_x509_crt_parse(&chain_->crt, reinterpret_cast<const unsigned char*>(pem_.c_str()), pem_.size() + 1);
     chain_->usable = rc >= 0 && chain_->crt.version != 0;
   }
   if (!chain_->usable) return;  // curl then has no CA: verification fails, naming the certificate

@@ -25,8 +25,7 @@ EncoderOptions DefaultOptions() {
   return options;
 }
 
-std::string Encode(std::string_view format, const EncodeFn& fn,
-                   const EncoderOptions& options = DefaultOptions()) {
+std::string Encode(std::string_view format, const EncodeFn& fn, const EncoderOptions& options = DefaultOptions()) {
   std::unique_ptr<Encoder> encoder = CreateEncoder(format, options);
   EXPECT_NE(encoder, nullptr) << format;
   std::string out;
@@ -95,14 +94,13 @@ TEST(JsonEncoder, WritesEachDeltaKindAsACommaTerminatedObject) {
     e.RawEvent(o, "ping", "x", "7", true);
     e.Done(o);
   });
-  EXPECT_EQ(out,
-            R"({"type":"text","text":"Hel"},)"
-            R"({"type":"reasoning","text":"hmm"},)"
-            R"({"type":"tool-call","index":0,"id":"call_1","name":"get_weather","argumentsDelta":"{\"ci"},)"
-            R"({"type":"tool-call","index":0,"argumentsDelta":"ty\":1}"},)"
-            R"({"type":"usage","inputTokens":10,"outputTokens":5,"totalTokens":15,"raw":{"prompt_tokens":10}},)"
-            R"({"type":"finish","reason":"stop","raw":"end_turn"},)"
-            R"({"type":"event","event":"ping","data":"x","id":"7"},)");
+  EXPECT_EQ(out, R"({"type":"text","text":"Hel"},)"
+                 R"({"type":"reasoning","text":"hmm"},)"
+                 R"({"type":"tool-call","index":0,"id":"call_1","name":"get_weather","argumentsDelta":"{\"ci"},)"
+                 R"({"type":"tool-call","index":0,"argumentsDelta":"ty\":1}"},)"
+                 R"({"type":"usage","inputTokens":10,"outputTokens":5,"totalTokens":15,"raw":{"prompt_tokens":10}},)"
+                 R"({"type":"finish","reason":"stop","raw":"end_turn"},)"
+                 R"({"type":"event","event":"ping","data":"x","id":"7"},)");
 }
 
 TEST(JsonEncoder, ABatchParsesAsOneArrayAfterDroppingTheLastComma) {
@@ -134,21 +132,16 @@ TEST(JsonEncoder, StartDoneAndErrorWriteNothing) {
 // Delta JSON details (shared by json, sse, ndjson)
 
 TEST(DeltaJson, UnknownUsageCountsAreNullAndAnUnknownTotalIsLeftOut) {
-  const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
-    e.Usage(o, Usage(-1, 7, -1, R"({"output_tokens":7})"));
-  });
-  EXPECT_EQ(out,
-            R"({"type":"usage","inputTokens":null,"outputTokens":7,"raw":{"output_tokens":7}})"
-            "\n");
+  const std::string out =
+      Encode("ndjson", [](Encoder& e, std::string& o) { e.Usage(o, Usage(-1, 7, -1, R"({"output_tokens":7})")); });
+  EXPECT_EQ(out, R"({"type":"usage","inputTokens":null,"outputTokens":7,"raw":{"output_tokens":7}})"
+                 "\n");
 }
 
 TEST(DeltaJson, AnEmptyRawUsageStillYieldsValidJson) {
-  const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
-    e.Usage(o, Usage(1, 2, 3, ""));
-  });
-  EXPECT_EQ(out,
-            R"({"type":"usage","inputTokens":1,"outputTokens":2,"totalTokens":3,"raw":{}})"
-            "\n");
+  const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) { e.Usage(o, Usage(1, 2, 3, "")); });
+  EXPECT_EQ(out, R"({"type":"usage","inputTokens":1,"outputTokens":2,"totalTokens":3,"raw":{}})"
+                 "\n");
 }
 
 TEST(DeltaJson, FinishNamesEveryReasonAndLeavesOutAnEmptyRaw) {
@@ -164,9 +157,7 @@ TEST(DeltaJson, FinishNamesEveryReasonAndLeavesOutAnEmptyRaw) {
       {FinishReason::kOther, "other"},
   };
   for (const auto& c : cases) {
-    const std::string out = Encode("ndjson", [&](Encoder& e, std::string& o) {
-      e.Finish(o, c.reason, "");
-    });
+    const std::string out = Encode("ndjson", [&](Encoder& e, std::string& o) { e.Finish(o, c.reason, ""); });
     EXPECT_EQ(out, std::string(R"({"type":"finish","reason":")") + c.name + "\"}\n");
   }
 }
@@ -176,11 +167,10 @@ TEST(DeltaJson, ToolCallLeavesOutAnEmptyIdAndNameButKeepsEmptyArguments) {
     e.ToolCall(o, 3, "", "lookup", "");
     e.ToolCall(o, 4294967295U, "id\"1", "", "{}");
   });
-  EXPECT_EQ(out,
-            R"({"type":"tool-call","index":3,"name":"lookup","argumentsDelta":""})"
-            "\n"
-            R"({"type":"tool-call","index":4294967295,"id":"id\"1","argumentsDelta":"{}"})"
-            "\n");
+  EXPECT_EQ(out, R"({"type":"tool-call","index":3,"name":"lookup","argumentsDelta":""})"
+                 "\n"
+                 R"({"type":"tool-call","index":4294967295,"id":"id\"1","argumentsDelta":"{}"})"
+                 "\n");
 }
 
 TEST(DeltaJson, RawEventLeavesOutTheIdUnlessItHasOne) {
@@ -188,35 +178,34 @@ TEST(DeltaJson, RawEventLeavesOutTheIdUnlessItHasOne) {
     e.RawEvent(o, "message", "line1\nline2", "", false);
     e.RawEvent(o, "update", "{}", "", true);
   });
-  EXPECT_EQ(out,
-            R"({"type":"event","event":"message","data":"line1\nline2"})"
-            "\n"
-            R"({"type":"event","event":"update","data":"{}","id":""})"
-            "\n");
+  EXPECT_EQ(out, R"({"type":"event","event":"message","data":"line1\nline2"})"
+                 "\n"
+                 R"({"type":"event","event":"update","data":"{}","id":""})"
+                 "\n");
 }
 
 TEST(DeltaJson, EscapesQuotesBackslashesAndControlCharacters) {
   // sizeof, not strlen: the text holds a NUL.
   static constexpr char kText[] = "q\" b\\ n\n r\r t\t b\b f\f nul\0 us\x1f del\x7f";
-  const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
-    e.Text(o, std::string_view(kText, sizeof kText - 1));
-  });
-  EXPECT_EQ(out,
-            R"({"type":"text","text":"q\" b\\ n\n r\r t\t b\b f\f nul\u0000 us\u001f del)"
-            "\x7f"
-            R"("})"
-            "\n");
+  const std::string out =
+      Encode("ndjson", [](Encoder& e, std::string& o) { e.Text(o, std::string_view(kText, sizeof kText - 1)); });
+  EXPECT_EQ(out, R"({"type":"text","text":"q\" b\\ n\n r\r t\t b\b f\f nul\u0000 us\u001f del)"
+                 "\x7f"
+                 R"("})"
+                 "\n");
 }
 
 TEST(DeltaJson, EscapesLineAndParagraphSeparatorsButPassesOtherUtf8Through) {
   const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
-    e.Text(o, "a\xE2\x80\xA8" "b\xE2\x80\xA9" "c h\xC3\xA9 \xE4\xB8\x96 \xF0\x9F\x8E\x89 \xE2\x80\xA6");
+    e.Text(o,
+           "a\xE2\x80\xA8"
+           "b\xE2\x80\xA9"
+           "c h\xC3\xA9 \xE4\xB8\x96 \xF0\x9F\x8E\x89 \xE2\x80\xA6");
   });
-  EXPECT_EQ(out,
-            R"({"type":"text","text":"a\u2028b\u2029c h)"
-            "\xC3\xA9 \xE4\xB8\x96 \xF0\x9F\x8E\x89 \xE2\x80\xA6"
-            R"("})"
-            "\n");
+  EXPECT_EQ(out, R"({"type":"text","text":"a\u2028b\u2029c h)"
+                 "\xC3\xA9 \xE4\xB8\x96 \xF0\x9F\x8E\x89 \xE2\x80\xA6"
+                 R"("})"
+                 "\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -233,19 +222,15 @@ TEST(SseEncoder, WritesEachDeltaAsOneDataEvent) {
     e.Finish(o, FinishReason::kStop, "");
     e.RawEvent(o, "e", "d", "", false);
   });
-  EXPECT_EQ(out, Data(R"({"type":"text","text":"Hel"})") +
-                     Data(R"({"type":"text","text":"lo"})") +
+  EXPECT_EQ(out, Data(R"({"type":"text","text":"Hel"})") + Data(R"({"type":"text","text":"lo"})") +
                      Data(R"({"type":"reasoning","text":"r"})") +
                      Data(R"({"type":"tool-call","index":1,"id":"c","name":"f","argumentsDelta":"{}"})") +
                      Data(R"({"type":"usage","inputTokens":1,"outputTokens":2,"raw":{}})") +
-                     Data(R"({"type":"finish","reason":"stop"})") +
-                     Data(R"({"type":"event","event":"e","data":"d"})"));
+                     Data(R"({"type":"finish","reason":"stop"})") + Data(R"({"type":"event","event":"e","data":"d"})"));
 }
 
 TEST(SseEncoder, KeepsNewlinesInTextInsideOneDataLine) {
-  const std::string out = Encode("sse", [](Encoder& e, std::string& o) {
-    e.Text(o, "a\n\nb\r\nc");
-  });
+  const std::string out = Encode("sse", [](Encoder& e, std::string& o) { e.Text(o, "a\n\nb\r\nc"); });
   EXPECT_EQ(out, Data(R"({"type":"text","text":"a\n\nb\r\nc"})"));
   EXPECT_EQ(out.find('\n'), out.size() - 2);
 }
@@ -255,9 +240,8 @@ TEST(SseEncoder, DoneWritesTheDoneMarker) {
 }
 
 TEST(SseEncoder, ErrorIsANamedErrorEventWithCodeAndMessage) {
-  const std::string out = Encode("sse", [](Encoder& e, std::string& o) {
-    e.Error(o, Err("TIMEOUT_IDLE", "No delta for 30000 ms \"idle\""));
-  });
+  const std::string out = Encode(
+      "sse", [](Encoder& e, std::string& o) { e.Error(o, Err("TIMEOUT_IDLE", "No delta for 30000 ms \"idle\"")); });
   EXPECT_EQ(out,
             "event: error\n"
             R"(data: {"code":"TIMEOUT_IDLE","message":"No delta for 30000 ms \"idle\""})"
@@ -269,18 +253,23 @@ TEST(ErrorEncoding, AProviderStatusAndItsRetryAfterReachTheClientInEveryFormatTh
   const auto encode = [&error](std::string_view format) {
     return Encode(format, [&error](Encoder& e, std::string& o) { e.Error(o, error); });
   };
-  EXPECT_EQ(encode("sse"),
-            "event: error\n"
-            R"(data: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"
-            "\n\n");
-  EXPECT_EQ(encode("ndjson"),
-            R"({"type":"error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"
-            "\n");
-  EXPECT_EQ(encode("openai"),
-            R"(data: {"error":{"type":"relay_error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}})"
-            "\n\n");
-  EXPECT_EQ(encode("ui-message"),
-            Data(R"({"type":"error","errorText":"HTTP_STATUS: The provider answered HTTP 429","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"));
+  EXPECT_EQ(
+      encode("sse"),
+      "event: error\n"
+      R"(data: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"
+      "\n\n");
+  EXPECT_EQ(
+      encode("ndjson"),
+      R"({"type":"error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"
+      "\n");
+  EXPECT_EQ(
+      encode("openai"),
+      R"(data: {"error":{"type":"relay_error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}})"
+      "\n\n");
+  EXPECT_EQ(
+      encode("ui-message"),
+      Data(
+          R"({"type":"error","errorText":"HTTP_STATUS: The provider answered HTTP 429","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000})"));
   EXPECT_EQ(encode("text"), "");
   EXPECT_EQ(encode("json"), "");
 }
@@ -309,24 +298,21 @@ TEST(NdjsonEncoder, WritesOneDeltaPerLineThenADoneLine) {
     e.Finish(o, FinishReason::kToolCalls, "tool_use");
     e.Done(o);
   });
-  EXPECT_EQ(out,
-            R"({"type":"text","text":"hi"})"
-            "\n"
-            R"({"type":"reasoning","text":"r"})"
-            "\n"
-            R"({"type":"finish","reason":"tool-calls","raw":"tool_use"})"
-            "\n"
-            R"({"type":"done"})"
-            "\n");
+  EXPECT_EQ(out, R"({"type":"text","text":"hi"})"
+                 "\n"
+                 R"({"type":"reasoning","text":"r"})"
+                 "\n"
+                 R"({"type":"finish","reason":"tool-calls","raw":"tool_use"})"
+                 "\n"
+                 R"({"type":"done"})"
+                 "\n");
 }
 
 TEST(NdjsonEncoder, ErrorIsAnErrorLineWithCodeAndMessage) {
-  const std::string out = Encode("ndjson", [](Encoder& e, std::string& o) {
-    e.Error(o, Err("PROVIDER_ERROR", "overloaded\n"));
-  });
-  EXPECT_EQ(out,
-            R"({"type":"error","code":"PROVIDER_ERROR","message":"overloaded\n"})"
-            "\n");
+  const std::string out =
+      Encode("ndjson", [](Encoder& e, std::string& o) { e.Error(o, Err("PROVIDER_ERROR", "overloaded\n")); });
+  EXPECT_EQ(out, R"({"type":"error","code":"PROVIDER_ERROR","message":"overloaded\n"})"
+                 "\n");
 }
 
 // ---------------------------------------------------------------------------
@@ -348,8 +334,7 @@ TEST(TextEncoder, WritesOnlyTheTextBytesUnchanged) {
 }
 
 TEST(TextEncoder, ErrorWritesNothingSoTheRelayCanAbortTheResponse) {
-  EXPECT_EQ(Encode("text", [](Encoder& e, std::string& o) { e.Error(o, Err("NETWORK", "reset")); }),
-            "");
+  EXPECT_EQ(Encode("text", [](Encoder& e, std::string& o) { e.Error(o, Err("NETWORK", "reset")); }), "");
 }
 
 // ---------------------------------------------------------------------------
@@ -376,9 +361,8 @@ TEST(OpenAiEncoder, FirstChunkCarriesTheAssistantRoleAndLaterOnesDoNot) {
     e.Finish(o, FinishReason::kStop, "end_turn");
     e.Done(o);
   });
-  EXPECT_EQ(out, Chunk(R"({"role":"assistant","content":"Hel"})") +
-                     Chunk(R"({"content":"lo"})") + Chunk("{}", R"("stop")") +
-                     "data: [DONE]\n\n");
+  EXPECT_EQ(out, Chunk(R"({"role":"assistant","content":"Hel"})") + Chunk(R"({"content":"lo"})") +
+                     Chunk("{}", R"("stop")") + "data: [DONE]\n\n");
 }
 
 TEST(OpenAiEncoder, DoneWithoutAFinishSendsAStopFinishFirst) {
@@ -386,8 +370,7 @@ TEST(OpenAiEncoder, DoneWithoutAFinishSendsAStopFinishFirst) {
     e.Text(o, "x");
     e.Done(o);
   });
-  EXPECT_EQ(out, Chunk(R"({"role":"assistant","content":"x"})") + Chunk("{}", R"("stop")") +
-                     "data: [DONE]\n\n");
+  EXPECT_EQ(out, Chunk(R"({"role":"assistant","content":"x"})") + Chunk("{}", R"("stop")") + "data: [DONE]\n\n");
 }
 
 TEST(OpenAiEncoder, ReasoningGoesToReasoningContent) {
@@ -395,8 +378,8 @@ TEST(OpenAiEncoder, ReasoningGoesToReasoningContent) {
     e.Reasoning(o, "think");
     e.Reasoning(o, "ing");
   });
-  EXPECT_EQ(out, Chunk(R"({"role":"assistant","reasoning_content":"think"})") +
-                     Chunk(R"({"reasoning_content":"ing"})"));
+  EXPECT_EQ(out,
+            Chunk(R"({"role":"assistant","reasoning_content":"think"})") + Chunk(R"({"reasoning_content":"ing"})"));
 }
 
 TEST(OpenAiEncoder, ToolCallFragmentsCarryTypeFunctionAndOnlyTheIdAndNameTheyHave) {
@@ -408,16 +391,15 @@ TEST(OpenAiEncoder, ToolCallFragmentsCarryTypeFunctionAndOnlyTheIdAndNameTheyHav
   });
   EXPECT_EQ(
       out,
-      Chunk(R"({"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]})") +
+      Chunk(
+          R"({"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"get_weather","arguments":""}}]})") +
           Chunk(R"({"tool_calls":[{"index":0,"type":"function","function":{"arguments":"{\"city\":"}}]})") +
           Chunk(R"({"tool_calls":[{"index":1,"type":"function","function":{"name":"lookup","arguments":"{}"}}]})") +
           Chunk("{}", R"("tool_calls")"));
 }
 
 TEST(OpenAiEncoder, AFinishAsTheFirstChunkStillCarriesTheRole) {
-  const std::string out = Encode("openai", [](Encoder& e, std::string& o) {
-    e.Finish(o, FinishReason::kLength, "");
-  });
+  const std::string out = Encode("openai", [](Encoder& e, std::string& o) { e.Finish(o, FinishReason::kLength, ""); });
   EXPECT_EQ(out, Chunk(R"({"role":"assistant"})", R"("length")"));
 }
 
@@ -447,13 +429,12 @@ TEST(OpenAiEncoder, UsageIsAChunkWithNoChoicesAndUnknownCountsAsZero) {
     e.Usage(o, Usage(12, 34, 46, "{}"));
     e.Usage(o, Usage(-1, 5, -1, "{}"));
   });
-  EXPECT_EQ(out,
-            std::string(kChunk) +
-                R"(],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})"
-                "\n\n" +
-                std::string(kChunk) +
-                R"(],"usage":{"prompt_tokens":0,"completion_tokens":5,"total_tokens":5}})"
-                "\n\n");
+  EXPECT_EQ(out, std::string(kChunk) +
+                     R"(],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}})"
+                     "\n\n" +
+                     std::string(kChunk) +
+                     R"(],"usage":{"prompt_tokens":0,"completion_tokens":5,"total_tokens":5}})"
+                     "\n\n");
 }
 
 TEST(OpenAiEncoder, UsageDoesNotUseUpTheRole) {
@@ -475,9 +456,7 @@ TEST(OpenAiEncoder, ErrorIsAnErrorObjectTheSdkRaisesAsApiError) {
 }
 
 TEST(OpenAiEncoder, RawEventsAreDropped) {
-  EXPECT_EQ(Encode("openai",
-                   [](Encoder& e, std::string& o) { e.RawEvent(o, "e", "d", "1", true); }),
-            "");
+  EXPECT_EQ(Encode("openai", [](Encoder& e, std::string& o) { e.RawEvent(o, "e", "d", "1", true); }), "");
 }
 
 TEST(OpenAiEncoder, EscapesTheIdAndModelInTheEnvelope) {
@@ -485,11 +464,12 @@ TEST(OpenAiEncoder, EscapesTheIdAndModelInTheEnvelope) {
   options.id = "a\"b";
   options.model = "m\\1\n";
   options.created = 0;
-  const std::string out =
-      Encode("openai", [](Encoder& e, std::string& o) { e.Text(o, "x"); }, options);
-  EXPECT_EQ(out,
-            R"(data: {"id":"a\"b","object":"chat.completion.chunk","created":0,"model":"m\\1\n","choices":[{"index":0,"delta":{"role":"assistant","content":"x"},"finish_reason":null}]})"
-            "\n\n");
+  const std::string out = Encode(
+      "openai", [](Encoder& e, std::string& o) { e.Text(o, "x"); }, options);
+  EXPECT_EQ(
+      out,
+      R"(data: {"id":"a\"b","object":"chat.completion.chunk","created":0,"model":"m\\1\n","choices":[{"index":0,"delta":{"role":"assistant","content":"x"},"finish_reason":null}]})"
+      "\n\n");
 }
 
 TEST(OpenAiEncoder, EveryChunkIsValidJson) {
@@ -519,13 +499,12 @@ TEST(OpenAiEncoder, EveryChunkIsValidJson) {
 
 TEST(UiMessageEncoder, StartOpensTheMessageAndTheFirstStep) {
   const std::string out = Encode("ui-message", [](Encoder& e, std::string& o) { e.Start(o); });
-  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") +
-                     Data(R"({"type":"start-step"})"));
+  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") + Data(R"({"type":"start-step"})"));
 }
 
 TEST(UiMessageEncoder, StartLeavesOutAnEmptyMessageId) {
-  const std::string out =
-      Encode("ui-message", [](Encoder& e, std::string& o) { e.Start(o); }, EncoderOptions{});
+  const std::string out = Encode(
+      "ui-message", [](Encoder& e, std::string& o) { e.Start(o); }, EncoderOptions{});
   EXPECT_EQ(out, Data(R"({"type":"start"})") + Data(R"({"type":"start-step"})"));
 }
 
@@ -542,26 +521,25 @@ TEST(UiMessageEncoder, SequencesPartsAcrossTextReasoningTextToolAndFinish) {
     e.Usage(o, Usage(10, 20, 30, "{}"));
     e.Done(o);
   });
-  EXPECT_EQ(out,
-            Data(R"({"type":"start","messageId":"msg-1"})") +
-                Data(R"({"type":"start-step"})") +
-                Data(R"({"type":"text-start","id":"text-1"})") +
-                Data(R"({"type":"text-delta","id":"text-1","delta":"Hel"})") +
-                Data(R"({"type":"text-delta","id":"text-1","delta":"lo"})") +
-                Data(R"({"type":"text-end","id":"text-1"})") +
-                Data(R"({"type":"reasoning-start","id":"reasoning-2"})") +
-                Data(R"({"type":"reasoning-delta","id":"reasoning-2","delta":"hmm"})") +
-                Data(R"({"type":"reasoning-end","id":"reasoning-2"})") +
-                Data(R"({"type":"text-start","id":"text-3"})") +
-                Data(R"({"type":"text-delta","id":"text-3","delta":"ok"})") +
-                Data(R"({"type":"text-end","id":"text-3"})") +
-                Data(R"({"type":"tool-input-start","toolCallId":"call_1","toolName":"get_weather"})") +
-                Data(R"({"type":"tool-input-delta","toolCallId":"call_1","inputTextDelta":"{\"city\":"})") +
-                Data(R"({"type":"tool-input-delta","toolCallId":"call_1","inputTextDelta":"\"Paris\"}"})") +
-                Data(R"({"type":"tool-input-available","toolCallId":"call_1","toolName":"get_weather","input":{"city":"Paris"}})") +
-                Data(R"({"type":"finish-step"})") +
-                Data(R"({"type":"message-metadata","messageMetadata":{"usage":{"inputTokens":10,"outputTokens":20,"totalTokens":30}}})") +
-                Data(R"({"type":"finish","finishReason":"tool-calls"})") + "data: [DONE]\n\n");
+  EXPECT_EQ(
+      out,
+      Data(R"({"type":"start","messageId":"msg-1"})") + Data(R"({"type":"start-step"})") +
+          Data(R"({"type":"text-start","id":"text-1"})") +
+          Data(R"({"type":"text-delta","id":"text-1","delta":"Hel"})") +
+          Data(R"({"type":"text-delta","id":"text-1","delta":"lo"})") + Data(R"({"type":"text-end","id":"text-1"})") +
+          Data(R"({"type":"reasoning-start","id":"reasoning-2"})") +
+          Data(R"({"type":"reasoning-delta","id":"reasoning-2","delta":"hmm"})") +
+          Data(R"({"type":"reasoning-end","id":"reasoning-2"})") + Data(R"({"type":"text-start","id":"text-3"})") +
+          Data(R"({"type":"text-delta","id":"text-3","delta":"ok"})") + Data(R"({"type":"text-end","id":"text-3"})") +
+          Data(R"({"type":"tool-input-start","toolCallId":"call_1","toolName":"get_weather"})") +
+          Data(R"({"type":"tool-input-delta","toolCallId":"call_1","inputTextDelta":"{\"city\":"})") +
+          Data(R"({"type":"tool-input-delta","toolCallId":"call_1","inputTextDelta":"\"Paris\"}"})") +
+          Data(
+              R"({"type":"tool-input-available","toolCallId":"call_1","toolName":"get_weather","input":{"city":"Paris"}})") +
+          Data(R"({"type":"finish-step"})") +
+          Data(
+              R"({"type":"message-metadata","messageMetadata":{"usage":{"inputTokens":10,"outputTokens":20,"totalTokens":30}}})") +
+          Data(R"({"type":"finish","finishReason":"tool-calls"})") + "data: [DONE]\n\n");
 }
 
 TEST(UiMessageEncoder, ClosesAnOpenTextPartAtFinish) {
@@ -571,21 +549,16 @@ TEST(UiMessageEncoder, ClosesAnOpenTextPartAtFinish) {
     e.Finish(o, FinishReason::kStop, "stop");
     e.Done(o);
   });
-  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") +
-                     Data(R"({"type":"start-step"})") +
+  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") + Data(R"({"type":"start-step"})") +
                      Data(R"({"type":"text-start","id":"text-1"})") +
                      Data(R"({"type":"text-delta","id":"text-1","delta":"a\nb"})") +
-                     Data(R"({"type":"text-end","id":"text-1"})") +
-                     Data(R"({"type":"finish-step"})") +
+                     Data(R"({"type":"text-end","id":"text-1"})") + Data(R"({"type":"finish-step"})") +
                      Data(R"({"type":"finish","finishReason":"stop"})") + "data: [DONE]\n\n");
 }
 
 TEST(UiMessageEncoder, StartsTheMessageOnTheFirstDeltaWhenStartWasNotCalled) {
-  const std::string out = Encode("ui-message", [](Encoder& e, std::string& o) {
-    e.Reasoning(o, "r");
-  });
-  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") +
-                     Data(R"({"type":"start-step"})") +
+  const std::string out = Encode("ui-message", [](Encoder& e, std::string& o) { e.Reasoning(o, "r"); });
+  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") + Data(R"({"type":"start-step"})") +
                      Data(R"({"type":"reasoning-start","id":"reasoning-1"})") +
                      Data(R"({"type":"reasoning-delta","id":"reasoning-1","delta":"r"})"));
 }
@@ -606,20 +579,17 @@ TEST(UiMessageEncoder, DoneWithoutFinishStillEndsTheStepAndLeavesOutTheReason) {
     e.Text(o, "x");
     e.Done(o);
   });
-  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") +
-                     Data(R"({"type":"start-step"})") +
+  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") + Data(R"({"type":"start-step"})") +
                      Data(R"({"type":"text-start","id":"text-1"})") +
                      Data(R"({"type":"text-delta","id":"text-1","delta":"x"})") +
-                     Data(R"({"type":"text-end","id":"text-1"})") +
-                     Data(R"({"type":"finish-step"})") + Data(R"({"type":"finish"})") +
-                     "data: [DONE]\n\n");
+                     Data(R"({"type":"text-end","id":"text-1"})") + Data(R"({"type":"finish-step"})") +
+                     Data(R"({"type":"finish"})") + "data: [DONE]\n\n");
 }
 
 TEST(UiMessageEncoder, AnEmptyAnswerIsStillAWellFormedMessage) {
   const std::string out = Encode("ui-message", [](Encoder& e, std::string& o) { e.Done(o); });
-  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") +
-                     Data(R"({"type":"start-step"})") + Data(R"({"type":"finish-step"})") +
-                     Data(R"({"type":"finish"})") + "data: [DONE]\n\n");
+  EXPECT_EQ(out, Data(R"({"type":"start","messageId":"msg-1"})") + Data(R"({"type":"start-step"})") +
+                     Data(R"({"type":"finish-step"})") + Data(R"({"type":"finish"})") + "data: [DONE]\n\n");
 }
 
 TEST(UiMessageEncoder, HoldsToolFragmentsBackUntilTheNameArrives) {
@@ -686,9 +656,11 @@ TEST(UiMessageEncoder, CompactsPrettyPrintedArgumentsSoNoRawNewlineSplitsTheData
     o.clear();
     e.Finish(o, FinishReason::kToolCalls, "");
   });
-  EXPECT_EQ(out,
-            Data(R"({"type":"tool-input-available","toolCallId":"c","toolName":"f","input":{"a":[1,2.50e3,-0,true,false,null],"b":{}}})") +
-                Data(R"({"type":"finish-step"})"));
+  EXPECT_EQ(
+      out,
+      Data(
+          R"({"type":"tool-input-available","toolCallId":"c","toolName":"f","input":{"a":[1,2.50e3,-0,true,false,null],"b":{}}})") +
+          Data(R"({"type":"finish-step"})"));
 }
 
 TEST(UiMessageEncoder, ReescapesStringsInArgumentsIncludingLineSeparators) {
@@ -698,11 +670,10 @@ TEST(UiMessageEncoder, ReescapesStringsInArgumentsIncludingLineSeparators) {
     o.clear();
     e.Finish(o, FinishReason::kToolCalls, "");
   });
-  EXPECT_EQ(out,
-            Data(R"({"type":"tool-input-available","toolCallId":"c","toolName":"f","input":{"s":"A\u2028\n\")"
-                 "\xC3\xA9\xF0\x9F\x8E\x89"
-                 R"("}})") +
-                Data(R"({"type":"finish-step"})"));
+  EXPECT_EQ(out, Data(R"({"type":"tool-input-available","toolCallId":"c","toolName":"f","input":{"s":"A\u2028\n\")"
+                      "\xC3\xA9\xF0\x9F\x8E\x89"
+                      R"("}})") +
+                     Data(R"({"type":"finish-step"})"));
 }
 
 TEST(UiMessageEncoder, InvalidJsonArgumentsBecomeAToolInputErrorWithTheRawText) {
@@ -712,15 +683,16 @@ TEST(UiMessageEncoder, InvalidJsonArgumentsBecomeAToolInputErrorWithTheRawText) 
     o.clear();
     e.Finish(o, FinishReason::kToolCalls, "");
   });
-  EXPECT_EQ(out,
-            Data(R"json({"type":"tool-input-error","toolCallId":"c","toolName":"f","input":"{\"a\":1} trailing","errorText":"Tool call arguments are not valid JSON: The document root must not be followed by other values. (at byte 8)"})json") +
-                Data(R"({"type":"finish-step"})"));
+  EXPECT_EQ(
+      out,
+      Data(
+          R"json({"type":"tool-input-error","toolCallId":"c","toolName":"f","input":"{\"a\":1} trailing","errorText":"Tool call arguments are not valid JSON: The document root must not be followed by other values. (at byte 8)"})json") +
+          Data(R"({"type":"finish-step"})"));
 }
 
 TEST(UiMessageEncoder, RejectsTruncatedArgumentsAndEmbeddedNul) {
-  for (std::string_view args : {std::string_view("{\"a\":"), std::string_view("{}\0x", 4),
-                                std::string_view("[1,]"), std::string_view("NaN"),
-                                std::string_view("\"\xC3\"")}) {
+  for (std::string_view args : {std::string_view("{\"a\":"), std::string_view("{}\0x", 4), std::string_view("[1,]"),
+                                std::string_view("NaN"), std::string_view("\"\xC3\"")}) {
     const std::string out = Encode("ui-message", [&](Encoder& e, std::string& o) {
       e.Start(o);
       e.ToolCall(o, 0, "c", "f", args);
@@ -742,8 +714,7 @@ TEST(UiMessageEncoder, DeeplyNestedArgumentsDoNotExhaustTheStack) {
     o.clear();
     e.Finish(o, FinishReason::kToolCalls, "");
   });
-  const std::string prefix =
-      R"(data: {"type":"tool-input-available","toolCallId":"c","toolName":"f","input":)";
+  const std::string prefix = R"(data: {"type":"tool-input-available","toolCallId":"c","toolName":"f","input":)";
   ASSERT_EQ(out.rfind(prefix, 0), 0U);
   EXPECT_EQ(out.size(), prefix.size() + 400000 + 3 + Data(R"({"type":"finish-step"})").size());
 }
@@ -768,11 +739,9 @@ TEST(UiMessageEncoder, ContentAfterAFinishOpensANewStep) {
     e.Finish(o, FinishReason::kStop, "");
     e.Done(o);
   });
-  EXPECT_EQ(out, Data(R"({"type":"start-step"})") +
-                     Data(R"({"type":"text-start","id":"text-1"})") +
+  EXPECT_EQ(out, Data(R"({"type":"start-step"})") + Data(R"({"type":"text-start","id":"text-1"})") +
                      Data(R"({"type":"text-delta","id":"text-1","delta":"more"})") +
-                     Data(R"({"type":"text-end","id":"text-1"})") +
-                     Data(R"({"type":"finish-step"})") +
+                     Data(R"({"type":"text-end","id":"text-1"})") + Data(R"({"type":"finish-step"})") +
                      Data(R"({"type":"finish","finishReason":"stop"})") + "data: [DONE]\n\n");
 }
 
@@ -784,9 +753,8 @@ TEST(UiMessageEncoder, UsageLeavesOutUnknownCountsAndDoesNotClosePartsOrSteps) {
     e.Usage(o, Usage(-1, 4, -1, "{}"));
     e.Text(o, "b");
   });
-  EXPECT_EQ(out,
-            Data(R"({"type":"message-metadata","messageMetadata":{"usage":{"outputTokens":4}}})") +
-                Data(R"({"type":"text-delta","id":"text-1","delta":"b"})"));
+  EXPECT_EQ(out, Data(R"({"type":"message-metadata","messageMetadata":{"usage":{"outputTokens":4}}})") +
+                     Data(R"({"type":"text-delta","id":"text-1","delta":"b"})"));
 }
 
 TEST(UiMessageEncoder, RawEventsBecomeDataParts) {
@@ -796,9 +764,8 @@ TEST(UiMessageEncoder, RawEventsBecomeDataParts) {
     e.RawEvent(o, "update", "{\"x\":1}", "42", true);
     e.RawEvent(o, "message", "hi", "", false);
   });
-  EXPECT_EQ(out,
-            Data(R"({"type":"data-event","data":{"event":"update","data":"{\"x\":1}","id":"42"}})") +
-                Data(R"({"type":"data-event","data":{"event":"message","data":"hi"}})"));
+  EXPECT_EQ(out, Data(R"({"type":"data-event","data":{"event":"update","data":"{\"x\":1}","id":"42"}})") +
+                     Data(R"({"type":"data-event","data":{"event":"message","data":"hi"}})"));
 }
 
 TEST(UiMessageEncoder, ErrorIsOneErrorPartAndNothingFollows) {
@@ -815,7 +782,10 @@ TEST(UiMessageEncoder, ErrorIsOneErrorPartAndNothingFollows) {
     e.Done(o);
     e.Error(o, Err("X", "again"));
   });
-  EXPECT_EQ(out, Data(R"({"type":"error","errorText":"TIMEOUT_IDLE: No delta for 30000 ms","code":"TIMEOUT_IDLE","message":"No delta for 30000 ms"})"));
+  EXPECT_EQ(
+      out,
+      Data(
+          R"({"type":"error","errorText":"TIMEOUT_IDLE: No delta for 30000 ms","code":"TIMEOUT_IDLE","message":"No delta for 30000 ms"})"));
 }
 
 TEST(UiMessageEncoder, NothingFollowsDone) {

@@ -156,7 +156,9 @@ const std::vector<std::string> kOpenAiUnusual = {
     R"({"error":{"message":"boom","type":"server_error"}})",
     R"({"error":"boom","choices":[{"index":0,"delta":{"content":"x"}}]})",
     R"({"object":"error","message":"vllm","choices":[{"index":0,"delta":{"content":"x"}}]})",
-    R"({"choices":[{"index":0,"delta":{"content":"x"}}]})" "\n" R"({"x":1})",
+    R"({"choices":[{"index":0,"delta":{"content":"x"}}]})"
+    "\n"
+    R"({"x":1})",
     // one of the keys the adapter reads, twice
     R"({"choices":[{"index":0,"delta":{"content":"a","content":"b"}}]})",
     R"({"choices":[{"index":0,"delta":{"content":"a"}}],"choices":[]})",

@@ -39,9 +39,7 @@ struct Outcome {
     status = s;
     return std::move(*this);
   }
-  bool operator==(const Outcome& other) const {
-    return lines == other.lines && status == other.status;
-  }
+  bool operator==(const Outcome& other) const { return lines == other.lines && status == other.status; }
 };
 
 Outcome Lines(std::vector<std::string> lines) {
@@ -111,8 +109,7 @@ FramingStatus Feed(NdjsonSplitter& splitter, std::string_view bytes, LineHandler
   return splitter.Feed(bytes.data(), bytes.size(), handler);
 }
 
-Outcome Split(std::string_view input, const std::vector<size_t>& cuts,
-              const SplitterOptions& options) {
+Outcome Split(std::string_view input, const std::vector<size_t>& cuts, const SplitterOptions& options) {
   NdjsonSplitter splitter(options.max_line_bytes);
   Recorder recorder(options.stop_after_lines);
   Outcome outcome;
@@ -129,13 +126,12 @@ Outcome Split(std::string_view input, const std::vector<size_t>& cuts,
 
 // Checks `input` gives `expected` under every chunking; reports the first
 // chunking that does not.
-void ExpectEveryChunking(std::string_view input, const Outcome& expected,
-                         SplitterOptions options = {}) {
+void ExpectEveryChunking(std::string_view input, const Outcome& expected, SplitterOptions options = {}) {
   for (const Chunking& chunking : EveryChunking(input.size())) {
     const Outcome actual = Split(input, chunking.cuts, options);
     if (!(actual == expected)) {
-      ADD_FAILURE() << "input " << Escaped(input) << "\nfed as " << chunking.label
-                    << "\nexpected " << expected << "\nactual   " << actual;
+      ADD_FAILURE() << "input " << Escaped(input) << "\nfed as " << chunking.label << "\nexpected " << expected
+                    << "\nactual   " << actual;
       return;
     }
   }
@@ -151,9 +147,7 @@ TEST(NdjsonSplitter, StripsTheCrOfACrlfLineEnding) {
   ExpectEveryChunking("{\"a\":1}\r\n{\"b\":2}\r\n", Lines({"{\"a\":1}", "{\"b\":2}"}));
 }
 
-TEST(NdjsonSplitter, StripsOnlyOneCrBeforeTheLf) {
-  ExpectEveryChunking("{}\r\r\n", Lines({"{}\r"}));
-}
+TEST(NdjsonSplitter, StripsOnlyOneCrBeforeTheLf) { ExpectEveryChunking("{}\r\r\n", Lines({"{}\r"})); }
 
 TEST(NdjsonSplitter, KeepsALoneCrInsideALine) {
   // Unlike SSE, a CR alone does not end an NDJSON line; it is JSON whitespace.
@@ -233,8 +227,7 @@ TEST(NdjsonSplitter, AcceptsALineExactlyAtTheLimit) {
 TEST(NdjsonSplitter, ReturnsLimitForALineLongerThanTheLimit) {
   SplitterOptions options;
   options.max_line_bytes = 8;
-  ExpectEveryChunking("{}\n{\"a\":123}\n{}\n",
-                      Lines({"{}"}).WithStatus(FramingStatus::kLimit), options);
+  ExpectEveryChunking("{}\n{\"a\":123}\n{}\n", Lines({"{}"}).WithStatus(FramingStatus::kLimit), options);
 }
 
 TEST(NdjsonSplitter, CountsTheCrOfACrlfTowardsTheLimit) {
@@ -265,10 +258,8 @@ TEST(NdjsonSplitter, StaysFailedAfterReturningLimit) {
 TEST(NdjsonSplitter, ReturnsStoppedAsSoonAsTheHandlerReturnsFalse) {
   SplitterOptions options;
   options.stop_after_lines = 1;
-  ExpectEveryChunking("{\"a\":1}\n{\"b\":2}\n",
-                      Lines({"{\"a\":1}"}).WithStatus(FramingStatus::kStopped), options);
-  ExpectEveryChunking("{\"a\":1}", Lines({"{\"a\":1}"}).WithStatus(FramingStatus::kStopped),
-                      options);
+  ExpectEveryChunking("{\"a\":1}\n{\"b\":2}\n", Lines({"{\"a\":1}"}).WithStatus(FramingStatus::kStopped), options);
+  ExpectEveryChunking("{\"a\":1}", Lines({"{\"a\":1}"}).WithStatus(FramingStatus::kStopped), options);
 }
 
 TEST(NdjsonSplitter, LeavesTheRestOfTheReadUnconsumedAfterAStop) {
@@ -308,9 +299,7 @@ TEST(NdjsonSplitter, ClearsTheLimitFailureOnReset) {
 constexpr int64_t kLinearTimeBoundMs = 2000;
 
 int64_t MillisecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start)
-      .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
 
 TEST(NdjsonSplitter, SplitsATwoMebibyteLineFedOneByteAtATimeInLinearTime) {

@@ -88,9 +88,7 @@ bool JsonEqual(const std::string& a, const std::string& b) {
   return !da.HasParseError() && !db.HasParseError() && da == db;
 }
 
-int64_t CountOrUnset(const rapidjson::Value& value) {
-  return value.IsInt64() ? value.GetInt64() : -1;
-}
+int64_t CountOrUnset(const rapidjson::Value& value) { return value.IsInt64() ? value.GetInt64() : -1; }
 
 // Compares one replay with the entry's `expected`, with gtest failures.
 void ExpectMatches(const rapidjson::Value& entry, const ReplayResult& got) {
@@ -98,8 +96,7 @@ void ExpectMatches(const rapidjson::Value& entry, const ReplayResult& got) {
   const std::string provider = entry["provider"].GetString();
   const auto& sink = got.sink;
 
-  EXPECT_TRUE(sink.violations.empty()) << "first violation: "
-                                       << (sink.violations.empty() ? "" : sink.violations[0]);
+  EXPECT_TRUE(sink.violations.empty()) << "first violation: " << (sink.violations.empty() ? "" : sink.violations[0]);
   EXPECT_EQ(sink.text, StringOrEmpty(expected["text"]));
   EXPECT_EQ(sink.reasoning, StringOrEmpty(expected["reasoning"]));
 
@@ -185,8 +182,7 @@ class ProviderFixtureReplay : public ::testing::TestWithParam<std::string> {};
 TEST_P(ProviderFixtureReplay, ProducesTheExpectedDeltasHoweverTheBytesAreSplit) {
   const rapidjson::Value& entry = Entry(GetParam());
   ASSERT_TRUE(entry.IsObject());
-  const std::string bytes =
-      ReadFile(std::string(LLMRELAY_FIXTURES_DIR) + "/" + entry["file"].GetString());
+  const std::string bytes = ReadFile(std::string(LLMRELAY_FIXTURES_DIR) + "/" + entry["file"].GetString());
   ASSERT_FALSE(bytes.empty());
   const std::string provider = entry["provider"].GetString();
 
@@ -216,8 +212,7 @@ TEST_P(ProviderFixtureReplay, ProducesTheExpectedDeltasHoweverTheBytesAreSplit) 
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Manifest, ProviderFixtureReplay, ::testing::ValuesIn(EntryNames(true)),
-                         TestName);
+INSTANTIATE_TEST_SUITE_P(Manifest, ProviderFixtureReplay, ::testing::ValuesIn(EntryNames(true)), TestName);
 
 class ProviderHttpErrorFixture : public ::testing::TestWithParam<std::string> {};
 
@@ -228,15 +223,13 @@ class ProviderHttpErrorFixture : public ::testing::TestWithParam<std::string> {}
 TEST_P(ProviderHttpErrorFixture, HoldsTheProviderMessageTheManifestPromises) {
   const rapidjson::Value& entry = Entry(GetParam());
   ASSERT_TRUE(entry.IsObject());
-  const std::string body =
-      ReadFile(std::string(LLMRELAY_FIXTURES_DIR) + "/" + entry["file"].GetString());
+  const std::string body = ReadFile(std::string(LLMRELAY_FIXTURES_DIR) + "/" + entry["file"].GetString());
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   ASSERT_FALSE(doc.HasParseError()) << body;
   ASSERT_TRUE(doc.IsObject() && doc.HasMember("error"));
   const rapidjson::Value& error = doc["error"];
-  const std::string message =
-      error.IsString() ? error.GetString() : StringOrEmpty(error["message"]);
+  const std::string message = error.IsString() ? error.GetString() : StringOrEmpty(error["message"]);
 
   const rapidjson::Value& expected = entry["expected"]["error"];
   EXPECT_EQ(std::string(expected["code"].GetString()), "HTTP_STATUS");
@@ -246,8 +239,7 @@ TEST_P(ProviderHttpErrorFixture, HoldsTheProviderMessageTheManifestPromises) {
   EXPECT_EQ(std::string(entry["contentType"].GetString()).rfind("application/json", 0), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Manifest, ProviderHttpErrorFixture,
-                         ::testing::ValuesIn(EntryNames(false)), TestName);
+INSTANTIATE_TEST_SUITE_P(Manifest, ProviderHttpErrorFixture, ::testing::ValuesIn(EntryNames(false)), TestName);
 
 TEST(ProviderFixtureManifest, CoversEveryProviderWithTextErrorsTruncationAndBadJson) {
   const rapidjson::Document& manifest = Manifest();

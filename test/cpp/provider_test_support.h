@@ -88,8 +88,7 @@ class RecordingSink final : public DeltaSink {
     finish = reason;
     finish_raw.assign(raw);
   }
-  void OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
-                  bool has_id) override {
+  void OnRawEvent(std::string_view event, std::string_view data, std::string_view id, bool has_id) override {
     Check("event");
     events.push_back({std::string(event), std::string(data), std::string(id), has_id});
   }
@@ -155,8 +154,7 @@ struct ReplayResult {
 
 // Replays `bytes` through the framing the adapter asks for, split into
 // reads of the given sizes (the rest goes in one last read).
-inline ReplayResult Replay(std::string_view provider, std::string_view bytes,
-                           const std::vector<size_t>& chunk_sizes) {
+inline ReplayResult Replay(std::string_view provider, std::string_view bytes, const std::vector<size_t>& chunk_sizes) {
   ReplayResult result;
   std::unique_ptr<Adapter> adapter = CreateAdapter(provider);
   if (!adapter) {

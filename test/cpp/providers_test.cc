@@ -5,8 +5,8 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "provider_test_support.h"
 #include "providers/adapter.h"
@@ -21,8 +21,7 @@ class AdapterHarness {
   explicit AdapterHarness(std::string_view provider) : adapter_(CreateAdapter(provider)) {}
 
   // One SSE event with the given data (and event type).
-  AdapterHarness& Event(std::string_view data, std::string_view type = "message",
-                        std::string_view id = "") {
+  AdapterHarness& Event(std::string_view data, std::string_view type = "message", std::string_view id = "") {
     SseEvent event;
     event.type = type;
     event.data = data;
@@ -59,11 +58,11 @@ TEST(ProviderRegistry, CreatesAnAdapterForEveryKnownNameAndNullForOthers) {
     SCOPED_TRACE(name);
     std::unique_ptr<Adapter> adapter = CreateAdapter(name);
     ASSERT_NE(adapter, nullptr);
-    EXPECT_EQ(adapter->framing(), std::string_view(name) == "ollama" ? Framing::kNdjson
-                                                                     : Framing::kSse);
+    EXPECT_EQ(adapter->framing(), std::string_view(name) == "ollama" ? Framing::kNdjson : Framing::kSse);
   }
   const std::vector<std::string_view> names = ProviderNames();
-  EXPECT_EQ(names, (std::vector<std::string_view>{"openai", "openai-responses", "anthropic", "gemini", "ollama", "sse"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string_view>{"openai", "openai-responses", "anthropic", "gemini", "ollama", "sse"}));
   EXPECT_EQ(CreateAdapter("OpenAI"), nullptr);
   EXPECT_EQ(CreateAdapter(""), nullptr);
   EXPECT_EQ(CreateAdapter("cohere"), nullptr);
@@ -98,9 +97,11 @@ TEST(OpenAiAdapter, RelaysContentAndEndsOnlyAtDone) {
 
 TEST(OpenAiAdapter, RoutesASecondCallWithAWrongIndexButANewIdToItsOwnSlot) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_A","type":"function","function":{"name":"a","arguments":""}}]}}]})")
+  h.Event(
+       R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_A","type":"function","function":{"name":"a","arguments":""}}]}}]})")
       .Event(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"x\":1}"}}]}}]})")
-      .Event(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_B","type":"function","function":{"name":"b","arguments":""}}]}}]})")
+      .Event(
+          R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_B","type":"function","function":{"name":"b","arguments":""}}]}}]})")
       .Event(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"y\":"}}]}}]})")
       .Event(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"2}"}}]}}]})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
@@ -117,7 +118,8 @@ TEST(OpenAiAdapter, KeepsCallsApartWhenAHostSendsIndexZeroForEveryCall) {
   AdapterHarness h("openai");
   h.Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"a","arguments":"{"}}]}}]})")
       .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}}]})")
-      .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c2","function":{"name":"b","arguments":"["}}]}}]})")
+      .Event(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c2","function":{"name":"b","arguments":"["}}]}}]})")
       .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"]"}}]}}]})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].arguments, "{}");
@@ -127,10 +129,12 @@ TEST(OpenAiAdapter, KeepsCallsApartWhenAHostSendsIndexZeroForEveryCall) {
 
 TEST(OpenAiAdapter, RoutesInterleavedParallelCallsByIndex) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c0","function":{"name":"a","arguments":""}},{"index":1,"id":"c1","function":{"name":"b","arguments":""}}]}}]})")
+  h.Event(
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c0","function":{"name":"a","arguments":""}},{"index":1,"id":"c1","function":{"name":"b","arguments":""}}]}}]})")
       .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":1,"function":{"arguments":"B1"}}]}}]})")
       .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"A1"}}]}}]})")
-      .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":1,"function":{"arguments":"B2"}},{"index":0,"function":{"arguments":"A2"}}]}}]})");
+      .Event(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":1,"function":{"arguments":"B2"}},{"index":0,"function":{"arguments":"A2"}}]}}]})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].arguments, "A1A2");
   EXPECT_EQ(h.sink.tool_calls[1].arguments, "B1B2");
@@ -141,10 +145,14 @@ TEST(OpenAiAdapter, NeverOverwritesAnIdOrNameAndSendsEachOnce) {
   AdapterHarness h("openai");
   // A host that repeats id and name on every fragment, then sends them
   // empty or null.
-  h.Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"{"}}]}}]})")
-      .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"\"a\""}}]}}]})")
-      .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"","function":{"name":null,"arguments":":1"}}]}}]})")
-      .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":null,"function":{"name":"","arguments":"}"}}]}}]})");
+  h.Event(
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"{"}}]}}]})")
+      .Event(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"call_1","function":{"name":"f","arguments":"\"a\""}}]}}]})")
+      .Event(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"","function":{"name":null,"arguments":":1"}}]}}]})")
+      .Event(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":null,"function":{"name":"","arguments":"}"}}]}}]})");
   ASSERT_EQ(h.sink.tool_calls.size(), 1u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "call_1");
   EXPECT_EQ(h.sink.tool_calls[0].name, "f");
@@ -166,7 +174,8 @@ TEST(OpenAiAdapter, AnnouncesEverySlotEvenWhenItsFirstFragmentIsEmpty) {
   // the next call's delta arrived as slot 1.
   AdapterHarness h("openai");
   h.Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":""}}]}}]})")
-      .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":1,"id":"c1","function":{"name":"b","arguments":"{}"}}]}}]})");
+      .Event(
+          R"({"choices":[{"delta":{"tool_calls":[{"index":1,"id":"c1","function":{"name":"b","arguments":"{}"}}]}}]})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].fragments, 1);
   EXPECT_EQ(h.sink.tool_calls[1].id, "c1");
@@ -175,14 +184,16 @@ TEST(OpenAiAdapter, AnnouncesEverySlotEvenWhenItsFirstFragmentIsEmpty) {
 
 TEST(OpenAiAdapter, PassesArgumentEscapesThroughUndecoded) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"city\":\"\\u67"}}]}}]})")
+  h.Event(
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":"{\"city\":\"\\u67"}}]}}]})")
       .Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"71\"}"}}]}}]})");
   EXPECT_EQ(h.sink.tool_calls.at(0).arguments, R"({"city":"\u6771"})");
 }
 
 TEST(OpenAiAdapter, ReserializesArgumentsAHostSendsAsAnObject) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":{ "a" : [1, 2.5, "\u00e9"] }}}]}}]})");
+  h.Event(
+      R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"f","arguments":{ "a" : [1, 2.5, "\u00e9"] }}}]}}]})");
   EXPECT_EQ(h.sink.tool_calls.at(0).arguments, "{\"a\":[1,2.5,\"\xC3\xA9\"]}");
 }
 
@@ -210,8 +221,10 @@ TEST(OpenAiAdapter, TakesReasoningFromReasoningContentOrReasoningButNeverBoth) {
 
 TEST(OpenAiAdapter, SplitsMagistralContentArraysIntoReasoningAndText) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[{"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":"think "}]},{"type":"text","text":"say"}]}}]})")
-      .Event(R"({"choices":[{"delta":{"content":[{"type":"thinking","thinking":"more"},{"type":"image_url","image_url":"x"}]}}]})");
+  h.Event(
+       R"({"choices":[{"delta":{"content":[{"type":"thinking","thinking":[{"type":"text","text":"think "}]},{"type":"text","text":"say"}]}}]})")
+      .Event(
+          R"({"choices":[{"delta":{"content":[{"type":"thinking","thinking":"more"},{"type":"image_url","image_url":"x"}]}}]})");
   EXPECT_EQ(h.sink.reasoning, "think more");
   EXPECT_EQ(h.sink.text, "say");
 }
@@ -242,8 +255,10 @@ TEST(OpenAiAdapter, RelaysOnlyChoiceZero) {
 
 TEST(OpenAiAdapter, SkipsAzurePromptFilterAndAnnotationChunks) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]})")
-      .Event(R"({"choices":[{"content_filter_offsets":{"check_offset":0,"start_offset":0,"end_offset":9},"content_filter_results":{},"finish_reason":null,"index":0}]})");
+  h.Event(
+       R"({"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]})")
+      .Event(
+          R"({"choices":[{"content_filter_offsets":{"check_offset":0,"start_offset":0,"end_offset":9},"content_filter_results":{},"finish_reason":null,"index":0}]})");
   EXPECT_TRUE(h.sink.log.empty());
   EXPECT_EQ(h.sink.error_count, 0);
 }
@@ -266,7 +281,8 @@ TEST(OpenAiAdapter, NormalizesFinishReasonsAndKeepsTheFirst) {
   // OpenRouter's usage chunk repeats the choice with finish_reason null.
   AdapterHarness h("openai");
   h.Event(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})")
-      .Event(R"({"choices":[{"index":0,"delta":{"content":""},"finish_reason":null}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})")
+      .Event(
+          R"({"choices":[{"index":0,"delta":{"content":""},"finish_reason":null}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})")
       .Event(R"({"choices":[{"index":0,"delta":{},"finish_reason":"length"}]})");
   EXPECT_EQ(h.sink.finish_count, 1);
   EXPECT_EQ(h.sink.finish, FinishReason::kStop);
@@ -276,29 +292,33 @@ TEST(OpenAiAdapter, NormalizesFinishReasonsAndKeepsTheFirst) {
 TEST(OpenAiAdapter, ReportsUsageFromAChunkWithEmptyNullOrMissingChoices) {
   for (const char* choices : {R"("choices":[],)", R"("choices":null,)", ""}) {
     AdapterHarness h("openai");
-    h.Event(std::string("{") + choices +
-            R"("usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":0}}})");
+    h.Event(
+        std::string("{") + choices +
+        R"("usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":0}}})");
     EXPECT_EQ(h.sink.usage_count, 1) << choices;
     EXPECT_EQ(h.sink.input_tokens, 10);
     EXPECT_EQ(h.sink.output_tokens, 5);
     EXPECT_EQ(h.sink.total_tokens, 15);
-    EXPECT_EQ(h.sink.usage_raw,
-              R"({"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":0}})");
+    EXPECT_EQ(
+        h.sink.usage_raw,
+        R"({"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":0}})");
   }
 }
 
 TEST(OpenAiAdapter, IgnoresNullUsageAndReportsEachDistinctUsageOnce) {
   AdapterHarness h("openai");
   h.Event(R"({"choices":[{"index":0,"delta":{"content":"a"}}],"usage":null})")
-      .Event(R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_1","usage":{"queue_time":0.01,"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}}})")
+      .Event(
+          R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_1","usage":{"queue_time":0.01,"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}}})")
       .Event(R"({"choices":[],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})");
   EXPECT_EQ(h.sink.usage_count, 1);
-  EXPECT_EQ(h.sink.usage_raw,
-            R"({"queue_time":0.01,"prompt_tokens":4,"completion_tokens":2,"total_tokens":6})");
+  EXPECT_EQ(h.sink.usage_raw, R"({"queue_time":0.01,"prompt_tokens":4,"completion_tokens":2,"total_tokens":6})");
   // vLLM's continuous_usage_stats: every chunk a new, larger report.
   AdapterHarness v("openai");
-  v.Event(R"({"choices":[{"index":0,"delta":{"content":"a"}}],"usage":{"prompt_tokens":4,"completion_tokens":1,"total_tokens":5}})")
-      .Event(R"({"choices":[{"index":0,"delta":{"content":"b"}}],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})");
+  v.Event(
+       R"({"choices":[{"index":0,"delta":{"content":"a"}}],"usage":{"prompt_tokens":4,"completion_tokens":1,"total_tokens":5}})")
+      .Event(
+          R"({"choices":[{"index":0,"delta":{"content":"b"}}],"usage":{"prompt_tokens":4,"completion_tokens":2,"total_tokens":6}})");
   EXPECT_EQ(v.sink.usage_count, 2);
   EXPECT_EQ(v.sink.output_tokens, 2);
   // A usage object without any count is not a report.
@@ -309,7 +329,8 @@ TEST(OpenAiAdapter, IgnoresNullUsageAndReportsEachDistinctUsageOnce) {
 
 TEST(OpenAiAdapter, EmitsUsageBeforeTheFinishWhenBothShareAChunk) {
   AdapterHarness h("openai");
-  h.Event(R"({"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})");
+  h.Event(
+      R"({"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})");
   EXPECT_EQ(h.sink.log, (std::vector<std::string>{"text", "usage", "finish"}));
 }
 
@@ -321,14 +342,14 @@ TEST(OpenAiAdapter, ReportsEachErrorShapeOnceAndIgnoresEverythingAfter) {
     const char* message;
   };
   const Case cases[] = {
-      {R"({"error":{"message":"boom","type":"server_error","param":null,"code":null}})", "message",
-       "server_error", "boom"},
+      {R"({"error":{"message":"boom","type":"server_error","param":null,"code":null}})", "message", "server_error",
+       "boom"},
       {R"({"id":"gen-1","error":{"code":502,"message":"Provider returned error"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]})",
        "message", "502", "Provider returned error"},
-      {R"({"error":{"code":"server_error","message":"Provider disconnected"}})", "message",
-       "server_error", "Provider disconnected"},
-      {R"({"object":"error","message":"engine dead","type":"InternalServerError","param":null,"code":500})",
-       "message", "InternalServerError", "engine dead"},
+      {R"({"error":{"code":"server_error","message":"Provider disconnected"}})", "message", "server_error",
+       "Provider disconnected"},
+      {R"({"object":"error","message":"engine dead","type":"InternalServerError","param":null,"code":500})", "message",
+       "InternalServerError", "engine dead"},
       {R"({"error":"plain string"})", "message", "error", "plain string"},
       {R"({"message":"via event","code":"overloaded"})", "error", "overloaded", "via event"},
       {R"({"error":{"code":null}})", "message", "error", R"({"code":null})"},
@@ -355,8 +376,7 @@ TEST(OpenAiAdapter, ReportsEachErrorShapeOnceAndIgnoresEverythingAfter) {
 TEST(OpenAiAdapter, IgnoresAnErrorFieldThatSaysNoError) {
   for (const char* none : {"null", "false", R"("")"}) {
     AdapterHarness h("openai");
-    h.Event(std::string(R"({"error":)") + none +
-            R"(,"choices":[{"index":0,"delta":{"content":"ok"}}]})");
+    h.Event(std::string(R"({"error":)") + none + R"(,"choices":[{"index":0,"delta":{"content":"ok"}}]})");
     EXPECT_EQ(h.sink.text, "ok") << none;
     EXPECT_EQ(h.sink.error_count, 0) << none;
   }
@@ -366,8 +386,7 @@ TEST(OpenAiAdapter, ReportsMalformedJsonWithTheOffendingBytesAndStops) {
   AdapterHarness h("openai");
   h.Event(R"({"choices":[{"index":0,"delta":{"content":"a"}})").Event("[DONE]");
   EXPECT_EQ(h.sink.error_code, "PROTOCOL");
-  EXPECT_EQ(h.sink.error_message,
-            R"(invalid JSON in openai event: {"choices":[{"index":0,"delta":{"content":"a"}})");
+  EXPECT_EQ(h.sink.error_message, R"(invalid JSON in openai event: {"choices":[{"index":0,"delta":{"content":"a"}})");
   EXPECT_FALSE(h.complete());
   ExpectNoViolations(h.sink);
 }
@@ -417,8 +436,8 @@ TEST(OpenAiAdapter, RefusesNestingPastTheDepthLimitWithoutRecursingIntoIt) {
   const std::string prefix = R"(JSON nested too deeply in openai event: {"choices":[[[)";
   EXPECT_EQ(h.sink.error_message.rfind(prefix, 0), 0u);
   // 128 levels, the root object included, are fine.
-  const std::string ok = R"({"choices":[{"index":0,"delta":{"content":"ok"}}],"x":)" +
-                         std::string(127, '[') + std::string(127, ']') + "}";
+  const std::string ok =
+      R"({"choices":[{"index":0,"delta":{"content":"ok"}}],"x":)" + std::string(127, '[') + std::string(127, ']') + "}";
   AdapterHarness fine("openai");
   fine.Event(ok);
   EXPECT_EQ(fine.sink.error_count, 0) << fine.sink.error_message;
@@ -441,8 +460,8 @@ TEST(OpenAiAdapter, ReusesItsParseBuffersAcrossEventsOfEverySize) {
   for (size_t size : {1u, 5000u, 40000u, 3u, 100000u, 7u}) {
     const std::string piece(size, 'z');
     expected += piece;
-    h.Event(R"({"choices":[{"index":0,"delta":{"content":")" + piece + R"("}}],"pad":[)" +
-            std::string("1") + std::string(size / 4, ' ') + "]}");
+    h.Event(R"({"choices":[{"index":0,"delta":{"content":")" + piece + R"("}}],"pad":[)" + std::string("1") +
+            std::string(size / 4, ' ') + "]}");
   }
   EXPECT_EQ(h.sink.text, expected);
   EXPECT_EQ(h.sink.error_count, 0);
@@ -468,14 +487,18 @@ TEST(OpenAiResponsesAdapter, RelaysTextRefusalAndBothKindsOfReasoning) {
 
 TEST(OpenAiResponsesAdapter, KeysArgumentDeltasByItemIdInOrderOfTheirItems) {
   AdapterHarness h("openai-responses");
-  h.Event(R"({"type":"response.output_item.added","output_index":1,"item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a","arguments":""}})")
-      .Event(R"({"type":"response.output_item.added","output_index":2,"item":{"id":"fc_2","type":"function_call","call_id":"call_2","name":"b","arguments":""}})")
+  h.Event(
+       R"({"type":"response.output_item.added","output_index":1,"item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a","arguments":""}})")
+      .Event(
+          R"({"type":"response.output_item.added","output_index":2,"item":{"id":"fc_2","type":"function_call","call_id":"call_2","name":"b","arguments":""}})")
       .Event(R"({"type":"response.function_call_arguments.delta","item_id":"fc_2","delta":"{\"b\""})")
       .Event(R"({"type":"response.function_call_arguments.delta","item_id":"fc_1","delta":"{}"})")
       .Event(R"({"type":"response.function_call_arguments.delta","item_id":"fc_2","delta":":1}"})")
       .Event(R"({"type":"response.function_call_arguments.done","item_id":"fc_2","arguments":"{\"b\":1}"})")
-      .Event(R"({"type":"response.output_item.done","item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a","arguments":"{}"}})")
-      .Event(R"({"type":"response.completed","response":{"status":"completed","output":[],"usage":{"input_tokens":3,"output_tokens":4,"total_tokens":7}}})");
+      .Event(
+          R"({"type":"response.output_item.done","item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a","arguments":"{}"}})")
+      .Event(
+          R"({"type":"response.completed","response":{"status":"completed","output":[],"usage":{"input_tokens":3,"output_tokens":4,"total_tokens":7}}})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "call_1");
   EXPECT_EQ(h.sink.tool_calls[0].name, "a");
@@ -493,9 +516,12 @@ TEST(OpenAiResponsesAdapter, SendsIdAndNameOnceAndKeepsSlotsDenseWhateverTheEven
   // delta for an item never added opened a slot without telling the sink.
   AdapterHarness h("openai-responses");
   h.Event(R"({"type":"response.function_call_arguments.delta","item_id":"fc_0","delta":""})")
-      .Event(R"({"type":"response.output_item.added","item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a"}})")
-      .Event(R"({"type":"response.output_item.added","item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a"}})")
-      .Event(R"({"type":"response.output_item.done","item":{"id":"fc_0","type":"function_call","call_id":"call_0","name":"z","arguments":"{}"}})");
+      .Event(
+          R"({"type":"response.output_item.added","item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a"}})")
+      .Event(
+          R"({"type":"response.output_item.added","item":{"id":"fc_1","type":"function_call","call_id":"call_1","name":"a"}})")
+      .Event(
+          R"({"type":"response.output_item.done","item":{"id":"fc_0","type":"function_call","call_id":"call_0","name":"z","arguments":"{}"}})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "call_0");
   EXPECT_EQ(h.sink.tool_calls[0].name, "z");
@@ -506,7 +532,8 @@ TEST(OpenAiResponsesAdapter, SendsIdAndNameOnceAndKeepsSlotsDenseWhateverTheEven
 
 TEST(OpenAiResponsesAdapter, UsesTheDoneArgumentsWhenNoDeltaCame) {
   AdapterHarness h("openai-responses");
-  h.Event(R"({"type":"response.output_item.done","item":{"id":"fc_9","type":"function_call","call_id":"call_9","name":"f","arguments":"{\"x\":true}"}})");
+  h.Event(
+      R"({"type":"response.output_item.done","item":{"id":"fc_9","type":"function_call","call_id":"call_9","name":"f","arguments":"{\"x\":true}"}})");
   ASSERT_EQ(h.sink.tool_calls.size(), 1u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "call_9");
   EXPECT_EQ(h.sink.tool_calls[0].name, "f");
@@ -515,20 +542,23 @@ TEST(OpenAiResponsesAdapter, UsesTheDoneArgumentsWhenNoDeltaCame) {
 
 TEST(OpenAiResponsesAdapter, EndsWithUsageThenFinishThenTheEndMarker) {
   AdapterHarness h("openai-responses");
-  h.Event(R"({"type":"response.completed","sequence_number":9,"response":{"status":"completed","output":[{"type":"message"}],"usage":{"input_tokens":25,"input_tokens_details":{"cached_tokens":0},"output_tokens":180,"output_tokens_details":{"reasoning_tokens":128},"total_tokens":205}}})");
+  h.Event(
+      R"({"type":"response.completed","sequence_number":9,"response":{"status":"completed","output":[{"type":"message"}],"usage":{"input_tokens":25,"input_tokens_details":{"cached_tokens":0},"output_tokens":180,"output_tokens_details":{"reasoning_tokens":128},"total_tokens":205}}})");
   EXPECT_EQ(h.sink.log, (std::vector<std::string>{"usage", "finish", "end"}));
   EXPECT_EQ(h.sink.input_tokens, 25);
   EXPECT_EQ(h.sink.output_tokens, 180);
   EXPECT_EQ(h.sink.total_tokens, 205);
-  EXPECT_EQ(h.sink.usage_raw,
-            R"({"input_tokens":25,"input_tokens_details":{"cached_tokens":0},"output_tokens":180,"output_tokens_details":{"reasoning_tokens":128},"total_tokens":205})");
+  EXPECT_EQ(
+      h.sink.usage_raw,
+      R"({"input_tokens":25,"input_tokens_details":{"cached_tokens":0},"output_tokens":180,"output_tokens_details":{"reasoning_tokens":128},"total_tokens":205})");
   EXPECT_EQ(h.sink.finish, FinishReason::kStop);
   EXPECT_TRUE(h.complete());
 }
 
 TEST(OpenAiResponsesAdapter, SeesToolCallsInTheFinalOutputToo) {
   AdapterHarness h("openai-responses");
-  h.Event(R"({"type":"response.completed","response":{"status":"completed","output":[{"type":"function_call","call_id":"c"}]}})");
+  h.Event(
+      R"({"type":"response.completed","response":{"status":"completed","output":[{"type":"function_call","call_id":"c"}]}})");
   EXPECT_EQ(h.sink.finish, FinishReason::kToolCalls);
 }
 
@@ -554,7 +584,8 @@ TEST(OpenAiResponsesAdapter, MapsIncompleteReasons) {
 TEST(OpenAiResponsesAdapter, ReportsAFailedResponseWithItsCodeAndMessage) {
   AdapterHarness h("openai-responses");
   h.Event(R"({"type":"response.output_text.delta","delta":"part"})")
-      .Event(R"({"type":"response.failed","response":{"status":"failed","error":{"code":"server_error","message":"An error occurred"},"usage":null}})")
+      .Event(
+          R"({"type":"response.failed","response":{"status":"failed","error":{"code":"server_error","message":"An error occurred"},"usage":null}})")
       .Event(R"({"type":"response.output_text.delta","delta":"after"})");
   EXPECT_EQ(h.sink.text, "part");
   EXPECT_EQ(h.sink.error_type, "server_error");
@@ -592,15 +623,18 @@ TEST(OpenAiResponsesAdapter, ReportsMalformedJson) {
 
 TEST(AnthropicAdapter, MergesUsageFromMessageStartAndMessageDelta) {
   AdapterHarness h("anthropic");
-  h.Event(R"({"type":"message_start","message":{"id":"m","usage":{"input_tokens":472,"cache_creation_input_tokens":0,"cache_read_input_tokens":2048,"output_tokens":4,"service_tier":"standard"}}})",
-          "message_start")
-      .Event(R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":161,"input_tokens":470,"server_tool_use":{"web_search_requests":1}}})",
-             "message_delta");
+  h.Event(
+       R"({"type":"message_start","message":{"id":"m","usage":{"input_tokens":472,"cache_creation_input_tokens":0,"cache_read_input_tokens":2048,"output_tokens":4,"service_tier":"standard"}}})",
+       "message_start")
+      .Event(
+          R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":161,"input_tokens":470,"server_tool_use":{"web_search_requests":1}}})",
+          "message_delta");
   EXPECT_EQ(h.sink.input_tokens, 470);
   EXPECT_EQ(h.sink.output_tokens, 161);
   EXPECT_EQ(h.sink.total_tokens, -1);
-  EXPECT_EQ(h.sink.usage_raw,
-            R"({"input_tokens":470,"cache_creation_input_tokens":0,"cache_read_input_tokens":2048,"output_tokens":161,"service_tier":"standard","server_tool_use":{"web_search_requests":1}})");
+  EXPECT_EQ(
+      h.sink.usage_raw,
+      R"({"input_tokens":470,"cache_creation_input_tokens":0,"cache_read_input_tokens":2048,"output_tokens":161,"service_tier":"standard","server_tool_use":{"web_search_requests":1}})");
   EXPECT_EQ(h.sink.log, (std::vector<std::string>{"usage", "finish"}));
   EXPECT_FALSE(h.complete());
   h.Event(R"({"type":"message_stop"})", "message_stop");
@@ -612,8 +646,7 @@ TEST(AnthropicAdapter, MergesUsageFromMessageStartAndMessageDelta) {
 // it goes to the summary at once, not as a usage delta.
 TEST(AnthropicAdapter, ReportsTheInputOfMessageStartAsPartialUsageWithoutADelta) {
   AdapterHarness h("anthropic");
-  h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":42,"output_tokens":1}}})",
-          "message_start");
+  h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":42,"output_tokens":1}}})", "message_start");
   EXPECT_EQ(h.sink.partial_usage_count, 1);
   EXPECT_EQ(h.sink.partial_input_tokens, 42);
   EXPECT_EQ(h.sink.partial_output_tokens, -1);  // a placeholder, not a count
@@ -626,25 +659,28 @@ TEST(AnthropicAdapter, KeepsUsageBoundedOverManyMessageDeltas) {
   AdapterHarness h("anthropic");
   h.Event(R"({"type":"message_start","message":{"usage":{"input_tokens":1,"output_tokens":1}}})");
   for (int i = 2; i < 2000; ++i) {
-    h.Event(R"({"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":)" +
-            std::to_string(i) + R"(,"server_tool_use":{"web_search_requests":1}}})");
+    h.Event(R"({"type":"message_delta","delta":{"stop_reason":null},"usage":{"output_tokens":)" + std::to_string(i) +
+            R"(,"server_tool_use":{"web_search_requests":1}}})");
   }
   EXPECT_EQ(h.sink.usage_count, 1998);
   EXPECT_EQ(h.sink.output_tokens, 1999);
-  EXPECT_EQ(h.sink.usage_raw,
-            R"({"input_tokens":1,"output_tokens":1999,"server_tool_use":{"web_search_requests":1}})");
+  EXPECT_EQ(h.sink.usage_raw, R"({"input_tokens":1,"output_tokens":1999,"server_tool_use":{"web_search_requests":1}})");
 }
 
 TEST(AnthropicAdapter, RelaysThinkingAsReasoningButNeverTheSignature) {
   AdapterHarness h("anthropic");
-  h.Event(R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})")
+  h.Event(
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})")
       .Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}})")
-      .Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM"}})")
+      .Event(
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"EqQBCgIYAhIM"}})")
       .Event(R"({"type":"content_block_stop","index":0})")
-      .Event(R"({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"EmwKAhgB"}})")
+      .Event(
+          R"({"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"EmwKAhgB"}})")
       .Event(R"({"type":"content_block_start","index":2,"content_block":{"type":"text","text":""}})")
       .Event(R"({"type":"content_block_delta","index":2,"delta":{"type":"text_delta","text":"ok"}})")
-      .Event(R"({"type":"content_block_delta","index":2,"delta":{"type":"citations_delta","citation":{"cited_text":"x"}}})");
+      .Event(
+          R"({"type":"content_block_delta","index":2,"delta":{"type":"citations_delta","citation":{"cited_text":"x"}}})");
   EXPECT_EQ(h.sink.reasoning, "hmm");
   EXPECT_EQ(h.sink.text, "ok");
 }
@@ -652,13 +688,19 @@ TEST(AnthropicAdapter, RelaysThinkingAsReasoningButNeverTheSignature) {
 TEST(AnthropicAdapter, NumbersToolUseBlocksInOrderAndSkipsServerTools) {
   AdapterHarness h("anthropic");
   h.Event(R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})")
-      .Event(R"({"type":"content_block_start","index":1,"content_block":{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}})")
-      .Event(R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"query\":\"x\"}"}})")
-      .Event(R"({"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}})")
+      .Event(
+          R"({"type":"content_block_start","index":1,"content_block":{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{}}})")
+      .Event(
+          R"({"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"query\":\"x\"}"}})")
+      .Event(
+          R"({"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}})")
       .Event(R"({"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":""}})")
-      .Event(R"({"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}})")
-      .Event(R"({"type":"content_block_start","index":4,"content_block":{"type":"tool_use","id":"toolu_2","name":"now","input":{}}})")
-      .Event(R"({"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}})");
+      .Event(
+          R"({"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}})")
+      .Event(
+          R"({"type":"content_block_start","index":4,"content_block":{"type":"tool_use","id":"toolu_2","name":"now","input":{}}})")
+      .Event(
+          R"({"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "toolu_1");
   EXPECT_EQ(h.sink.tool_calls[0].name, "get_weather");
@@ -670,12 +712,9 @@ TEST(AnthropicAdapter, NumbersToolUseBlocksInOrderAndSkipsServerTools) {
 
 TEST(AnthropicAdapter, NormalizesStopReasons) {
   const std::pair<const char*, FinishReason> cases[] = {
-      {"end_turn", FinishReason::kStop},
-      {"stop_sequence", FinishReason::kStop},
-      {"max_tokens", FinishReason::kLength},
-      {"model_context_window_exceeded", FinishReason::kLength},
-      {"tool_use", FinishReason::kToolCalls},
-      {"refusal", FinishReason::kContentFilter},
+      {"end_turn", FinishReason::kStop},      {"stop_sequence", FinishReason::kStop},
+      {"max_tokens", FinishReason::kLength},  {"model_context_window_exceeded", FinishReason::kLength},
+      {"tool_use", FinishReason::kToolCalls}, {"refusal", FinishReason::kContentFilter},
       {"pause_turn", FinishReason::kOther},
   };
   for (const auto& [raw, reason] : cases) {
@@ -691,8 +730,7 @@ TEST(AnthropicAdapter, ReportsAnErrorEventAndIgnoresTheRest) {
   AdapterHarness h("anthropic");
   h.Event(R"({"type":"ping"})", "ping")
       .Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}})")
-      .Event(R"({"type":"error","error":{"details":null,"type":"overloaded_error","message":"Overloaded"}})",
-             "error")
+      .Event(R"({"type":"error","error":{"details":null,"type":"overloaded_error","message":"Overloaded"}})", "error")
       .Event(R"({"type":"message_stop"})", "message_stop");
   EXPECT_EQ(h.sink.text, "a");
   EXPECT_EQ(h.sink.error_type, "overloaded_error");
@@ -705,8 +743,7 @@ TEST(AnthropicAdapter, IgnoresUnknownEventsAndFollowsTheDataTypeOverTheEventName
   AdapterHarness h("anthropic");
   h.Event(R"({"type":"brand_new_event","text":"x"})", "brand_new_event")
       .Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"brand_new_delta","text":"x"}})")
-      .Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"y"}})",
-             "mislabelled");
+      .Event(R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"y"}})", "mislabelled");
   EXPECT_EQ(h.sink.text, "y");
   EXPECT_EQ(h.sink.error_count, 0);
 }
@@ -716,14 +753,15 @@ TEST(AnthropicAdapter, IgnoresUnknownEventsAndFollowsTheDataTypeOverTheEventName
 
 TEST(GeminiAdapter, SeparatesThoughtsFromTextAndEndsAtTheFinishReason) {
   AdapterHarness h("gemini");
-  h.Event(R"({"candidates": [{"content": {"parts": [{"text": "think","thought": true},{"text": "say"}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 5,"totalTokenCount": 9,"thoughtsTokenCount": 4}})");
+  h.Event(
+      R"({"candidates": [{"content": {"parts": [{"text": "think","thought": true},{"text": "say"}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 5,"totalTokenCount": 9,"thoughtsTokenCount": 4}})");
   EXPECT_EQ(h.sink.reasoning, "think");
   EXPECT_EQ(h.sink.text, "say");
   EXPECT_EQ(h.sink.usage_count, 0);  // held until the finish
   EXPECT_FALSE(h.complete());
-  h.Event(R"({"candidates": [{"content": {"parts": [{"text": "!"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 5,"candidatesTokenCount": 39,"totalTokenCount": 230,"thoughtsTokenCount": 186}})");
-  EXPECT_EQ(h.sink.log,
-            (std::vector<std::string>{"reasoning", "text", "text", "usage", "finish", "end"}));
+  h.Event(
+      R"({"candidates": [{"content": {"parts": [{"text": "!"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 5,"candidatesTokenCount": 39,"totalTokenCount": 230,"thoughtsTokenCount": 186}})");
+  EXPECT_EQ(h.sink.log, (std::vector<std::string>{"reasoning", "text", "text", "usage", "finish", "end"}));
   EXPECT_EQ(h.sink.input_tokens, 5);
   EXPECT_EQ(h.sink.output_tokens, 39 + 186);
   EXPECT_EQ(h.sink.total_tokens, 230);
@@ -758,7 +796,8 @@ TEST(GeminiAdapter, MapsFinishReasons) {
 
 TEST(GeminiAdapter, SendsEachFunctionCallWholeWithCompactArgsAndCallsItToolCalls) {
   AdapterHarness h("gemini");
-  h.Event(R"({"candidates": [{"content": {"parts": [{"functionCall": {"name": "a","args": {"q": "S\u00e3o", "n": [1, 2.5, true, null]}},"thoughtSignature": "sig"},{"functionCall": {"id": "fc-2","name": "b"}}],"role": "model"},"finishReason": "STOP","index": 0}]})");
+  h.Event(
+      R"({"candidates": [{"content": {"parts": [{"functionCall": {"name": "a","args": {"q": "S\u00e3o", "n": [1, 2.5, true, null]}},"thoughtSignature": "sig"},{"functionCall": {"id": "fc-2","name": "b"}}],"role": "model"},"finishReason": "STOP","index": 0}]})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "");
   EXPECT_EQ(h.sink.tool_calls[0].name, "a");
@@ -772,7 +811,8 @@ TEST(GeminiAdapter, SendsEachFunctionCallWholeWithCompactArgsAndCallsItToolCalls
 
 TEST(GeminiAdapter, TreatsABlockedPromptAsAContentFilterFinish) {
   AdapterHarness h("gemini");
-  h.Event(R"({"promptFeedback": {"blockReason": "SAFETY"},"usageMetadata": {"promptTokenCount": 12,"totalTokenCount": 12}})");
+  h.Event(
+      R"({"promptFeedback": {"blockReason": "SAFETY"},"usageMetadata": {"promptTokenCount": 12,"totalTokenCount": 12}})");
   EXPECT_EQ(h.sink.log, (std::vector<std::string>{"usage", "finish", "end"}));
   EXPECT_EQ(h.sink.input_tokens, 12);
   EXPECT_EQ(h.sink.output_tokens, 0);
@@ -782,8 +822,10 @@ TEST(GeminiAdapter, TreatsABlockedPromptAsAContentFilterFinish) {
 
 TEST(GeminiAdapter, ReportsALaterDifferentUsageButNoContentAfterTheEnd) {
   AdapterHarness h("gemini");
-  h.Event(R"({"candidates": [{"content": {"parts": [{"text": "a"}]},"finishReason": "STOP"}],"usageMetadata": {"promptTokenCount": 1,"candidatesTokenCount": 1,"totalTokenCount": 2}})")
-      .Event(R"({"candidates": [{"content": {"parts": [{"text": "late"}]}}],"usageMetadata": {"promptTokenCount": 1,"candidatesTokenCount": 1,"totalTokenCount": 2}})")
+  h.Event(
+       R"({"candidates": [{"content": {"parts": [{"text": "a"}]},"finishReason": "STOP"}],"usageMetadata": {"promptTokenCount": 1,"candidatesTokenCount": 1,"totalTokenCount": 2}})")
+      .Event(
+          R"({"candidates": [{"content": {"parts": [{"text": "late"}]}}],"usageMetadata": {"promptTokenCount": 1,"candidatesTokenCount": 1,"totalTokenCount": 2}})")
       .Event(R"({"usageMetadata": {"promptTokenCount": 1,"candidatesTokenCount": 3,"totalTokenCount": 4}})");
   EXPECT_EQ(h.sink.text, "a");
   EXPECT_EQ(h.sink.usage_count, 2);
@@ -794,7 +836,8 @@ TEST(GeminiAdapter, ReportsALaterDifferentUsageButNoContentAfterTheEnd) {
 
 TEST(GeminiAdapter, ReportsTheUsageSoFarWhenTheStreamIsCutShort) {
   AdapterHarness h("gemini");
-  h.Event(R"({"candidates": [{"content": {"parts": [{"text": "a"}]}}],"usageMetadata": {"promptTokenCount": 7,"candidatesTokenCount": 2,"totalTokenCount": 9}})")
+  h.Event(
+       R"({"candidates": [{"content": {"parts": [{"text": "a"}]}}],"usageMetadata": {"promptTokenCount": 7,"candidatesTokenCount": 2,"totalTokenCount": 9}})")
       .Eof();
   EXPECT_EQ(h.sink.usage_count, 1);
   EXPECT_EQ(h.sink.total_tokens, 9);
@@ -803,7 +846,8 @@ TEST(GeminiAdapter, ReportsTheUsageSoFarWhenTheStreamIsCutShort) {
 
 TEST(GeminiAdapter, ReportsEachUsageMetadataAsPartialUsageBeforeTheFinish) {
   AdapterHarness h("gemini");
-  h.Event(R"({"candidates":[{"content":{"parts":[{"text":"a"}]}}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":1,"totalTokenCount":8}})");
+  h.Event(
+      R"({"candidates":[{"content":{"parts":[{"text":"a"}]}}],"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":1,"totalTokenCount":8}})");
   EXPECT_EQ(h.sink.partial_usage_count, 1);
   EXPECT_EQ(h.sink.partial_input_tokens, 7);
   EXPECT_EQ(h.sink.partial_output_tokens, 1);
@@ -825,7 +869,8 @@ TEST(GeminiAdapter, ReportsAnErrorByStatusOrCode) {
 
 TEST(GeminiAdapter, RelaysOnlyTheFirstCandidate) {
   AdapterHarness h("gemini");
-  h.Event(R"({"candidates": [{"content": {"parts": [{"text": "zero"}]},"index": 0},{"content": {"parts": [{"text": "one"}]},"index": 1,"finishReason": "STOP"}]})");
+  h.Event(
+      R"({"candidates": [{"content": {"parts": [{"text": "zero"}]},"index": 0},{"content": {"parts": [{"text": "one"}]},"index": 1,"finishReason": "STOP"}]})");
   EXPECT_EQ(h.sink.text, "zero");
   EXPECT_FALSE(h.sink.has_finish());
 }
@@ -837,14 +882,14 @@ TEST(OllamaAdapter, RelaysChatThinkingContentAndTheFinalCounts) {
   AdapterHarness h("ollama");
   h.Line(R"({"model":"qwen3","message":{"role":"assistant","content":"","thinking":"hm"},"done":false})")
       .Line(R"({"model":"qwen3","message":{"role":"assistant","content":"\u003cb\u003e \u0026"},"done":false})")
-      .Line(R"({"model":"qwen3","message":{"role":"assistant","content":""},"done_reason":"stop","done":true,"total_duration":10,"prompt_eval_count":14,"eval_count":96,"eval_duration":9})");
+      .Line(
+          R"({"model":"qwen3","message":{"role":"assistant","content":""},"done_reason":"stop","done":true,"total_duration":10,"prompt_eval_count":14,"eval_count":96,"eval_duration":9})");
   EXPECT_EQ(h.sink.reasoning, "hm");
   EXPECT_EQ(h.sink.text, "<b> &");
   EXPECT_EQ(h.sink.input_tokens, 14);
   EXPECT_EQ(h.sink.output_tokens, 96);
   EXPECT_EQ(h.sink.total_tokens, 110);
-  EXPECT_EQ(h.sink.usage_raw,
-            R"({"prompt_eval_count":14,"eval_count":96,"eval_duration":9,"total_duration":10})");
+  EXPECT_EQ(h.sink.usage_raw, R"({"prompt_eval_count":14,"eval_count":96,"eval_duration":9,"total_duration":10})");
   EXPECT_EQ(h.sink.finish, FinishReason::kStop);
   EXPECT_TRUE(h.complete());
   EXPECT_EQ(h.sink.log.back(), "end");
@@ -865,7 +910,8 @@ TEST(OllamaAdapter, RelaysGenerateResponsesAndLengthFinishes) {
   AdapterHarness h("ollama");
   h.Line(R"({"model":"m","response":"","thinking":"t","done":false})")
       .Line(R"({"model":"m","response":"r","done":false})")
-      .Line(R"({"model":"m","response":"","done":true,"done_reason":"length","context":[1,2],"prompt_eval_count":2,"eval_count":3})");
+      .Line(
+          R"({"model":"m","response":"","done":true,"done_reason":"length","context":[1,2],"prompt_eval_count":2,"eval_count":3})");
   EXPECT_EQ(h.sink.reasoning, "t");
   EXPECT_EQ(h.sink.text, "r");
   EXPECT_EQ(h.sink.finish, FinishReason::kLength);
@@ -873,7 +919,8 @@ TEST(OllamaAdapter, RelaysGenerateResponsesAndLengthFinishes) {
 
 TEST(OllamaAdapter, SendsToolCallsWholeAndFinishesWithToolCalls) {
   AdapterHarness h("ollama");
-  h.Line(R"({"message":{"role":"assistant","content":"","tool_calls":[{"id":"call_x","function":{"index":0,"name":"a","arguments":{"city":"Paris","n":2}}},{"function":{"name":"b","arguments":{}}}]},"done":false})")
+  h.Line(
+       R"({"message":{"role":"assistant","content":"","tool_calls":[{"id":"call_x","function":{"index":0,"name":"a","arguments":{"city":"Paris","n":2}}},{"function":{"name":"b","arguments":{}}}]},"done":false})")
       .Line(R"({"message":{"role":"assistant","content":""},"done":true,"done_reason":"stop"})");
   ASSERT_EQ(h.sink.tool_calls.size(), 2u);
   EXPECT_EQ(h.sink.tool_calls[0].id, "call_x");
@@ -892,8 +939,7 @@ TEST(OllamaAdapter, ReportsAStringErrorAndIgnoresTheRest) {
       .Line(R"({"message":{"content":"b"},"done":true,"done_reason":"stop"})");
   EXPECT_EQ(h.sink.text, "a");
   EXPECT_EQ(h.sink.error_type, "error");
-  EXPECT_EQ(h.sink.error_message,
-            "an error was encountered while running the model: unexpected EOF");
+  EXPECT_EQ(h.sink.error_message, "an error was encountered while running the model: unexpected EOF");
   EXPECT_FALSE(h.complete());
   ExpectNoViolations(h.sink);
 }
@@ -902,8 +948,7 @@ TEST(OllamaAdapter, ReportsABadLineAsAProtocolError) {
   AdapterHarness h("ollama");
   h.Line(R"({"message":{"content":"a"},"done":false,})");
   EXPECT_EQ(h.sink.error_code, "PROTOCOL");
-  EXPECT_EQ(h.sink.error_message,
-            R"(invalid JSON in ollama event: {"message":{"content":"a"},"done":false,})");
+  EXPECT_EQ(h.sink.error_message, R"(invalid JSON in ollama event: {"message":{"content":"a"},"done":false,})");
 }
 
 // ---------------------------------------------------------------------------

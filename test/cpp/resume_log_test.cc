@@ -177,9 +177,10 @@ TEST(RelayRoles, TheOuterEncoderStartsAndEndsTheMessageAndCarriesDataEvents) {
   outer->Start(out);
   outer->Data(out, "status", R"({"step":1})");
   outer->Done(out);
-  EXPECT_EQ(out, "data: {\"type\":\"start\",\"messageId\":\"msg-1\"}\n\n"
-                 "data: {\"type\":\"data-status\",\"data\":{\"step\":1}}\n\n"
-                 "data: {\"type\":\"finish\"}\n\ndata: [DONE]\n\n");
+  EXPECT_EQ(out,
+            "data: {\"type\":\"start\",\"messageId\":\"msg-1\"}\n\n"
+            "data: {\"type\":\"data-status\",\"data\":{\"step\":1}}\n\n"
+            "data: {\"type\":\"finish\"}\n\ndata: [DONE]\n\n");
   std::unique_ptr<Encoder> sse_step = CreateEncoder("sse", EncoderOptions{"", "", 0, EncoderRole::kRelayStep});
   std::string step_out;
   sse_step->Done(step_out);

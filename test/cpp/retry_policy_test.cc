@@ -54,7 +54,7 @@ TEST(RetryPolicy, BacksOffExponentiallyWithinTheUpperHalfAndUnderTheCap) {
   EXPECT_EQ(RetryDelayMs(kPolicy, 0, Http(503), -1, 0.999), 499);
   const RetryPolicy many{10, 500, 8000};
   EXPECT_EQ(RetryDelayMs(many, 1, Http(503), -1, 0.0), 500);
-  EXPECT_EQ(RetryDelayMs(many, 6, Http(503), -1, 0.0), 4000);   // 32 s capped at 8 s, upper half
+  EXPECT_EQ(RetryDelayMs(many, 6, Http(503), -1, 0.0), 4000);  // 32 s capped at 8 s, upper half
   EXPECT_LT(RetryDelayMs(many, 9, Http(503), -1, 0.999), 8000);
 }
 

@@ -34,9 +34,7 @@ struct Event {
   std::string type;
   std::string data;
   std::string id;
-  bool operator==(const Event& other) const {
-    return type == other.type && data == other.data && id == other.id;
-  }
+  bool operator==(const Event& other) const { return type == other.type && data == other.data && id == other.id; }
 };
 
 // Everything observable after feeding a stream and calling Finish().
@@ -59,8 +57,8 @@ struct Outcome {
     return std::move(*this);
   }
   bool operator==(const Outcome& other) const {
-    return events == other.events && status == other.status &&
-           last_event_id == other.last_event_id && retry_ms == other.retry_ms;
+    return events == other.events && status == other.status && last_event_id == other.last_event_id &&
+           retry_ms == other.retry_ms;
   }
 };
 
@@ -104,11 +102,10 @@ const char* StatusName(FramingStatus status) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Outcome& outcome) {
-  os << "{status " << StatusName(outcome.status) << ", last_event_id "
-     << Escaped(outcome.last_event_id) << ", retry_ms " << outcome.retry_ms << ", events [";
+  os << "{status " << StatusName(outcome.status) << ", last_event_id " << Escaped(outcome.last_event_id)
+     << ", retry_ms " << outcome.retry_ms << ", events [";
   for (const Event& e : outcome.events) {
-    os << "\n  {type " << Escaped(e.type) << ", data " << Escaped(e.data) << ", id "
-       << Escaped(e.id) << "}";
+    os << "\n  {type " << Escaped(e.type) << ", data " << Escaped(e.data) << ", id " << Escaped(e.id) << "}";
   }
   return os << "]}";
 }
@@ -158,8 +155,8 @@ void ExpectEveryChunking(std::string_view input, const Outcome& expected, Parser
   for (const Chunking& chunking : EveryChunking(input.size())) {
     const Outcome actual = Parse(input, chunking.cuts, options);
     if (!(actual == expected)) {
-      ADD_FAILURE() << "input " << Escaped(input) << "\nfed as " << chunking.label
-                    << "\nexpected " << expected << "\nactual   " << actual;
+      ADD_FAILURE() << "input " << Escaped(input) << "\nfed as " << chunking.label << "\nexpected " << expected
+                    << "\nactual   " << actual;
       return;
     }
   }
@@ -173,8 +170,7 @@ TEST(SseParser, DispatchesADataLineFollowedByABlankLineAsAMessageEvent) {
 
 TEST(SseParser, DispatchesEachEventInOrder) {
   ExpectEveryChunking("data: one\n\ndata: two\n\ndata: three\n\n",
-                      Events({{"message", "one", ""}, {"message", "two", ""},
-                              {"message", "three", ""}}));
+                      Events({{"message", "one", ""}, {"message", "two", ""}, {"message", "three", ""}}));
 }
 
 TEST(SseParser, DispatchesNothingForABlankLineWithAnEmptyDataBuffer) {
@@ -189,8 +185,7 @@ TEST(SseParser, DispatchesNothingForAnEventTypeWithoutData) {
 
 TEST(SseParser, ResetsTheEventTypeAfterABlankLineEvenWhenNothingIsDispatched) {
   ExpectEveryChunking("event: ping\n\ndata: a\n\n", Events({{"message", "a", ""}}));
-  ExpectEveryChunking("event: delta\ndata: a\n\ndata: b\n\n",
-                      Events({{"delta", "a", ""}, {"message", "b", ""}}));
+  ExpectEveryChunking("event: delta\ndata: a\n\ndata: b\n\n", Events({{"delta", "a", ""}, {"message", "b", ""}}));
 }
 
 TEST(SseParser, DispatchesAnEmptyDataLineAsAnEventWithEmptyData) {
@@ -212,13 +207,11 @@ TEST(SseParser, AcceptsAllThreeLineEndingsMixedInOneStream) {
 }
 
 TEST(SseParser, TreatsLfThenCrAsTwoLineEndings) {
-  ExpectEveryChunking("data: a\n\rdata: b\r\n\n", Events({{"message", "a", ""},
-                                                          {"message", "b", ""}}));
+  ExpectEveryChunking("data: a\n\rdata: b\r\n\n", Events({{"message", "a", ""}, {"message", "b", ""}}));
 }
 
 TEST(SseParser, TreatsCrThenCrlfAsALineEndThenABlankLine) {
-  ExpectEveryChunking("data: a\r\r\ndata: b\r\n\r\n",
-                      Events({{"message", "a", ""}, {"message", "b", ""}}));
+  ExpectEveryChunking("data: a\r\r\ndata: b\r\n\r\n", Events({{"message", "a", ""}, {"message", "b", ""}}));
 }
 
 TEST(SseParser, TreatsACrAtTheEndOfOneReadAndAnLfAtTheStartOfTheNextAsOneLineEnd) {
@@ -252,7 +245,10 @@ TEST(SseParser, DispatchesOnATrailingCrWithoutWaitingForTheNextRead) {
 // ---- Byte order mark (rule 1) ------------------------------------------------------
 
 TEST(SseParser, StripsOneLeadingByteOrderMark) {
-  ExpectEveryChunking("\xEF\xBB\xBF" "data: a\n\n", Events({{"message", "a", ""}}));
+  ExpectEveryChunking(
+      "\xEF\xBB\xBF"
+      "data: a\n\n",
+      Events({{"message", "a", ""}}));
 }
 
 TEST(SseParser, StripsALeadingByteOrderMarkSplitAcrossOneByteReads) {
@@ -267,19 +263,39 @@ TEST(SseParser, StripsALeadingByteOrderMarkSplitAcrossOneByteReads) {
 
 TEST(SseParser, KeepsASecondByteOrderMarkAsPartOfTheFirstFieldName) {
   // "\xEF\xBB\xBF" "data" is not the field name "data", so the line is ignored.
-  ExpectEveryChunking("\xEF\xBB\xBF\xEF\xBB\xBF" "data: a\n\ndata: b\n\n",
-                      Events({{"message", "b", ""}}));
+  ExpectEveryChunking(
+      "\xEF\xBB\xBF\xEF\xBB\xBF"
+      "data: a\n\ndata: b\n\n",
+      Events({{"message", "b", ""}}));
 }
 
 TEST(SseParser, KeepsTheBytesOfAPartialByteOrderMarkAsOrdinaryBytes) {
-  ExpectEveryChunking("\xEF\xBB" "data: a\n\ndata: b\n\n", Events({{"message", "b", ""}}));
-  ExpectEveryChunking("\xEF" "data: a\n\ndata: b\n\n", Events({{"message", "b", ""}}));
-  ExpectEveryChunking("\xEF\xBB\n" "data: b\n\n", Events({{"message", "b", ""}}));
+  ExpectEveryChunking(
+      "\xEF\xBB"
+      "data: a\n\ndata: b\n\n",
+      Events({{"message", "b", ""}}));
+  ExpectEveryChunking(
+      "\xEF"
+      "data: a\n\ndata: b\n\n",
+      Events({{"message", "b", ""}}));
+  ExpectEveryChunking(
+      "\xEF\xBB\n"
+      "data: b\n\n",
+      Events({{"message", "b", ""}}));
 }
 
 TEST(SseParser, TreatsAByteOrderMarkAfterTheStartAsData) {
-  ExpectEveryChunking("data: \xEF\xBB\xBF" "a\n\n", Events({{"message", "\xEF\xBB\xBF" "a", ""}}));
-  ExpectEveryChunking("\n\xEF\xBB\xBF" "data: a\n\ndata: b\n\n", Events({{"message", "b", ""}}));
+  ExpectEveryChunking(
+      "data: \xEF\xBB\xBF"
+      "a\n\n",
+      Events({{"message",
+               "\xEF\xBB\xBF"
+               "a",
+               ""}}));
+  ExpectEveryChunking(
+      "\n\xEF\xBB\xBF"
+      "data: a\n\ndata: b\n\n",
+      Events({{"message", "b", ""}}));
 }
 
 // ---- Comments and fields (rules 5-8, 13) -------------------------------------------
@@ -318,13 +334,11 @@ TEST(SseParser, TreatsALineWithoutAColonAsAFieldWithAnEmptyValue) {
 }
 
 TEST(SseParser, ComparesFieldNamesCaseSensitively) {
-  ExpectEveryChunking("DATA: a\nData: b\nEvent: x\nID: 1\nRetry: 5\ndata: c\n\n",
-                      Events({{"message", "c", ""}}));
+  ExpectEveryChunking("DATA: a\nData: b\nEvent: x\nID: 1\nRetry: 5\ndata: c\n\n", Events({{"message", "c", ""}}));
 }
 
 TEST(SseParser, IgnoresUnknownFieldsAndSpaceBeforeTheColon) {
-  ExpectEveryChunking("foo: bar\ndata : a\n data: b\ndata: c\n\n",
-                      Events({{"message", "c", ""}}));
+  ExpectEveryChunking("foo: bar\ndata : a\n data: b\ndata: c\n\n", Events({{"message", "c", ""}}));
 }
 
 // ---- data and event (rules 9, 10, 14) -------------------------------------------------
@@ -338,8 +352,7 @@ TEST(SseParser, RemovesOnlyTheLastLfOfTheDataBuffer) {
 }
 
 TEST(SseParser, UsesTheEventFieldAsTheType) {
-  ExpectEveryChunking("event: content_block_delta\ndata: {}\n\n",
-                      Events({{"content_block_delta", "{}", ""}}));
+  ExpectEveryChunking("event: content_block_delta\ndata: {}\n\n", Events({{"content_block_delta", "{}", ""}}));
 }
 
 TEST(SseParser, UsesMessageWhenTheEventFieldIsEmpty) {
@@ -358,8 +371,7 @@ TEST(SseParser, KeepsTheLastEventIdAcrossEvents) {
 }
 
 TEST(SseParser, ClearsTheLastEventIdWithAnEmptyIdField) {
-  ExpectEveryChunking("id: 7\ndata: a\n\nid:\ndata: b\n\n",
-                      Events({{"message", "a", "7"}, {"message", "b", ""}}));
+  ExpectEveryChunking("id: 7\ndata: a\n\nid:\ndata: b\n\n", Events({{"message", "a", "7"}, {"message", "b", ""}}));
 }
 
 TEST(SseParser, IgnoresAnIdFieldContainingNul) {
@@ -372,8 +384,7 @@ TEST(SseParser, UpdatesTheLastEventIdOnABlankLineEvenWithoutAnEvent) {
 }
 
 TEST(SseParser, DoesNotUpdateTheLastEventIdFromAnIdThatNoBlankLineFollowed) {
-  ExpectEveryChunking("id: 1\ndata: a\n\nid: 2\n",
-                      Events({{"message", "a", "1"}}).WithLastEventId("1"));
+  ExpectEveryChunking("id: 1\ndata: a\n\nid: 2\n", Events({{"message", "a", "1"}}).WithLastEventId("1"));
 }
 
 // ---- retry (rule 12) -------------------------------------------------------------------
@@ -385,19 +396,18 @@ TEST(SseParser, SetsTheReconnectionTimeFromAnAllDigitRetryValue) {
 }
 
 TEST(SseParser, IgnoresRetryValuesThatAreNotAllAsciiDigits) {
-  ExpectEveryChunking("retry: 5\nretry: -1\nretry: 1.5\nretry:  10\nretry: 10 \n"
-                      "retry:\nretry\nretry: 1e3\nretry: \xD9\xA3\n",
-                      NoEvents().WithRetryMs(5));
+  ExpectEveryChunking(
+      "retry: 5\nretry: -1\nretry: 1.5\nretry:  10\nretry: 10 \n"
+      "retry:\nretry\nretry: 1e3\nretry: \xD9\xA3\n",
+      NoEvents().WithRetryMs(5));
 }
 
 TEST(SseParser, SaturatesARetryValueTooLargeForInt64) {
-  ExpectEveryChunking("retry: 99999999999999999999999\n",
-                      NoEvents().WithRetryMs(std::numeric_limits<int64_t>::max()));
+  ExpectEveryChunking("retry: 99999999999999999999999\n", NoEvents().WithRetryMs(std::numeric_limits<int64_t>::max()));
 }
 
 TEST(SseParser, AppliesRetryWithoutDispatchingAnEvent) {
-  ExpectEveryChunking("retry: 1000\n\ndata: a\n\n",
-                      Events({{"message", "a", ""}}).WithRetryMs(1000));
+  ExpectEveryChunking("retry: 1000\n\ndata: a\n\n", Events({{"message", "a", ""}}).WithRetryMs(1000));
 }
 
 // ---- End of stream (rule 15) -------------------------------------------------------------
@@ -427,10 +437,8 @@ TEST(SseParser, DeliversMultiByteUtf8SplitAcrossReadsIntact) {
 TEST(SseParser, PassesInvalidUtf8ThroughAsBytes) {
   // Deliberate deviation from UTF-8 decode (which would give U+FFFD): the
   // bytes reach the JSON parser as sent, which rejects or accepts them.
-  ExpectEveryChunking("event: \xFF\ndata: \xC3\n\xE2\x82\n\n",
-                      Events({{"\xFF", "\xC3", ""}}));
-  ExpectEveryChunking("data: \xC0\xAF\xED\xA0\x80\xF8\n\n",
-                      Events({{"message", "\xC0\xAF\xED\xA0\x80\xF8", ""}}));
+  ExpectEveryChunking("event: \xFF\ndata: \xC3\n\xE2\x82\n\n", Events({{"\xFF", "\xC3", ""}}));
+  ExpectEveryChunking("data: \xC0\xAF\xED\xA0\x80\xF8\n\n", Events({{"message", "\xC0\xAF\xED\xA0\x80\xF8", ""}}));
 }
 
 TEST(SseParser, PassesNulBytesInDataThrough) {
@@ -461,8 +469,8 @@ TEST(SseParser, ParsesAnAnthropicStreamWithEventLinesAndPings) {
       "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
       Events({{"message_start", "{\"type\":\"message_start\"}", ""},
               {"ping", "{\"type\": \"ping\"}", ""},
-              {"content_block_delta",
-               "{\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi \xF0\x9F\x91\x8B\"}}", ""},
+              {"content_block_delta", "{\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi \xF0\x9F\x91\x8B\"}}",
+               ""},
               {"message_stop", "{\"type\":\"message_stop\"}", ""}}));
 }
 
@@ -480,8 +488,7 @@ TEST(SseParser, AcceptsADataBufferExactlyAtTheLimit) {
   // The data buffer holds "0123456\n0123456\n": 16 bytes.
   ParserOptions options;
   options.max_event_bytes = 16;
-  ExpectEveryChunking("data: 0123456\ndata: 0123456\n\n",
-                      Events({{"message", "0123456\n0123456", ""}}), options);
+  ExpectEveryChunking("data: 0123456\ndata: 0123456\n\n", Events({{"message", "0123456\n0123456", ""}}), options);
 }
 
 TEST(SseParser, ReturnsLimitWhenTheDataBufferGrowsPastTheLimit) {
@@ -494,8 +501,8 @@ TEST(SseParser, ReturnsLimitWhenTheDataBufferGrowsPastTheLimit) {
 TEST(SseParser, ReturnsLimitForALineLongerThanTheLimitEvenWithoutATerminator) {
   ParserOptions options;
   options.max_event_bytes = 8;
-  ExpectEveryChunking("data: a\n\n: 123456789", Events({{"message", "a", ""}})
-                                                    .WithStatus(FramingStatus::kLimit), options);
+  ExpectEveryChunking("data: a\n\n: 123456789", Events({{"message", "a", ""}}).WithStatus(FramingStatus::kLimit),
+                      options);
 }
 
 TEST(SseParser, HoldsACommentLineToTheLimitHoweverItIsSplit) {
@@ -503,8 +510,7 @@ TEST(SseParser, HoldsACommentLineToTheLimitHoweverItIsSplit) {
   // whether the long line arrived in one read or was carried across reads.
   ParserOptions options;
   options.max_event_bytes = 8;
-  ExpectEveryChunking(": 123456789\ndata: a\n\n", NoEvents().WithStatus(FramingStatus::kLimit),
-                      options);
+  ExpectEveryChunking(": 123456789\ndata: a\n\n", NoEvents().WithStatus(FramingStatus::kLimit), options);
 }
 
 TEST(SseParser, StaysFailedAfterReturningLimit) {
@@ -527,8 +533,8 @@ TEST(SseParser, AppliesTheDefaultLimitOfEightMebibytes) {
 TEST(SseParser, ReturnsStoppedAsSoonAsTheHandlerReturnsFalse) {
   ParserOptions options;
   options.stop_after_events = 1;
-  ExpectEveryChunking("data: a\n\ndata: b\n\n",
-                      Events({{"message", "a", ""}}).WithStatus(FramingStatus::kStopped), options);
+  ExpectEveryChunking("data: a\n\ndata: b\n\n", Events({{"message", "a", ""}}).WithStatus(FramingStatus::kStopped),
+                      options);
 }
 
 TEST(SseParser, LeavesTheRestOfTheReadUnconsumedAfterAStop) {
@@ -553,7 +559,9 @@ TEST(SseParser, ForgetsEverythingOnReset) {
   EXPECT_EQ(parser.last_event_id(), "");
   EXPECT_EQ(parser.retry_ms(), -1);
   // A new stream: its leading BOM is stripped again and no old state leaks.
-  const std::string_view after = "\xEF\xBB\xBF" "data: fresh\n\n";
+  const std::string_view after =
+      "\xEF\xBB\xBF"
+      "data: fresh\n\n";
   ASSERT_EQ(Feed(parser, after, recorder), FramingStatus::kOk);
   EXPECT_EQ(recorder.events, (std::vector<Event>{{"message", "fresh", ""}}));
 }
@@ -575,9 +583,7 @@ TEST(SseParser, ClearsTheLimitFailureOnReset) {
 constexpr int64_t kLinearTimeBoundMs = 2000;
 
 int64_t MillisecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start)
-      .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
 
 TEST(SseParser, ParsesATwoMebibyteDataLineFedOneByteAtATimeInLinearTime) {

@@ -29,22 +29,29 @@ TEST(Summary, AnAbortedAnthropicStreamKeepsTheInputTokensOfMessageStart) {
       "event: content_block_delta\n"
       "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n");
   EXPECT_NE(summary.find(R"("text":"Hi")"), std::string::npos) << summary;
-  EXPECT_NE(summary.find(R"("usage":{"inputTokens":42,"outputTokens":null,"totalTokens":null,"raw":{"input_tokens":42,"output_tokens":1}})"),
-            std::string::npos)
+  EXPECT_NE(
+      summary.find(
+          R"("usage":{"inputTokens":42,"outputTokens":null,"totalTokens":null,"raw":{"input_tokens":42,"output_tokens":1}})"),
+      std::string::npos)
       << summary;
 }
 
 TEST(Summary, AnAbortedGeminiStreamKeepsTheLastUsageMetadata) {
-  const std::string summary = AbortedSummary(
-      "gemini",
-      "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}],\"usageMetadata\":{\"promptTokenCount\":7,\"candidatesTokenCount\":1,\"totalTokenCount\":8}}\r\n\r\n"
-      "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"b\"}]}}],\"usageMetadata\":{\"promptTokenCount\":7,\"candidatesTokenCount\":2,\"totalTokenCount\":9}}\r\n\r\n");
-  EXPECT_NE(summary.find(R"("usage":{"inputTokens":7,"outputTokens":2,"totalTokens":9,)"), std::string::npos) << summary;
+  const std::string summary =
+      AbortedSummary("gemini",
+                     "data: "
+                     "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}],\"usageMetadata\":{"
+                     "\"promptTokenCount\":7,\"candidatesTokenCount\":1,\"totalTokenCount\":8}}\r\n\r\n"
+                     "data: "
+                     "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"b\"}]}}],\"usageMetadata\":{"
+                     "\"promptTokenCount\":7,\"candidatesTokenCount\":2,\"totalTokenCount\":9}}\r\n\r\n");
+  EXPECT_NE(summary.find(R"("usage":{"inputTokens":7,"outputTokens":2,"totalTokens":9,)"), std::string::npos)
+      << summary;
 }
 
 TEST(Summary, AStreamWithoutAnyUsageReportHasNullUsage) {
-  const std::string summary = AbortedSummary(
-      "openai", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n");
+  const std::string summary =
+      AbortedSummary("openai", "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n");
   EXPECT_NE(summary.find(R"("usage":null)"), std::string::npos) << summary;
 }
 

@@ -25,15 +25,17 @@ TEST(Utf8, WellFormedTextIsCopiedAsItIs) {
 }
 
 TEST(Utf8, EachMaximalIllFormedSubsequenceBecomesOneReplacementCharacter) {
-  EXPECT_EQ(Clean("a\xff" "b"), "a" + R + "b");                    // never a lead byte
-  EXPECT_EQ(Clean("\x80\x80"), R + R);                              // lone continuation bytes
-  EXPECT_EQ(Clean("\xC0\xAF"), R + R);                              // overlong lead C0
-  EXPECT_EQ(Clean("\xE2\x82"), R);                                  // truncated at the end
-  EXPECT_EQ(Clean("\xE2\x82x"), R + "x");                           // truncated before ASCII
-  EXPECT_EQ(Clean("\xF0\x80\x80"), R + R + R);                      // F0 needs 90..BF next
-  EXPECT_EQ(Clean("\xED\xA0\x80"), R + R + R);                      // a UTF-16 surrogate
-  EXPECT_EQ(Clean("\xF4\x90\x80\x80"), R + R + R + R);              // above U+10FFFF
-  EXPECT_EQ(Clean("\xF0\x9F\x8E"), R);                              // 🎉 cut short
+  EXPECT_EQ(Clean("a\xff"
+                  "b"),
+            "a" + R + "b");                             // never a lead byte
+  EXPECT_EQ(Clean("\x80\x80"), R + R);                  // lone continuation bytes
+  EXPECT_EQ(Clean("\xC0\xAF"), R + R);                  // overlong lead C0
+  EXPECT_EQ(Clean("\xE2\x82"), R);                      // truncated at the end
+  EXPECT_EQ(Clean("\xE2\x82x"), R + "x");               // truncated before ASCII
+  EXPECT_EQ(Clean("\xF0\x80\x80"), R + R + R);          // F0 needs 90..BF next
+  EXPECT_EQ(Clean("\xED\xA0\x80"), R + R + R);          // a UTF-16 surrogate
+  EXPECT_EQ(Clean("\xF4\x90\x80\x80"), R + R + R + R);  // above U+10FFFF
+  EXPECT_EQ(Clean("\xF0\x9F\x8E"), R);                  // 🎉 cut short
   EXPECT_EQ(Clean("\xF0\x9F\x8E\xF0\x9F\x8E\x89"), R + "\xF0\x9F\x8E\x89");
 }
 

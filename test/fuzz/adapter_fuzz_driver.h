@@ -91,8 +91,7 @@ class CheckingSink final : public DeltaSink {
     Add("finish", raw);
     log.append(FinishReasonName(reason));
   }
-  void OnRawEvent(std::string_view event, std::string_view data, std::string_view id,
-                  bool has_id) override {
+  void OnRawEvent(std::string_view event, std::string_view data, std::string_view id, bool has_id) override {
     Add("event", data);
     if (has_id != !id.empty()) Fail("has_id disagrees with id");
     log.append(event).push_back('|');
@@ -138,8 +137,8 @@ class CheckingSink final : public DeltaSink {
 
 // Feeds `body` to a fresh adapter through its framing, in reads of the
 // given sizes (cycled), and returns the log (plus whether it completed).
-inline std::string RunFramed(std::string_view provider, std::string_view body,
-                             const std::vector<size_t>& reads, bool whole_arguments) {
+inline std::string RunFramed(std::string_view provider, std::string_view body, const std::vector<size_t>& reads,
+                             bool whole_arguments) {
   std::unique_ptr<Adapter> adapter = CreateAdapter(provider);
   if (!adapter) Fail("unknown provider");
   CheckingSink sink(whole_arguments);
@@ -166,10 +165,9 @@ inline std::string RunFramed(std::string_view provider, std::string_view body,
   bool limited = false;
   size_t offset = 0;
   for (size_t i = 0; offset < body.size(); ++i) {
-    const size_t n = std::min(reads.empty() ? body.size() : reads[i % reads.size()],
-                              body.size() - offset);
-    const FramingStatus status = is_sse ? sse.Feed(body.data() + offset, n, driver)
-                                        : ndjson.Feed(body.data() + offset, n, driver);
+    const size_t n = std::min(reads.empty() ? body.size() : reads[i % reads.size()], body.size() - offset);
+    const FramingStatus status =
+        is_sse ? sse.Feed(body.data() + offset, n, driver) : ndjson.Feed(body.data() + offset, n, driver);
     offset += n;
     if (status == FramingStatus::kLimit) {
       limited = true;
@@ -222,8 +220,7 @@ inline int RunAdapterFuzz(std::string_view provider, const uint8_t* data, size_t
   if (adapter->framing() == Framing::kNdjson) {
     adapter->OnLine(body, sink);
   } else {
-    static constexpr std::string_view kTypes[] = {"message", "error", "message_delta",
-                                                  "response.completed", "ping"};
+    static constexpr std::string_view kTypes[] = {"message", "error", "message_delta", "response.completed", "ping"};
     SseEvent event;
     event.type = kTypes[(mode / 2) % 5];
     event.data = body;

@@ -63,8 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool anthropic = (mode & 1) != 0;
   const bool framed = (mode & 2) != 0;
   const std::string_view type = kTypes[(mode >> 2) % 4];
-  const std::string fast =
-      fuzz::Run(anthropic ? MakeAnthropicAdapter() : MakeOpenAiChatAdapter(), framed, type, body);
+  const std::string fast = fuzz::Run(anthropic ? MakeAnthropicAdapter() : MakeOpenAiChatAdapter(), framed, type, body);
   const std::string full =
       fuzz::Run(anthropic ? MakeAnthropicAdapterFullParse() : MakeOpenAiChatAdapterFullParse(), framed, type, body);
   if (fast != full) fuzz::Fail("the fast path and the full parse disagree");

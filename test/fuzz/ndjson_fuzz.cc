@@ -28,9 +28,7 @@ namespace {
 struct Outcome {
   std::vector<std::string> lines;
   FramingStatus status = FramingStatus::kOk;
-  bool operator==(const Outcome& other) const {
-    return lines == other.lines && status == other.status;
-  }
+  bool operator==(const Outcome& other) const { return lines == other.lines && status == other.status; }
 };
 
 class Recorder : public LineHandler {
@@ -53,8 +51,8 @@ void Check(bool ok, const char* what) {
 }
 
 // Feeds `stream` in reads of the given sizes, cycled (0 = an empty read).
-Outcome Split(std::string_view stream, const std::vector<size_t>& read_sizes,
-              size_t max_line_bytes, size_t stop_after) {
+Outcome Split(std::string_view stream, const std::vector<size_t>& read_sizes, size_t max_line_bytes,
+              size_t stop_after) {
   NdjsonSplitter splitter(max_line_bytes);
   Recorder recorder(stop_after);
   Outcome outcome;
@@ -69,9 +67,7 @@ Outcome Split(std::string_view stream, const std::vector<size_t>& read_sizes,
   return outcome;
 }
 
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
+bool IsBlank(std::string_view line) { return line.find_first_not_of(" \t\r") == std::string_view::npos; }
 
 // Split on every LF, drop one CR before it, keep the non-blank lines; the
 // text after the last LF counts as a line too.
@@ -98,9 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider provider(data, size);
   // FuzzedDataProvider takes integers from the end of the input, so the
   // stream keeps its bytes at the front, where mutations are most readable.
-  const size_t max_line_bytes = provider.ConsumeBool()
-                                    ? SseParser::kDefaultMaxEventBytes
-                                    : provider.ConsumeIntegralInRange<size_t>(0, 64);
+  const size_t max_line_bytes =
+      provider.ConsumeBool() ? SseParser::kDefaultMaxEventBytes : provider.ConsumeIntegralInRange<size_t>(0, 64);
   const size_t stop_after = provider.ConsumeIntegralInRange<size_t>(0, 4);
   std::vector<size_t> read_sizes(provider.ConsumeIntegralInRange<size_t>(1, 16));
   size_t total = 0;

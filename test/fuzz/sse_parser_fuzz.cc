@@ -30,9 +30,7 @@ struct Event {
   std::string type;
   std::string data;
   std::string id;
-  bool operator==(const Event& other) const {
-    return type == other.type && data == other.data && id == other.id;
-  }
+  bool operator==(const Event& other) const { return type == other.type && data == other.data && id == other.id; }
 };
 
 struct Outcome {
@@ -41,8 +39,8 @@ struct Outcome {
   std::string last_event_id;
   int64_t retry_ms = -1;
   bool operator==(const Outcome& other) const {
-    return events == other.events && status == other.status &&
-           last_event_id == other.last_event_id && retry_ms == other.retry_ms;
+    return events == other.events && status == other.status && last_event_id == other.last_event_id &&
+           retry_ms == other.retry_ms;
   }
 };
 
@@ -66,8 +64,8 @@ void Check(bool ok, const char* what) {
 }
 
 // Feeds `stream` in reads of the given sizes, cycled (0 = an empty read).
-Outcome Parse(std::string_view stream, const std::vector<size_t>& read_sizes,
-              size_t max_event_bytes, size_t stop_after) {
+Outcome Parse(std::string_view stream, const std::vector<size_t>& read_sizes, size_t max_event_bytes,
+              size_t stop_after) {
   SseParser parser(max_event_bytes);
   Recorder recorder(stop_after);
   Outcome outcome;
@@ -124,8 +122,7 @@ Outcome ReferenceParse(std::string_view stream) {
         const std::string max = std::to_string(std::numeric_limits<int64_t>::max());
         const size_t digits = value.find_first_not_of('0');
         const std::string trimmed = digits == std::string::npos ? "0" : value.substr(digits);
-        const bool too_big = trimmed.size() > max.size() ||
-                             (trimmed.size() == max.size() && trimmed > max);
+        const bool too_big = trimmed.size() > max.size() || (trimmed.size() == max.size() && trimmed > max);
         outcome.retry_ms = too_big ? std::numeric_limits<int64_t>::max() : std::stoll(trimmed);
       }
     }
@@ -142,9 +139,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider provider(data, size);
   // FuzzedDataProvider takes integers from the end of the input, so the
   // stream keeps its bytes at the front, where mutations are most readable.
-  const size_t max_event_bytes = provider.ConsumeBool()
-                                     ? SseParser::kDefaultMaxEventBytes
-                                     : provider.ConsumeIntegralInRange<size_t>(0, 64);
+  const size_t max_event_bytes =
+      provider.ConsumeBool() ? SseParser::kDefaultMaxEventBytes : provider.ConsumeIntegralInRange<size_t>(0, 64);
   const size_t stop_after = provider.ConsumeIntegralInRange<size_t>(0, 4);
   std::vector<size_t> read_sizes(provider.ConsumeIntegralInRange<size_t>(1, 16));
   size_t total = 0;

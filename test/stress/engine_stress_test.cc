@@ -101,23 +101,23 @@ bool Dechunk(std::string_view bytes, std::string* body, bool* complete) {
 }
 
 struct Stream {
-  std::string mode;       // "" until a consumer chose it
-  std::string expected;   // the text of the complete answer
-  bool stall = false;     // the provider never finishes: must be aborted
-  int status = 200;       // the provider's answer
+  std::string mode;      // "" until a consumer chose it
+  std::string expected;  // the text of the complete answer
+  bool stall = false;    // the provider never finishes: must be aborted
+  int status = 200;      // the provider's answer
   bool aborted = false;
   bool paused = false;
-  std::string data;       // what the handoff delivered
-  std::string end;        // the end record
+  std::string data;  // what the handoff delivered
+  std::string end;   // the end record
   int ends = 0;
   int heads = 0;           // response heads delivered
   bool after_end = false;  // anything delivered after the end
   // Direct writes: our end of the "client" connection and what it received.
-  int client_fd = -1;     // the socket the worker writes (Node's, in the addon)
-  int peer_fd = -1;       // the browser's side
+  int client_fd = -1;  // the socket the worker writes (Node's, in the addon)
+  int peer_fd = -1;    // the browser's side
   std::string wire;
   std::string preamble;
-  std::string history;    // commands sent and records received, for failure messages
+  std::string history;  // commands sent and records received, for failure messages
 
   bool ok() const { return end.compare(0, 10, "{\"ok\":true") == 0; }
   std::string code() const {
@@ -139,7 +139,8 @@ struct Stream {
 // Node's main thread, as src/binding/addon.cc drives the engine.
 class Host {
  public:
-  Host() : handoff_([this] { OnWake(); }), handoff_host_(&handoff_), engine_(std::make_unique<Engine>(&handoff_host_)) {}
+  Host()
+      : handoff_([this] { OnWake(); }), handoff_host_(&handoff_), engine_(std::make_unique<Engine>(&handoff_host_)) {}
   ~Host() {
     Shutdown();
     for (auto& entry : streams_) CloseClient(entry.second);

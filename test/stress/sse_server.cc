@@ -66,7 +66,8 @@ bool SendChunk(int fd, std::string_view payload) {
 
 std::string ContentEvent(std::string_view text) {
   return "data: {\"id\":\"chatcmpl-stress\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
-         "\"delta\":{\"content\":\"" + std::string(text) + "\"},\"finish_reason\":null}]}\n\n";
+         "\"delta\":{\"content\":\"" +
+         std::string(text) + "\"},\"finish_reason\":null}]}\n\n";
 }
 
 }  // namespace
@@ -238,8 +239,10 @@ void SseServer::Serve(Connection* connection) {
     const int status = QueryInt(query, "status", 200);
     if (status != 200) {
       const std::string body = "{\"error\":{\"message\":\"stress status " + std::to_string(status) + "\"}}";
-      if (!SendAll(fd, "HTTP/1.1 " + std::to_string(status) + " Error\r\nContent-Type: application/json\r\n"
-                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body)) {
+      if (!SendAll(fd, "HTTP/1.1 " + std::to_string(status) +
+                           " Error\r\nContent-Type: application/json\r\n"
+                           "Content-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body)) {
         break;
       }
       continue;

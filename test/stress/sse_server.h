@@ -62,8 +62,8 @@ class SseServer {
 
   int listen_fd_ = -1;
   int port_ = 0;
-  int listen6_fd_ = -1;   // [::1]:port6_, or -1 without IPv6
-  int refuse_fd_ = -1;    // 127.0.0.1:port6_, bound but not listening
+  int listen6_fd_ = -1;  // [::1]:port6_, or -1 without IPv6
+  int refuse_fd_ = -1;   // 127.0.0.1:port6_, bound but not listening
   int port6_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> open_{0};
