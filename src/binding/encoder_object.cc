@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "encoders/encoder.h"
 #include "pipeline/delta_replay.h"
@@ -12,12 +13,13 @@ namespace llmrelay {
 namespace {
 
 Napi::Value ToBuffer(Napi::Env env, const std::string& bytes) {
-  return Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+  const Napi::Buffer<char> buffer = Napi::Buffer<char>::Copy(env, bytes.data(), bytes.size());
+  return Napi::Value(env, buffer);  // the handle only, not the buffer's cached length
 }
 
-std::string StringOr(const Napi::Object& object, const char* key, std::string fallback) {
+std::string StringOr(const Napi::Object& object, const char* key, std::string_view fallback) {
   const Napi::Value value = object.Get(key);
-  return value.IsString() ? value.As<Napi::String>().Utf8Value() : fallback;
+  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string(fallback);
 }
 
 // Methods (each returns a Buffer of the bytes to write; empty: nothing):

@@ -34,6 +34,7 @@ std::unique_ptr<Adapter> CreateAdapter(std::string_view provider) {
 
 std::vector<std::string_view> ProviderNames() {
   std::vector<std::string_view> names;
+  names.reserve(kProviders.size());
   for (const ProviderEntry& entry : kProviders) names.push_back(entry.name);
   return names;
 }
