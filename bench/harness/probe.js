@@ -2,7 +2,7 @@
 // Preloaded into every system under test (`node -r bench/harness/probe.js app.js`).
 // Records event-loop delay and answers the runner over the IPC channel:
 //   { cmd: 'reset' } -> starts a new measurement window
-//   { cmd: 'read' }  -> { eld, rss, heapUsed, mainCpuNs, procCpuNs, cpuUsage }
+//   { cmd: 'read' }  -> { eld, rss, heapUsed, mainCpuNs, procCpuNs, cpuUsage, fds, resources }
 // CPU per token is taken by the load client from /proc/<pid>/task/<pid>/schedstat
 // at the exact window edges (an IPC round trip waits for a busy event loop); the
 // probe's own reading of /proc/self/task/<tid>/stat is reported as a cross-check.
@@ -60,12 +60,34 @@ function snapshot() {
     external: mem.external,
     arrayBuffers: mem.arrayBuffers,
     // What each V8 heap space holds (bench/profile.js: how much of RSS is V8's).
-    spaces: Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, x.space_size])),
+    spaces: Object.fromEntries(
+      require('node:v8')
+        .getHeapSpaceStatistics()
+        .map((x) => [x.space_name, x.space_size]),
+    ),
     mainCpuNs: schedstatNs(`/proc/self/task/${pid}/schedstat`) ?? readTicks(`/proc/self/task/${pid}/stat`),
     mainStatCpuNs: readTicks(`/proc/self/task/${pid}/stat`),
     procCpuNs: readTicks('/proc/self/stat'),
     cpuUsage: process.cpuUsage(),
+    // Open descriptors and the event loop's live resources (bench/soak.js: do
+    // they come back to where they started?).
+    fds: countFds(),
+    resources: countBy(process.getActiveResourcesInfo()),
   };
+}
+
+function countFds() {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
+  }
+}
+
+function countBy(names) {
+  const counts = {};
+  for (const name of names) counts[name] = (counts[name] || 0) + 1;
+  return counts;
 }
 
 if (typeof process.send === 'function') {
@@ -95,6 +117,9 @@ module.exports = { snapshot };
 
 // node --cpu-prof writes its profile on a normal exit only, and heaptrack its
 // data (bench/profile.js).
-if (process.execArgv.some((a) => a.startsWith('--cpu-prof') || a.startsWith('--heap-prof')) || process.env.BENCH_CLEAN_EXIT === '1') {
+if (
+  process.execArgv.some((a) => a.startsWith('--cpu-prof') || a.startsWith('--heap-prof')) ||
+  process.env.BENCH_CLEAN_EXIT === '1'
+) {
   process.once('SIGTERM', () => process.exit(0));
 }
