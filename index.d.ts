@@ -17,7 +17,10 @@ export interface StreamOptions {
    * Extra request headers (they win over the defaults). Content-Length, Transfer-Encoding, Host,
    * Expect and hop-by-hop headers are refused: curl derives them from the request.
    */
-  headers?: Record<string, string | number | Array<string | number>> | Map<string, string | number | Array<string | number>> | Headers;
+  headers?:
+    | Record<string, string | number | Array<string | number>>
+    | Map<string, string | number | Array<string | number>>
+    | Headers;
   /** The provider's own request body; the stream flag is set for you. */
   body?: Record<string, unknown>;
   /** Gemini's model (else body.model). */
@@ -44,8 +47,9 @@ export interface StreamOptions {
 
 // The delta model, finish reasons and error codes are shared with the
 // browser client's types (client.d.ts is self-contained for bundles).
-import type { Delta, FinishReason, ErrorCode } from './client';
-export type { Delta, FinishReason, ErrorCode };
+import type { Delta, ErrorCode, FinishReason } from './client';
+
+export type { Delta, ErrorCode, FinishReason };
 
 export interface ToolCall {
   index: number;
@@ -104,7 +108,10 @@ export interface RelayOptions {
   /** pipe() only: hold the headers until the provider answers, so an early error becomes a real HTTP status. */
   errorStatus?: boolean;
   /** Extra response headers; the framing and hop-by-hop ones (Content-Length, Transfer-Encoding, Content-Encoding, Connection, ...) are refused. */
-  headers?: Record<string, string | number | Array<string | number>> | Map<string, string | number | Array<string | number>> | Headers;
+  headers?:
+    | Record<string, string | number | Array<string | number>>
+    | Map<string, string | number | Array<string | number>>
+    | Headers;
   /**
    * pipe() only: let the worker thread write the bytes straight to a plain
    * HTTP/1.1 socket (default true; TLS, HTTP/2 and wrapped responses such as
@@ -284,7 +291,15 @@ export interface MemoryStoreOptions {
 export interface MemoryStore extends ResumeStore {
   hasReaders(id: string): Promise<boolean>;
   resume(id: string, options?: ResumeReadOptions): ResumedStream;
-  stats(): { streams: number; liveStreams: number; bytes: number; maxBytes: number; droppedAppends: number; evictedStreams: number; trimmedBatches: number };
+  stats(): {
+    streams: number;
+    liveStreams: number;
+    bytes: number;
+    maxBytes: number;
+    droppedAppends: number;
+    evictedStreams: number;
+    trimmedBatches: number;
+  };
 }
 
 export interface RedisStoreOptions {
@@ -353,7 +368,11 @@ export interface WebRelay<R = Response> extends Relay {
 /** A multi-step relay writing to a Node ServerResponse (Express, node:http). */
 export function createRelay(res: import('node:http').ServerResponse, options?: CreateRelayOptions): Relay;
 /** A multi-step relay for web handlers (`relay.response`). */
-export function createRelay(options: CreateRelayOptions & { signal?: AbortSignal; resume: ResumeOptions }): WebRelay<Promise<Response>>;
-export function createRelay(options?: CreateRelayOptions & { signal?: AbortSignal; resume?: undefined }): WebRelay<Response>;
+export function createRelay(
+  options: CreateRelayOptions & { signal?: AbortSignal; resume: ResumeOptions },
+): WebRelay<Promise<Response>>;
+export function createRelay(
+  options?: CreateRelayOptions & { signal?: AbortSignal; resume?: undefined },
+): WebRelay<Response>;
 
 export const providers: ProviderName[];

@@ -27,7 +27,16 @@ const { getVariant } = require('./sut/variants');
 const { startMock, mockStats, waitMockIdle, waitQuiet, Sut, runClient } = require('./lib/parts');
 
 function parseArgs(argv) {
-  const o = { variant: 'llm-relay', conns: 1000, tokens: 200, paceUs: 20000, windowMs: 4000, warmMs: 2000, rampMs: 1000, nodeArgs: [] };
+  const o = {
+    variant: 'llm-relay',
+    conns: 1000,
+    tokens: 200,
+    paceUs: 20000,
+    windowMs: 4000,
+    warmMs: 2000,
+    rampMs: 1000,
+    nodeArgs: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => argv[++i];
@@ -58,7 +67,9 @@ function threadsCpu(pid) {
       const ns = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
       const name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'latin1').trim();
       const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1');
-      const switches = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]) + Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]);
+      const switches =
+        Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]) +
+        Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)[1]);
       out[`${tid === String(pid) ? 'main' : name}/${tid}`] = { ns, switches };
     } catch {
       // the thread ended
@@ -147,23 +158,37 @@ async function main() {
   const midTimer = [];
   const r = await runClient(
     [
-      '--port', String(sut.port),
-      '--path', `/chat?k=${k}`,
-      '--mode', variant.clientMode,
-      '--conns', String(o.conns),
-      '--tokens', String(o.tokens),
-      '--ramp-ms', String(o.rampMs),
-      '--warmup-ms', String(o.warmMs),
-      '--window-ms', String(o.windowMs),
-      '--watch', `sut=${sut.pid}`,
-      '--watch', `mock=${mock.pid}`,
+      '--port',
+      String(sut.port),
+      '--path',
+      `/chat?k=${k}`,
+      '--mode',
+      variant.clientMode,
+      '--conns',
+      String(o.conns),
+      '--tokens',
+      String(o.tokens),
+      '--ramp-ms',
+      String(o.rampMs),
+      '--warmup-ms',
+      String(o.warmMs),
+      '--window-ms',
+      String(o.windowMs),
+      '--watch',
+      `sut=${sut.pid}`,
+      '--watch',
+      `mock=${mock.pid}`,
     ],
     {
       onWindowStart: async () => {
         cpu0 = threadsCpu(sut.pid);
         stats0 = await mockStats(mock);
         if (o.perf) {
-          tool = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '2000', '-g', '-p', String(sut.pid), '-o', o.perf], { stdio: 'ignore' });
+          tool = spawn(
+            'perf',
+            ['record', '-q', '-e', 'cpu-clock', '-F', '2000', '-g', '-p', String(sut.pid), '-o', o.perf],
+            { stdio: 'ignore' },
+          );
         } else if (o.strace) {
           tool = spawn('strace', ['-c', '-f', '-o', o.strace, '-p', String(sut.pid)], { stdio: 'ignore' });
         }
@@ -231,13 +256,27 @@ async function main() {
     floorUsPerToken: mockCpu !== null ? Number(((mockCpu + r.client_cpu_ns) / 1e3 / tokens).toFixed(3)) : null,
     memory: mid && {
       rssPerStreamKiB: Number(((mid.rssKb - idle.rssKb) / o.conns).toFixed(1)),
-      heapTotalPerStreamKiB: mid.probe && idle.probe ? Number(((mid.probe.heapTotal - idle.probe.heapTotal) / 1024 / o.conns).toFixed(1)) : null,
-      heapUsedPerStreamKiB: mid.probe && idle.probe ? Number(((mid.probe.heapUsed - idle.probe.heapUsed) / 1024 / o.conns).toFixed(1)) : null,
-      externalPerStreamKiB: mid.probe && idle.probe ? Number(((mid.probe.external - idle.probe.external) / 1024 / o.conns).toFixed(1)) : null,
+      heapTotalPerStreamKiB:
+        mid.probe && idle.probe
+          ? Number(((mid.probe.heapTotal - idle.probe.heapTotal) / 1024 / o.conns).toFixed(1))
+          : null,
+      heapUsedPerStreamKiB:
+        mid.probe && idle.probe
+          ? Number(((mid.probe.heapUsed - idle.probe.heapUsed) / 1024 / o.conns).toFixed(1))
+          : null,
+      externalPerStreamKiB:
+        mid.probe && idle.probe
+          ? Number(((mid.probe.external - idle.probe.external) / 1024 / o.conns).toFixed(1))
+          : null,
       anonPerStreamKiB: Number((((mid.smaps.Anonymous || 0) - (idle.smaps.Anonymous || 0)) / o.conns).toFixed(1)),
       v8SpacesPerStreamKiB:
         mid.probe && idle.probe
-          ? Object.fromEntries(Object.entries(mid.probe.spaces).map(([k, v]) => [k, Number(((v - (idle.probe.spaces[k] || 0)) / 1024 / o.conns).toFixed(1))]))
+          ? Object.fromEntries(
+              Object.entries(mid.probe.spaces).map(([k, v]) => [
+                k,
+                Number(((v - (idle.probe.spaces[k] || 0)) / 1024 / o.conns).toFixed(1)),
+              ]),
+            )
           : null,
       idleRssKb: idle.rssKb,
       midRssKb: mid.rssKb,

@@ -66,7 +66,14 @@ async function measure(name, store, settle, data) {
   const wall = Number(process.hrtime.bigint() - run.wall0) / 1e6;
   for (const id of ids) await store.end(id, { ok: true });
   const stats = store.stats();
-  return { name, appends: STREAMS * TURNS, callUs: run.inCall / (STREAMS * TURNS), cpu, wall, dropped: stats.droppedAppends };
+  return {
+    name,
+    appends: STREAMS * TURNS,
+    callUs: run.inCall / (STREAMS * TURNS),
+    cpu,
+    wall,
+    dropped: stats.droppedAppends,
+  };
 }
 
 async function baseline() {
@@ -112,12 +119,16 @@ async function main() {
   } finally {
     if (redis) await redis.stop();
   }
-  console.log(`resume store append cost: ${STREAMS} streams x ${TURNS} loop turns, one ${DATA.length}-char batch per stream per turn (bare loop: main thread`);
+  console.log(
+    `resume store append cost: ${STREAMS} streams x ${TURNS} loop turns, one ${DATA.length}-char batch per stream per turn (bare loop: main thread`,
+  );
   console.log(`CPU subtracted). node ${process.version}\n`);
   console.log('| store | appends | call µs/append | main-thread CPU µs/append | wall ms | dropped |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.name} | ${r.appends} | ${r.callUs.toFixed(3)} | ${r.threadUs.toFixed(3)} | ${r.wall.toFixed(0)} | ${r.dropped} |`);
+    console.log(
+      `| ${r.name} | ${r.appends} | ${r.callUs.toFixed(3)} | ${r.threadUs.toFixed(3)} | ${r.wall.toFixed(0)} | ${r.dropped} |`,
+    );
   }
 }
 

@@ -76,7 +76,17 @@ const PROFILES = {
     inprocWindowMs: 500,
     capacity: null,
     h2: false,
-    variants: ['llm-relay', 'llm-relay-anthropic', 'llm-relay-resume-redis', 'llm-relay-multistep', 'openai-sdk', 'anthropic-sdk', 'ai-sdk', 'fetch-esp', 'node-http'],
+    variants: [
+      'llm-relay',
+      'llm-relay-anthropic',
+      'llm-relay-resume-redis',
+      'llm-relay-multistep',
+      'openai-sdk',
+      'anthropic-sdk',
+      'ai-sdk',
+      'fetch-esp',
+      'node-http',
+    ],
   },
   full: {
     name: 'full',
@@ -157,7 +167,10 @@ function machineInfo() {
   const cpus = os.cpus();
   let gitCommit = null;
   try {
-    gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+    gitCommit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .toString()
       .trim();
   } catch {
@@ -173,7 +186,11 @@ function machineInfo() {
       .toString()
       .trim();
     // The parts that matter here: curl itself, its TLS library and nghttp2.
-    curlVersion = full.split(/\s+/).filter((p) => /^(libcurl|GnuTLS|OpenSSL|nghttp2)\//.test(p)).join(' ') || null;
+    curlVersion =
+      full
+        .split(/\s+/)
+        .filter((p) => /^(libcurl|GnuTLS|OpenSSL|nghttp2)\//.test(p))
+        .join(' ') || null;
   } catch {
     // the llm-relay rows report why they are unavailable
   }
@@ -189,7 +206,10 @@ function machineInfo() {
     gitCommit,
     curl: curlVersion,
     packages: Object.fromEntries(
-      ['openai', '@anthropic-ai/sdk', 'ai', '@ai-sdk/openai', 'eventsource-parser', 'express'].map((p) => [p, pkgVersion(p)]),
+      ['openai', '@anthropic-ai/sdk', 'ai', '@ai-sdk/openai', 'eventsource-parser', 'express'].map((p) => [
+        p,
+        pkgVersion(p),
+      ]),
     ),
   };
 }
@@ -218,16 +238,26 @@ async function phaseLoad(sut, mock, P, conns, timing) {
   await waitQuiet(sut.pid);
   const k = knobs({ tokens: P.tokens, pace_us: P.paceUs, epw: 1 });
   const args = [
-    '--port', String(sut.port),
-    '--path', `/chat?k=${k}`,
-    '--mode', sut.variant.clientMode,
-    '--conns', String(conns),
-    '--tokens', String(P.tokens),
-    '--ramp-ms', String(timing.rampMs),
-    '--warmup-ms', String(timing.warmMs),
-    '--window-ms', String(timing.windowMs),
-    '--watch', `sut=${sut.pid}`,
-    '--watch', `mock=${mock.pid}`,
+    '--port',
+    String(sut.port),
+    '--path',
+    `/chat?k=${k}`,
+    '--mode',
+    sut.variant.clientMode,
+    '--conns',
+    String(conns),
+    '--tokens',
+    String(P.tokens),
+    '--ramp-ms',
+    String(timing.rampMs),
+    '--warmup-ms',
+    String(timing.warmMs),
+    '--window-ms',
+    String(timing.windowMs),
+    '--watch',
+    `sut=${sut.pid}`,
+    '--watch',
+    `mock=${mock.pid}`,
   ];
   let cpuStart = null;
   let runnerStart = null;
@@ -242,7 +272,11 @@ async function phaseLoad(sut, mock, P, conns, timing) {
       const m = procs.machineCpu();
       const ru = process.cpuUsage(runnerStart);
       const p = await sut.probe('read');
-      return { probe: p, machine: cpuStart && { busyNs: m.busyNs - cpuStart.busyNs, stealNs: m.stealNs - cpuStart.stealNs }, runnerNs: (ru.user + ru.system) * 1e3 };
+      return {
+        probe: p,
+        machine: cpuStart && { busyNs: m.busyNs - cpuStart.busyNs, stealNs: m.stealNs - cpuStart.stealNs },
+        runnerNs: (ru.user + ru.system) * 1e3,
+      };
     },
   });
   // Upstreams still running once the SUT has drained its backlog were never aborted.
@@ -308,17 +342,28 @@ function summarizeLoad(r, { conns, paceUs, idleRssKb, leaked }) {
 async function phaseFloor(mock, P, conns, timing) {
   const k = knobs({ tokens: P.tokens, pace_us: P.paceUs, epw: 1 });
   const r = await runClient([
-    '--port', String(mock.port),
-    '--path', upstreamPath({ upstream: 'openai' }, k),
-    '--mode', 'openai',
-    '--method', 'POST',
-    '--body', DIRECT_BODY,
-    '--conns', String(conns),
-    '--tokens', String(P.tokens),
-    '--ramp-ms', String(timing.rampMs),
-    '--warmup-ms', String(timing.warmMs),
-    '--window-ms', String(timing.windowMs),
-    '--watch', `mock=${mock.pid}`,
+    '--port',
+    String(mock.port),
+    '--path',
+    upstreamPath({ upstream: 'openai' }, k),
+    '--mode',
+    'openai',
+    '--method',
+    'POST',
+    '--body',
+    DIRECT_BODY,
+    '--conns',
+    String(conns),
+    '--tokens',
+    String(P.tokens),
+    '--ramp-ms',
+    String(timing.rampMs),
+    '--warmup-ms',
+    String(timing.warmMs),
+    '--window-ms',
+    String(timing.windowMs),
+    '--watch',
+    `mock=${mock.pid}`,
   ]);
   await waitMockIdle(mock, 3000);
   const tokens = r.tokens_window;
@@ -340,13 +385,20 @@ async function phaseFloor(mock, P, conns, timing) {
 /** Phase B: time to first token at concurrency 1 (tiny streams, back to back). */
 async function phaseTtft(port, mode, pathName, P, extra = []) {
   const r = await runClient([
-    '--port', String(port),
-    '--path', pathName,
-    '--mode', mode,
-    '--conns', '1',
-    '--tokens', '5',
-    '--requests', String(P.ttftRequests + P.ttftWarm),
-    '--warmup-requests', String(P.ttftWarm),
+    '--port',
+    String(port),
+    '--path',
+    pathName,
+    '--mode',
+    mode,
+    '--conns',
+    '1',
+    '--tokens',
+    '5',
+    '--requests',
+    String(P.ttftRequests + P.ttftWarm),
+    '--warmup-requests',
+    String(P.ttftWarm),
     ...extra,
   ]);
   return {
@@ -366,15 +418,24 @@ async function phaseBurst(sut, mock, P) {
   const quiet = await waitQuiet(sut.pid);
   const k = knobs({ tokens: 1000000000, pace_us: 0, epw: 8 });
   const r = await runClient([
-    '--port', String(sut.port),
-    '--path', `/chat?k=${k}`,
-    '--mode', sut.variant.clientMode,
-    '--conns', '1',
-    '--tokens', '1000000000',
-    '--warmup-ms', String(P.burstWarmMs),
-    '--window-ms', String(P.burstWindowMs),
-    '--watch', `sut=${sut.pid}`,
-    '--watch', `mock=${mock.pid}`,
+    '--port',
+    String(sut.port),
+    '--path',
+    `/chat?k=${k}`,
+    '--mode',
+    sut.variant.clientMode,
+    '--conns',
+    '1',
+    '--tokens',
+    '1000000000',
+    '--warmup-ms',
+    String(P.burstWarmMs),
+    '--window-ms',
+    String(P.burstWindowMs),
+    '--watch',
+    `sut=${sut.pid}`,
+    '--watch',
+    `mock=${mock.pid}`,
   ]);
   const idle = await waitMockIdleTimed(mock);
   const w = r.window_s;
@@ -410,14 +471,18 @@ async function mainScenario(P, mock, variants, results) {
     for (const up of ['openai', 'anthropic']) {
       const v = { upstream: up };
       const t = await phaseTtft(mock.port, up, upstreamPath(v, knobs({ tokens: 5, pace_us: 0 })), P, [
-        '--method', 'POST',
-        '--body', DIRECT_BODY,
+        '--method',
+        'POST',
+        '--body',
+        DIRECT_BODY,
       ]);
       (results.direct[up] ||= []).push(t);
     }
     const floor = await phaseFloor(mock, P, P.conns, P);
     results.floor.push(floor);
-    log(`round ${round + 1}/${P.rounds} kernel floor (mock -> client): ${fmt(floor.usPerToken, 2)} µs/token, ${Math.round(floor.deliveredTps)}/${Math.round(floor.offeredTps)} tok/s`);
+    log(
+      `round ${round + 1}/${P.rounds} kernel floor (mock -> client): ${fmt(floor.usPerToken, 2)} µs/token, ${Math.round(floor.deliveredTps)}/${Math.round(floor.offeredTps)} tok/s`,
+    );
     const order = variants.map((_, i) => variants[(i + round) % variants.length]);
     for (const v of order) {
       if (unavailable[v.name]) continue;
@@ -544,11 +609,16 @@ async function inprocScenario(P, mock, variants, results) {
     for (const v of order) {
       const child = procs.spawnPinned(SUT_CORE, process.execPath, [
         path.join(HERE, 'inproc.js'),
-        '--variant', v.name,
-        '--mock', mock.origin,
-        '--mock-pid', String(mock.pid),
-        '--warm-ms', String(P.inprocWarmMs),
-        '--window-ms', String(P.inprocWindowMs),
+        '--variant',
+        v.name,
+        '--mock',
+        mock.origin,
+        '--mock-pid',
+        String(mock.pid),
+        '--warm-ms',
+        String(P.inprocWarmMs),
+        '--window-ms',
+        String(P.inprocWindowMs),
       ]);
       const out = procs.collect(child.stdout);
       const err = procs.collect(child.stderr);

@@ -31,7 +31,9 @@ function main() {
   const a = readme.indexOf(START);
   const b = readme.indexOf(END);
   if (a === -1 || b === -1 || b < a) {
-    console.log(`update-readme: ${readmePath} has no ${START} … ${END} block; add the two markers where the table belongs`);
+    console.log(
+      `update-readme: ${readmePath} has no ${START} … ${END} block; add the two markers where the table belongs`,
+    );
     return 0;
   }
   const next = `${readme.slice(0, a + START.length)}\n${report.readme(summary)}\n${readme.slice(b)}`;

@@ -31,7 +31,13 @@ native.setHandler((records) => {
     const end = records[i + SLOT_END];
     if (end !== undefined) streams.delete(id);
     try {
-      target.onRecord(records[i + SLOT_HEAD], records[i + SLOT_DATA], end, records[i + SLOT_TAIL], records[i + SLOT_LOG]);
+      target.onRecord(
+        records[i + SLOT_HEAD],
+        records[i + SLOT_DATA],
+        end,
+        records[i + SLOT_TAIL],
+        records[i + SLOT_LOG],
+      );
     } catch (err) {
       // A bug in a consumer must not stop the other streams of this batch.
       process.nextTick(() => {
@@ -48,18 +54,47 @@ const Command = Object.freeze({ ...commands });
 // (src/binding/config.h says why), in the order of these lists, which must
 // be the addon's own: a stale build would otherwise read one value as another.
 const CONFIG_KEYS = [
-  'provider', 'request.url', 'request.method', 'request.body', 'request.headers', 'request.http2PriorKnowledge',
-  'tls.caFile', 'tls.rejectUnauthorized', 'timeouts.connectMs', 'timeouts.firstByteMs', 'timeouts.idleMs',
-  'timeouts.totalMs', 'retry.attempts', 'retry.baseDelayMs', 'retry.maxDelayMs', 'maxEventBytes',
-  'encoder.responseId', 'encoder.model', 'encoder.created', 'secrets',
+  'provider',
+  'request.url',
+  'request.method',
+  'request.body',
+  'request.headers',
+  'request.http2PriorKnowledge',
+  'tls.caFile',
+  'tls.rejectUnauthorized',
+  'timeouts.connectMs',
+  'timeouts.firstByteMs',
+  'timeouts.idleMs',
+  'timeouts.totalMs',
+  'retry.attempts',
+  'retry.baseDelayMs',
+  'retry.maxDelayMs',
+  'maxEventBytes',
+  'encoder.responseId',
+  'encoder.model',
+  'encoder.created',
+  'secrets',
 ];
 const CONSUME_KEYS = [
-  'format', 'heartbeat', 'heartbeatMs', 'heartbeatAfterHead', 'socketFd', 'preamble', 'firstSeq', 'outlivesClient',
-  'role', 'messageId',
+  'format',
+  'heartbeat',
+  'heartbeatMs',
+  'heartbeatAfterHead',
+  'socketFd',
+  'preamble',
+  'firstSeq',
+  'outlivesClient',
+  'role',
+  'messageId',
 ];
-for (const [ours, theirs] of [[CONFIG_KEYS, native.constants.configKeys], [CONSUME_KEYS, native.constants.consumeKeys]]) {
+for (const [ours, theirs] of [
+  [CONFIG_KEYS, native.constants.configKeys],
+  [CONSUME_KEYS, native.constants.consumeKeys],
+]) {
   if (String(ours) !== String(theirs)) {
-    throw new Error('llm-relay: lib/binding.js and the native addon disagree on the values they exchange; rebuild the addon (npm run build)');
+    throw new Error(
+      'llm-relay: lib/binding.js and the native addon disagree on the values they exchange; rebuild the addon (npm run build)',
+    );
   }
 }
 
@@ -90,10 +125,26 @@ module.exports = {
       native.setTrustStore(require('./trust-store').nodeTrustStore());
     }
     const id = native.start(
-      config.provider, r.url, r.method, r.body, r.headers, r.http2PriorKnowledge,
-      tls.caFile, tls.rejectUnauthorized, t.connectMs, t.firstByteMs, t.idleMs,
-      t.totalMs, retry.attempts, retry.baseDelayMs, retry.maxDelayMs, config.maxEventBytes,
-      e.responseId, e.model, e.created, config.secrets,
+      config.provider,
+      r.url,
+      r.method,
+      r.body,
+      r.headers,
+      r.http2PriorKnowledge,
+      tls.caFile,
+      tls.rejectUnauthorized,
+      t.connectMs,
+      t.firstByteMs,
+      t.idleMs,
+      t.totalMs,
+      retry.attempts,
+      retry.baseDelayMs,
+      retry.maxDelayMs,
+      config.maxEventBytes,
+      e.responseId,
+      e.model,
+      e.created,
+      config.secrets,
     );
     streams.set(id, target);
     if (!wakeQueued) {
@@ -153,6 +204,10 @@ module.exports = {
   parseLog(log) {
     const a = log.indexOf(0x3a);
     const b = log.indexOf(0x3a, a + 1);
-    return { first: Number(log.latin1Slice(0, a)), count: Number(log.latin1Slice(a + 1, b)), data: log.subarray(b + 1) };
+    return {
+      first: Number(log.latin1Slice(0, a)),
+      count: Number(log.latin1Slice(a + 1, b)),
+      data: log.subarray(b + 1),
+    };
   },
 };

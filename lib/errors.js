@@ -67,7 +67,8 @@ function fromNative(record, provider, partial) {
   } else if (record.status !== undefined) {
     fields.status = record.status;
   }
-  if (record.curlCode !== undefined) fields.cause = Object.assign(new Error(record.message), { curlCode: record.curlCode });
+  if (record.curlCode !== undefined)
+    fields.cause = Object.assign(new Error(record.message), { curlCode: record.curlCode });
   return new RelayError(record.code, message, fields);
 }
 

@@ -75,7 +75,10 @@ function loadNative() {
   const forced = process.env.LLM_RELAY_NATIVE;
   if (forced) return require(path.resolve(forced));
   const attempts = [];
-  for (const [where, load] of [['build/Release', loadSourceBuild], [`prebuilds/${PREBUILT}`, loadPrebuilt]]) {
+  for (const [where, load] of [
+    ['build/Release', loadSourceBuild],
+    [`prebuilds/${PREBUILT}`, loadPrebuilt],
+  ]) {
     try {
       const native = load();
       if (native !== undefined) return native;

@@ -15,8 +15,19 @@ const { PROVIDERS, PROVIDER_NAMES } = require('./providers');
 const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: 10_000, firstByteMs: 60_000, idleMs: 30_000, totalMs: 600_000 });
 const DEFAULT_RETRY = Object.freeze({ attempts: 2, baseDelayMs: 500, maxDelayMs: 8_000 });
 const KNOWN_OPTIONS = new Set([
-  'provider', 'baseURL', 'url', 'apiKey', 'headers', 'body', 'signal', 'timeouts', 'retry', 'tls', 'model',
-  'maxEventBytes', 'http2',
+  'provider',
+  'baseURL',
+  'url',
+  'apiKey',
+  'headers',
+  'body',
+  'signal',
+  'timeouts',
+  'retry',
+  'tls',
+  'model',
+  'maxEventBytes',
+  'http2',
 ]);
 
 function checkInteger(value, name, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
@@ -143,7 +154,9 @@ function serialize(body) {
   try {
     return JSON.stringify(body);
   } catch (err) {
-    const e = invalidArgument(`Expected body to be serializable as JSON but JSON.stringify failed: ${err && err.message}`);
+    const e = invalidArgument(
+      `Expected body to be serializable as JSON but JSON.stringify failed: ${err && err.message}`,
+    );
     e.cause = err;
     throw e;
   }
@@ -162,13 +175,18 @@ function normalize(options) {
   }
   const { provider } = options;
   if (typeof provider !== 'string' || !Object.hasOwn(PROVIDERS, provider)) {
-    throw invalidArgument(`Expected provider to be one of ${PROVIDER_NAMES.map((p) => `'${p}'`).join(', ')} but received ${describe(provider)}`);
+    throw invalidArgument(
+      `Expected provider to be one of ${PROVIDER_NAMES.map((p) => `'${p}'`).join(', ')} but received ${describe(provider)}`,
+    );
   }
   const spec = PROVIDERS[provider];
 
   let body = options.body;
   if (body === undefined) body = {};
-  if (!isPlainObject(body)) throw invalidArgument(`Expected body to be a plain object (the provider's request body) but received ${describe(body)}`);
+  if (!isPlainObject(body))
+    throw invalidArgument(
+      `Expected body to be a plain object (the provider's request body) but received ${describe(body)}`,
+    );
 
   if (options.baseURL !== undefined) checkURL(options.baseURL, 'baseURL');
   // Like the official SDKs: OPENAI_BASE_URL, ANTHROPIC_BASE_URL, ... point
@@ -180,12 +198,14 @@ function normalize(options) {
     throw invalidArgument(`Expected url (the full SSE endpoint) for provider '${provider}' but received undefined`);
   }
 
-  let model = options.model !== undefined ? options.model : body.model;
+  const model = options.model !== undefined ? options.model : body.model;
   if (options.model !== undefined && (typeof options.model !== 'string' || options.model === '')) {
     throw invalidArgument(`Expected model to be a non-empty string but received ${describe(options.model)}`);
   }
   if (spec.needsModel && (typeof model !== 'string' || model === '') && options.url === undefined) {
-    throw invalidArgument(`Expected model (options.model or body.model) for provider '${provider}' but received ${describe(model)}`);
+    throw invalidArgument(
+      `Expected model (options.model or body.model) for provider '${provider}' but received ${describe(model)}`,
+    );
   }
 
   let apiKey = options.apiKey;
@@ -208,7 +228,8 @@ function normalize(options) {
 
   const timeouts = { ...DEFAULT_TIMEOUTS };
   if (options.timeouts !== undefined) {
-    if (!isPlainObject(options.timeouts)) throw invalidArgument(`Expected timeouts to be a plain object but received ${describe(options.timeouts)}`);
+    if (!isPlainObject(options.timeouts))
+      throw invalidArgument(`Expected timeouts to be a plain object but received ${describe(options.timeouts)}`);
     for (const [key, value] of Object.entries(options.timeouts)) {
       if (!Object.hasOwn(DEFAULT_TIMEOUTS, key)) {
         throw invalidArgument(`Unknown option 'timeouts.${key}'. Known: ${Object.keys(DEFAULT_TIMEOUTS).join(', ')}`);
@@ -218,34 +239,41 @@ function normalize(options) {
   }
   const retry = { ...DEFAULT_RETRY };
   if (options.retry !== undefined && options.retry !== false) {
-    if (!isPlainObject(options.retry)) throw invalidArgument(`Expected retry to be a plain object or false but received ${describe(options.retry)}`);
+    if (!isPlainObject(options.retry))
+      throw invalidArgument(`Expected retry to be a plain object or false but received ${describe(options.retry)}`);
     for (const [key, value] of Object.entries(options.retry)) {
       if (!Object.hasOwn(DEFAULT_RETRY, key)) {
         throw invalidArgument(`Unknown option 'retry.${key}'. Known: ${Object.keys(DEFAULT_RETRY).join(', ')}`);
       }
-      if (value !== undefined) retry[key] = checkInteger(value, `retry.${key}`, { max: key === 'attempts' ? 10 : 2 ** 31 - 1 });
+      if (value !== undefined)
+        retry[key] = checkInteger(value, `retry.${key}`, { max: key === 'attempts' ? 10 : 2 ** 31 - 1 });
     }
   } else if (options.retry === false) {
     retry.attempts = 0;
   }
 
-  let tlsConfig = {};
+  const tlsConfig = {};
   if (options.tls !== undefined) {
-    if (!isPlainObject(options.tls)) throw invalidArgument(`Expected tls to be a plain object but received ${describe(options.tls)}`);
+    if (!isPlainObject(options.tls))
+      throw invalidArgument(`Expected tls to be a plain object but received ${describe(options.tls)}`);
     for (const key of Object.keys(options.tls)) {
-      if (key !== 'ca' && key !== 'rejectUnauthorized') throw invalidArgument(`Unknown option 'tls.${key}'. Known: ca, rejectUnauthorized`);
+      if (key !== 'ca' && key !== 'rejectUnauthorized')
+        throw invalidArgument(`Unknown option 'tls.${key}'. Known: ca, rejectUnauthorized`);
     }
     if (options.tls.ca !== undefined) tlsConfig.caFile = caFile(options.tls.ca);
     if (options.tls.rejectUnauthorized !== undefined) {
       if (typeof options.tls.rejectUnauthorized !== 'boolean') {
-        throw invalidArgument(`Expected tls.rejectUnauthorized to be a boolean but received ${describe(options.tls.rejectUnauthorized)}`);
+        throw invalidArgument(
+          `Expected tls.rejectUnauthorized to be a boolean but received ${describe(options.tls.rejectUnauthorized)}`,
+        );
       }
       tlsConfig.rejectUnauthorized = options.tls.rejectUnauthorized;
     }
   }
 
   let maxEventBytes = 8 * 1024 * 1024;
-  if (options.maxEventBytes !== undefined) maxEventBytes = checkInteger(options.maxEventBytes, 'maxEventBytes', { min: 1024, max: 2 ** 31 - 1 });
+  if (options.maxEventBytes !== undefined)
+    maxEventBytes = checkInteger(options.maxEventBytes, 'maxEventBytes', { min: 1024, max: 2 ** 31 - 1 });
 
   // http2: true (default) negotiates HTTP/2 over TLS by ALPN, as the hosted
   // providers offer; 'prior-knowledge' speaks HTTP/2 over plain http:// with
@@ -286,7 +314,13 @@ function normalize(options) {
   // a missing or mistyped one): the public names, defaults applied here.
   const config = {
     provider,
-    request: { url, method: hasBody ? 'POST' : 'GET', body: hasBody ? serialize(prepared) : '', headers, http2PriorKnowledge },
+    request: {
+      url,
+      method: hasBody ? 'POST' : 'GET',
+      body: hasBody ? serialize(prepared) : '',
+      headers,
+      http2PriorKnowledge,
+    },
     tls: { caFile: tlsConfig.caFile || '', rejectUnauthorized: tlsConfig.rejectUnauthorized !== false },
     timeouts,
     retry,

@@ -14,8 +14,8 @@
 // text is only ever appended in arrival order; the last flush holds all of it.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { readStream } from './client/read-stream.mjs';
 import { RelayError } from './client/errors.mjs';
+import { readStream } from './client/read-stream.mjs';
 
 const INITIAL = Object.freeze({
   text: '',
@@ -28,7 +28,16 @@ const INITIAL = Object.freeze({
 
 /** A fresh answer buffer: mutated per delta, copied into state per flush. */
 function emptyAnswer() {
-  return { text: '', reasoning: '', toolCalls: [], data: [], finishReason: null, usage: null, status: 'streaming', error: undefined };
+  return {
+    text: '',
+    reasoning: '',
+    toolCalls: [],
+    data: [],
+    finishReason: null,
+    usage: null,
+    status: 'streaming',
+    error: undefined,
+  };
 }
 
 function applyDelta(answer, delta) {
@@ -57,7 +66,11 @@ function applyDelta(answer, delta) {
       answer.finishReason = delta.reason;
       break;
     case 'usage':
-      answer.usage = { inputTokens: delta.inputTokens, outputTokens: delta.outputTokens, totalTokens: delta.totalTokens ?? null };
+      answer.usage = {
+        inputTokens: delta.inputTokens,
+        outputTokens: delta.outputTokens,
+        totalTokens: delta.totalTokens ?? null,
+      };
       break;
     default:
       break; // raw `event` deltas and future types: not part of the answer
@@ -133,24 +146,36 @@ export function useStream(options) {
 
   // One commit per frame (or per batchMs) at most: later deltas of the same
   // frame join the flush that is already scheduled.
-  const scheduleFlush = useCallback((answer) => {
-    if (timer.current !== undefined) return;
-    const batchMs = optionsRef.current?.batchMs;
-    if (batchMs === undefined && typeof requestAnimationFrame === 'function') {
-      const id = requestAnimationFrame(() => flushNow(answer));
-      timer.current = { cancel: () => cancelAnimationFrame(id) };
-    } else {
-      const id = setTimeout(() => flushNow(answer), batchMs === undefined ? 16 : batchMs);
-      timer.current = { cancel: () => clearTimeout(id) };
-    }
-  }, [flushNow]);
+  const scheduleFlush = useCallback(
+    (answer) => {
+      if (timer.current !== undefined) return;
+      const batchMs = optionsRef.current?.batchMs;
+      if (batchMs === undefined && typeof requestAnimationFrame === 'function') {
+        const id = requestAnimationFrame(() => flushNow(answer));
+        timer.current = { cancel: () => cancelAnimationFrame(id) };
+      } else {
+        const id = setTimeout(() => flushNow(answer), batchMs === undefined ? 16 : batchMs);
+        timer.current = { cancel: () => clearTimeout(id) };
+      }
+    },
+    [flushNow],
+  );
 
   const abortCurrent = useCallback((why) => {
     const request = current.current;
     if (request === undefined) return undefined;
     current.current = undefined;
     request.why = why;
-    request.controller.abort(new RelayError('ABORTED', why === 'stop' ? 'stop() was called' : why === 'replaced' ? 'send() started a new answer' : 'The component unmounted'));
+    request.controller.abort(
+      new RelayError(
+        'ABORTED',
+        why === 'stop'
+          ? 'stop() was called'
+          : why === 'replaced'
+            ? 'send() started a new answer'
+            : 'The component unmounted',
+      ),
+    );
     return request;
   }, []);
 
@@ -163,52 +188,68 @@ export function useStream(options) {
     scheduleFlush(request.answer);
   }, [abortCurrent, scheduleFlush]);
 
-  const send = useCallback((body) => {
-    if (!mounted.current) return;
-    const opts = optionsRef.current ?? {};
-    if (typeof opts.api !== 'string' || opts.api === '') {
-      throw new RelayError('INVALID_ARGUMENT', `Expected a URL string for useStream's api but received ${typeof opts.api}`);
-    }
-    abortCurrent('replaced');
-    if (timer.current !== undefined) timer.current.cancel();
-    timer.current = undefined;
-    const answer = emptyAnswer();
-    const request = { controller: new AbortController(), answer, why: undefined };
-    current.current = request;
-    scheduleFlush(answer);
+  const send = useCallback(
+    (body) => {
+      if (!mounted.current) return;
+      const opts = optionsRef.current ?? {};
+      if (typeof opts.api !== 'string' || opts.api === '') {
+        throw new RelayError(
+          'INVALID_ARGUMENT',
+          `Expected a URL string for useStream's api but received ${typeof opts.api}`,
+        );
+      }
+      abortCurrent('replaced');
+      if (timer.current !== undefined) timer.current.cancel();
+      timer.current = undefined;
+      const answer = emptyAnswer();
+      const request = { controller: new AbortController(), answer, why: undefined };
+      current.current = request;
+      scheduleFlush(answer);
 
-    const payload = requestBody(body === undefined ? opts.body : body);
-    const headers = { ...(payload.json ? { 'content-type': 'application/json' } : {}), ...opts.headers };
-    const { signal } = request.controller;
-    const run = async () => {
-      try {
-        const response = fetch(opts.api, { method: 'POST', headers, body: payload.body, signal });
-        for await (const delta of readStream(response, { signal, format: opts.format, resume: opts.resume })) {
-          if (request.why !== undefined) break; // stopped or replaced meanwhile
-          applyDelta(answer, delta);
+      const payload = requestBody(body === undefined ? opts.body : body);
+      const headers = { ...(payload.json ? { 'content-type': 'application/json' } : {}), ...opts.headers };
+      const { signal } = request.controller;
+      const run = async () => {
+        try {
+          const response = fetch(opts.api, { method: 'POST', headers, body: payload.body, signal });
+          for await (const delta of readStream(response, { signal, format: opts.format, resume: opts.resume })) {
+            if (request.why !== undefined) break; // stopped or replaced meanwhile
+            applyDelta(answer, delta);
+            scheduleFlush(answer);
+          }
+          if (current.current !== request) return;
+          current.current = undefined;
+          answer.status = 'done';
+          scheduleFlush(answer);
+          const onFinish = optionsRef.current?.onFinish;
+          if (typeof onFinish === 'function') {
+            const { text, reasoning, data, finishReason, usage } = answer;
+            onFinish({
+              text,
+              reasoning,
+              toolCalls: answer.toolCalls.filter(Boolean).map((c) => ({ ...c })),
+              data: data.slice(),
+              finishReason,
+              usage,
+            });
+          }
+        } catch (error) {
+          // Aborted on purpose: stop() already set 'stopped'; a newer send()
+          // or the unmount owns the state now.
+          if (request.why !== undefined || current.current !== request) return;
+          current.current = undefined;
+          answer.status = 'error';
+          answer.error =
+            error instanceof RelayError
+              ? error
+              : new RelayError('NETWORK', String(error?.message ?? error), { cause: error });
           scheduleFlush(answer);
         }
-        if (current.current !== request) return;
-        current.current = undefined;
-        answer.status = 'done';
-        scheduleFlush(answer);
-        const onFinish = optionsRef.current?.onFinish;
-        if (typeof onFinish === 'function') {
-          const { text, reasoning, data, finishReason, usage } = answer;
-          onFinish({ text, reasoning, toolCalls: answer.toolCalls.filter(Boolean).map((c) => ({ ...c })), data: data.slice(), finishReason, usage });
-        }
-      } catch (error) {
-        // Aborted on purpose: stop() already set 'stopped'; a newer send()
-        // or the unmount owns the state now.
-        if (request.why !== undefined || current.current !== request) return;
-        current.current = undefined;
-        answer.status = 'error';
-        answer.error = error instanceof RelayError ? error : new RelayError('NETWORK', String(error?.message ?? error), { cause: error });
-        scheduleFlush(answer);
-      }
-    };
-    run();
-  }, [abortCurrent, scheduleFlush]);
+      };
+      run();
+    },
+    [abortCurrent, scheduleFlush],
+  );
 
   useEffect(() => {
     mounted.current = true;

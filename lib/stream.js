@@ -109,20 +109,35 @@ class LLMStream extends ReadableStream {
       return;
     }
 
-    state.id = binding.start({ onRecord: (head, data, end, tail, log) => this.#onRecord(head, data, end, tail, log) }, config);
+    state.id = binding.start(
+      { onRecord: (head, data, end, tail, log) => this.#onRecord(head, data, end, tail, log) },
+      config,
+    );
     if (signal) {
       state.onAbort = () => this.abort(signal.reason);
       signal.addEventListener('abort', state.onAbort, { once: true });
     }
     if (startChannel.hasSubscribers) {
-      startChannel.publish({ id: state.id, provider, model, url: redact(redactURL(config.request.url), config.secrets), startedAt: state.startedAt });
+      startChannel.publish({
+        id: state.id,
+        provider,
+        model,
+        url: redact(redactURL(config.request.url), config.secrets),
+        startedAt: state.startedAt,
+      });
     }
   }
 
   /** The provider, model and internal id of this stream, and its encoder identity. */
   get [kInfo]() {
     const s = this[kState];
-    return { provider: s.provider, model: s.model, id: s.id, responseId: s.encoder.responseId, created: s.encoder.created };
+    return {
+      provider: s.provider,
+      model: s.model,
+      id: s.id,
+      responseId: s.encoder.responseId,
+      created: s.encoder.created,
+    };
   }
 
   /**
@@ -382,13 +397,20 @@ class LLMStream extends ReadableStream {
 }
 
 function alreadyConsumed() {
-  return new RelayError('INVALID_ARGUMENT', 'This stream is already being consumed; pipe()/toResponse() (or a relay\'s forward()) must be its only consumer');
+  return new RelayError(
+    'INVALID_ARGUMENT',
+    "This stream is already being consumed; pipe()/toResponse() (or a relay's forward()) must be its only consumer",
+  );
 }
 
 function abortError(reason) {
-  return new RelayError('ABORTED', reason instanceof Error && reason.message ? `The stream was aborted: ${reason.message}` : 'The stream was aborted', {
-    cause: reason,
-  });
+  return new RelayError(
+    'ABORTED',
+    reason instanceof Error && reason.message ? `The stream was aborted: ${reason.message}` : 'The stream was aborted',
+    {
+      cause: reason,
+    },
+  );
 }
 
 function emptySummary(outcome) {
@@ -399,7 +421,20 @@ function emptySummary(outcome) {
     finishReason: null,
     rawFinishReason: null,
     usage: null,
-    metrics: { outcome, ttfbMs: null, ttftMs: null, durationMs: 0, deltas: 0, bytes: 0, retries: 0, gapP50Ms: 0, gapP99Ms: 0, gapMaxMs: 0, deltasPerSecond: null, outputTokensPerSecond: null },
+    metrics: {
+      outcome,
+      ttfbMs: null,
+      ttftMs: null,
+      durationMs: 0,
+      deltas: 0,
+      bytes: 0,
+      retries: 0,
+      gapP50Ms: 0,
+      gapP99Ms: 0,
+      gapMaxMs: 0,
+      deltasPerSecond: null,
+      outputTokensPerSecond: null,
+    },
   };
 }
 

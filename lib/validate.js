@@ -20,7 +20,8 @@ function codePoint(char) {
 function describe(value) {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === 'object') {
     if (isPlainObject(value)) return 'an object';
     if (value instanceof Map) return 'a Map';
@@ -59,7 +60,9 @@ function checkHeaders(headers, name, forbidden) {
   for (const [key, value] of entries) {
     if (value === undefined || value === null) continue;
     if (typeof key !== 'string' || !HEADER_NAME.test(key)) {
-      throw invalidArgument(`Expected a valid header name in ${name} but received ${typeof key === 'string' ? JSON.stringify(key) : describe(key)}`);
+      throw invalidArgument(
+        `Expected a valid header name in ${name} but received ${typeof key === 'string' ? JSON.stringify(key) : describe(key)}`,
+      );
     }
     const why = forbidden === undefined ? undefined : forbidden.get(key.toLowerCase());
     if (why !== undefined) throw invalidArgument(`Header ${name}.${key} is not allowed: ${why}`);

@@ -30,11 +30,18 @@ function tryPrebuilt() {
 
 function buildFromSource(reason) {
   log(`${reason}: building from source with cmake-js.`);
-  log(`  This needs CMake >= 3.15, a C++17 compiler, libcurl with HTTP/2 and RapidJSON (Debian/Ubuntu: apt-get install ${PACKAGES}).`);
+  log(
+    `  This needs CMake >= 3.15, a C++17 compiler, libcurl with HTTP/2 and RapidJSON (Debian/Ubuntu: apt-get install ${PACKAGES}).`,
+  );
   const cli = require.resolve('cmake-js/bin/cmake-js');
-  const result = spawnSync(process.execPath, [cli, 'compile', '--out', 'build', '--log-level', 'warn'], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [cli, 'compile', '--out', 'build', '--log-level', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) {
-    console.error(`\nllm-relay: the source build failed (see above). Install the build tools and libraries (apt-get install ${PACKAGES}), then run npm rebuild llm-relay.`);
+    console.error(
+      `\nllm-relay: the source build failed (see above). Install the build tools and libraries (apt-get install ${PACKAGES}), then run npm rebuild llm-relay.`,
+    );
     process.exit(result.status || 1);
   }
   log('built build/Release/llm_relay.node');

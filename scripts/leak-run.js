@@ -8,15 +8,22 @@ const { startMockProvider } = require('../lib/testing');
 (async () => {
   const mock = await startMockProvider({
     provider: 'openai',
-    script: (req, n) => [
-      { tokens: 'complete answer here' },
-      { tokens: Array.from({ length: 50 }, () => 'x '), delayMs: 5 },
-      { status: 500 },
-      { tokens: 'a b', stallAfter: 1 },
-      { tokens: 'cut', omitEndMarker: true },
-    ][n % 5],
+    script: (req, n) =>
+      [
+        { tokens: 'complete answer here' },
+        { tokens: Array.from({ length: 50 }, () => 'x '), delayMs: 5 },
+        { status: 500 },
+        { tokens: 'a b', stallAfter: 1 },
+        { tokens: 'cut', omitEndMarker: true },
+      ][n % 5],
   });
-  const base = { provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: { model: 'm', messages: [] }, retry: false };
+  const base = {
+    provider: 'openai',
+    baseURL: mock.baseURL('openai'),
+    apiKey: 'k',
+    body: { model: 'm', messages: [] },
+    retry: false,
+  };
   for (let round = 0; round < 2; round++) {
     await stream(base).done;
     const s = stream(base);

@@ -227,4 +227,18 @@ async function runClient(args, hooks = {}, limitMs = 120000) {
   }
 }
 
-module.exports = { HERE, MOCK, CLIENT, SUT_CORE, TOOL_CORE, SATURATED, startMock, mockStats, waitMockIdle, waitMockIdleTimed, waitQuiet, Sut, runClient };
+module.exports = {
+  HERE,
+  MOCK,
+  CLIENT,
+  SUT_CORE,
+  TOOL_CORE,
+  SATURATED,
+  startMock,
+  mockStats,
+  waitMockIdle,
+  waitMockIdleTimed,
+  waitQuiet,
+  Sut,
+  runClient,
+};

@@ -80,7 +80,11 @@ function machineCpu() {
   const line = fs.readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line;
   const tick = 1e7; // USER_HZ = 100
-  return { busyNs: (user + nice + system + irq + softirq) * tick, stealNs: (steal || 0) * tick, idleNs: (idle + iowait) * tick };
+  return {
+    busyNs: (user + nice + system + irq + softirq) * tick,
+    stealNs: (steal || 0) * tick,
+    idleNs: (idle + iowait) * tick,
+  };
 }
 
 function sleep(ms) {

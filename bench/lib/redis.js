@@ -33,7 +33,20 @@ async function startRedis(core) {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-relay-bench-redis-'));
   const port = await freePort();
-  const child = procs.spawnPinned(core, REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning']);
+  const child = procs.spawnPinned(core, REDIS, [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--loglevel',
+    'warning',
+  ]);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return { missing: `redis-server exited at start (${child.exitCode})` };

@@ -7,7 +7,13 @@ const { execFileSync } = require('node:child_process');
 const { ALL } = require('../sut/variants');
 
 const LABEL = new Map(ALL.map((v) => [v.name, v.label]));
-const RELAY_ROWS = new Set(['llm-relay', 'llm-relay-anthropic', 'llm-relay-h2', 'llm-relay-resume-redis', 'llm-relay-multistep']);
+const RELAY_ROWS = new Set([
+  'llm-relay',
+  'llm-relay-anthropic',
+  'llm-relay-h2',
+  'llm-relay-resume-redis',
+  'llm-relay-multistep',
+]);
 // The rows of issue 14's target 7 (added by the resumable and multi-step relays).
 const MORE_RELAY_ROWS = ['llm-relay-resume-redis', 'llm-relay-multistep'];
 const OFFICIAL_SDKS = ['openai-sdk', 'anthropic-sdk'];
@@ -118,7 +124,9 @@ function summarize(results) {
       mainUsPerToken: median(okIn.map((r) => r.mainUsPerToken)),
       procUsPerToken: median(okIn.map((r) => r.procUsPerToken)),
       mockCpuShare: median(okIn.map((r) => r.mockCpuShare)),
-      error: okIn.length ? null : (inproc.find((r) => r.error || r.unavailable) || {}).error || (inproc[0] || {}).unavailable || null,
+      error: okIn.length
+        ? null
+        : (inproc.find((r) => r.error || r.unavailable) || {}).error || (inproc[0] || {}).unavailable || null,
     };
     row.crashed = (cells.find((c) => c.crashed) || {}).crashed || null;
     row.warnings = [...new Set(cells.flatMap((c) => c.warnings || []))];
@@ -195,7 +203,9 @@ function summarize(results) {
     parse = { rows: results.parse.results, chunkSize: results.parse.chunkSize, ratios: {} };
     for (const provider of ['openai', 'anthropic']) {
       const esp = results.parse.results.find((r) => r.provider === provider && r.impl.startsWith('eventsource-parser'));
-      const relay = results.parse.results.find((r) => r.provider === provider && r.impl === 'llm-relay framing+adapter');
+      const relay = results.parse.results.find(
+        (r) => r.provider === provider && r.impl === 'llm-relay framing+adapter',
+      );
       parse.ratios[provider] = esp && relay && !relay.unavailable ? esp.nsPerEvent / relay.nsPerEvent : null;
     }
   } else if (results.parse && results.parse.error) {
@@ -271,13 +281,20 @@ function targets(S, byName) {
       verdict: verdict(x <= 1.25),
     });
   } else {
-    t.push({ id: '2a', text: 'process CPU per relayed token ≤ 1.25× the kernel floor', value: 'unavailable', verdict: verdict(null) });
+    t.push({
+      id: '2a',
+      text: 'process CPU per relayed token ≤ 1.25× the kernel floor',
+      value: 'unavailable',
+      verdict: verdict(null),
+    });
   }
   const below = have && haveFloor ? floorRow.load.procUsPerToken / r.load.procUsPerToken : null;
   t.push({
     id: '2b',
     text: 'process CPU per token ≥ 2.5× below node:http',
-    value: below ? `${n(below, 1)}× (${n(r.load.procUsPerToken)} vs ${n(floorRow.load.procUsPerToken)} µs)` : 'unavailable',
+    value: below
+      ? `${n(below, 1)}× (${n(r.load.procUsPerToken)} vs ${n(floorRow.load.procUsPerToken)} µs)`
+      : 'unavailable',
     verdict: verdict(below ? below >= 2.5 : null),
   });
 
@@ -338,7 +355,12 @@ function targets(S, byName) {
     id: '7',
     text: 'the resumable relay (Redis) and the multi-step relay have rows of their own',
     value: more.length
-      ? more.map((row) => `${row.name}: ${row.unavailable ? `unavailable (${row.unavailable})` : row.load && row.load.validRounds ? `${n(row.load.procUsPerToken)} µs/token` : 'no valid round'}`).join('; ')
+      ? more
+          .map(
+            (row) =>
+              `${row.name}: ${row.unavailable ? `unavailable (${row.unavailable})` : row.load && row.load.validRounds ? `${n(row.load.procUsPerToken)} µs/token` : 'no valid round'}`,
+          )
+          .join('; ')
       : 'not in this run',
     verdict: more.length ? (measured.length === MORE_RELAY_ROWS.length ? 'reported' : 'not measured') : 'not measured',
   });
@@ -421,7 +443,11 @@ function latencyTable(S) {
     }
     const b = r.burst;
     const perCpu = b.procUsPerToken ? 1e6 / b.procUsPerToken : null;
-    const inproc = r.inproc.tps ? big(r.inproc.tps) : r.inproc.error ? `failed: ${String(r.inproc.error).replace(/\|/g, '/').slice(0, 80)}` : '–';
+    const inproc = r.inproc.tps
+      ? big(r.inproc.tps)
+      : r.inproc.error
+        ? `failed: ${String(r.inproc.error).replace(/\|/g, '/').slice(0, 80)}`
+        : '–';
     lines.push(
       `| ${r.label} | ${f(r.ttft.addedP50Ms, 3)} | ${f(r.ttft.addedP99Ms, 3)} | ${b.toolBound ? '≥ ' : ''}${big(b.tps)} | ${big(perCpu)} | ${r.vs.burstVsFloor ? `${f(r.vs.burstVsFloor, 2)}×` : '–'} | ${inproc} | ${big(r.inproc.procUsPerToken ? 1e6 / r.inproc.procUsPerToken : null)} | ${big(r.projectedStreams)} | ${r.vs.streams ? `${f(r.vs.streams, 1)}×` : '–'} |`,
     );
@@ -439,7 +465,8 @@ function parseTable(S) {
     '| --- | --- | ---: | ---: |',
   ];
   for (const r of S.parse.rows) {
-    if (r.unavailable) lines.push(`| ${r.provider} | ${r.impl} | unavailable: ${r.unavailable.replace(/\|/g, '/')} | |`);
+    if (r.unavailable)
+      lines.push(`| ${r.provider} | ${r.impl} | unavailable: ${r.unavailable.replace(/\|/g, '/')} | |`);
     else lines.push(`| ${r.provider} | ${r.impl} | ${f(r.mbPerS, 1)} | ${f(r.nsPerEvent, 0)} |`);
   }
   return lines;
@@ -462,9 +489,13 @@ function capacityTable(S) {
     `| ---: | ${names.map(() => '---:').join(' | ')} |`,
   ];
   for (const conns of levels) {
-    lines.push(`| ${big(conns)} | ${names.map((n) => cell(S.capacity[n].ladder.find((st) => st.conns === conns))).join(' | ')} |`);
+    lines.push(
+      `| ${big(conns)} | ${names.map((n) => cell(S.capacity[n].ladder.find((st) => st.conns === conns))).join(' | ')} |`,
+    );
   }
-  lines.push(`| sustained | ${names.map((n) => `${big(S.capacity[n].sustained)} (limited by ${S.capacity[n].limitedBy})`).join(' | ')} |`);
+  lines.push(
+    `| sustained | ${names.map((n) => `${big(S.capacity[n].sustained)} (limited by ${S.capacity[n].limitedBy})`).join(' | ')} |`,
+  );
   return lines;
 }
 
@@ -490,7 +521,12 @@ function h2Table(S) {
 }
 
 function targetsTable(S) {
-  const lines = ['**Targets** (measured in this run; never asserted):', '', '| # | target | measured | |', '| --- | --- | --- | --- |'];
+  const lines = [
+    '**Targets** (measured in this run; never asserted):',
+    '',
+    '| # | target | measured | |',
+    '| --- | --- | --- | --- |',
+  ];
   for (const t of S.targets) lines.push(`| ${t.id} | ${t.text} | ${t.value} | ${t.verdict} |`);
   return lines;
 }
@@ -514,15 +550,24 @@ function notes(S) {
       );
     }
     if (r.load && r.load.leakedUpstreams) {
-      out.push(`${r.name}: ${r.load.leakedUpstreams} upstream streams were still running after the SUT went idle following the cut (summed over rounds).`);
+      out.push(
+        `${r.name}: ${r.load.leakedUpstreams} upstream streams were still running after the SUT went idle following the cut (summed over rounds).`,
+      );
     }
     if (r.burst && r.burst.abortPropagated === false) {
-      out.push(`${r.name}: in ${r.burst.abortLeaks} of ${r.burst.rounds} rounds the upstream burst stream was still running 3 s after the client disconnected.`);
+      out.push(
+        `${r.name}: in ${r.burst.abortLeaks} of ${r.burst.rounds} rounds the upstream burst stream was still running 3 s after the client disconnected.`,
+      );
     }
   }
   const text = S.rows.find((r) => r.name === 'ai-sdk-text');
-  if (text) out.push('AI SDK (text) uses pipeTextStreamToResponse: plain text, read by the load client in text mode (tokens checked by content, no [DONE] to check).');
-  out.push('Anthropic rows stream Anthropic events (~120 bytes each) instead of OpenAI chunks (~330 bytes), so compare them with each other.');
+  if (text)
+    out.push(
+      'AI SDK (text) uses pipeTextStreamToResponse: plain text, read by the load client in text mode (tokens checked by content, no [DONE] to check).',
+    );
+  out.push(
+    'Anthropic rows stream Anthropic events (~120 bytes each) instead of OpenAI chunks (~330 bytes), so compare them with each other.',
+  );
   return out.map((s) => `- ${s}`);
 }
 
@@ -561,7 +606,9 @@ function readme(S) {
     '',
     ...parseTable(S),
     '',
-    ...(ladder.length ? [...ladder, '', '![Delivered tokens and gap p99 against streams](bench/results/ladder.png)', ''] : []),
+    ...(ladder.length
+      ? [...ladder, '', '![Delivered tokens and gap p99 against streams](bench/results/ladder.png)', '']
+      : []),
     ...targetsTable(S),
     '',
     'Full report and chart: [bench/results/latest.md](bench/results/latest.md), [bench/results/latest.png](bench/results/latest.png). Reproduce with `npm run bench` (or `npm run bench:quick`, about 2 minutes).',
@@ -603,7 +650,11 @@ function chart(S, pngPath, rawDir) {
   const rows = S.rows.filter((r) => !r.unavailable && r.load);
   if (!rows.length) return { ok: false, reason: 'no row to plot' };
   const short = (r) => r.name;
-  const data = (name, cols) => [`$${name} << EOD`, ...rows.map((r) => [q(short(r)), ...cols(r).map(num)].join(' ')), 'EOD'];
+  const data = (name, cols) => [
+    `$${name} << EOD`,
+    ...rows.map((r) => [q(short(r)), ...cols(r).map(num)].join(' ')),
+    'EOD',
+  ];
   const script = [
     `set terminal ${term} size 1500,1000 ${term === 'pngcairo' ? 'font "sans,10"' : ''}`,
     `set output ${q(pngPath)}`,
@@ -657,7 +708,11 @@ function ladderChart(S, pngPath, rawDir) {
   const plots = { pct: [], gap: [] };
   names.forEach((name, i) => {
     const rows = S.capacity[name].ladder.filter((st) => !st.error);
-    blocks.push(`$d${i} << EOD`, ...rows.map((st) => `${st.conns} ${num(st.deliveredPct)} ${num(st.gapP99Ms)} ${st.saturated ? 1 : 0}`), 'EOD');
+    blocks.push(
+      `$d${i} << EOD`,
+      ...rows.map((st) => `${st.conns} ${num(st.deliveredPct)} ${num(st.gapP99Ms)} ${st.saturated ? 1 : 0}`),
+      'EOD',
+    );
     const title = q(LABEL.get(name) || name);
     plots.pct.push(`$d${i} using 1:2 with linespoints lw 2 pt 7 title ${title}`);
     plots.gap.push(`$d${i} using 1:3 with linespoints lw 2 pt 7 title ${title}`);

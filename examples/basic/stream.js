@@ -5,7 +5,11 @@ const { stream } = require('llm-relay');
 const { startMockProvider } = require('llm-relay/testing');
 
 async function main(question) {
-  const mock = process.env.OPENAI_API_KEY ? null : await startMockProvider({ script: { tokens: `You asked: ${question} Here is a streamed answer, token by token.`, delayMs: 40 } });
+  const mock = process.env.OPENAI_API_KEY
+    ? null
+    : await startMockProvider({
+        script: { tokens: `You asked: ${question} Here is a streamed answer, token by token.`, delayMs: 40 },
+      });
   const s = stream({
     provider: 'openai',
     ...(mock && { baseURL: mock.baseURL('openai'), apiKey: 'mock' }),

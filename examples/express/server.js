@@ -89,7 +89,10 @@ function chooseProvider(env, mock) {
         provider: 'gemini',
         model,
         body: {
-          contents: messages.map((m) => ({ role: m.role === 'assistant' ? 'model' : 'user', parts: [{ text: m.content }] })),
+          contents: messages.map((m) => ({
+            role: m.role === 'assistant' ? 'model' : 'user',
+            parts: [{ text: m.content }],
+          })),
         },
       }),
     };
@@ -120,21 +123,28 @@ function cleanMessages(input) {
 function createApp(provider, { log = console.log } = {}) {
   const app = express();
   app.disable('x-powered-by');
-  const page = fs.readFileSync(path.join(PUBLIC_DIR, 'index.html'), 'utf8').replace('%PROVIDER%', escapeHtml(provider.label));
+  const page = fs
+    .readFileSync(path.join(PUBLIC_DIR, 'index.html'), 'utf8')
+    .replace('%PROVIDER%', escapeHtml(provider.label));
 
   app.get('/', (req, res) => {
     res.type('html').set('Cache-Control', 'no-cache').send(page);
   });
   // The browser client is plain ESM with no dependencies: served as is, no bundler.
-  app.use('/llm-relay/client', express.static(CLIENT_DIR, {
-    index: false,
-    setHeaders: (res) => res.set('Content-Type', 'text/javascript; charset=utf-8').set('Cache-Control', 'no-cache'),
-  }));
+  app.use(
+    '/llm-relay/client',
+    express.static(CLIENT_DIR, {
+      index: false,
+      setHeaders: (res) => res.set('Content-Type', 'text/javascript; charset=utf-8').set('Cache-Control', 'no-cache'),
+    }),
+  );
 
   app.post('/api/chat', express.json({ limit: '256kb' }), async (req, res) => {
     const messages = cleanMessages(req.body && req.body.messages);
     if (!messages) {
-      res.status(400).json({ error: 'Expected { messages: [{ role: "user" | "assistant", content: string }, …] } ending with a user message' });
+      res.status(400).json({
+        error: 'Expected { messages: [{ role: "user" | "assistant", content: string }, …] } ending with a user message',
+      });
       return;
     }
     let s;
@@ -153,7 +163,11 @@ function createApp(provider, { log = console.log } = {}) {
     } catch (err) {
       // pipe() has already told the browser (an SSE error event) and ended the response; a Stop
       // click arrives here as ABORTED, and the provider request is closed by then.
-      log(err.code === 'ABORTED' ? 'chat: stopped by the browser; upstream request closed' : `chat: ${err.code}: ${err.message}`);
+      log(
+        err.code === 'ABORTED'
+          ? 'chat: stopped by the browser; upstream request closed'
+          : `chat: ${err.code}: ${err.message}`,
+      );
     }
   });
 

@@ -38,23 +38,83 @@ function instrumentRelay({ registry = new Registry(), prefix = 'llm_relay_' } = 
   const registers = [registry];
   const labels = ['provider', 'model'];
 
-  const started = new Counter({ name: `${prefix}streams_started_total`, help: 'Streams started, by provider and model.', labelNames: labels, registers });
-  const inFlight = new Gauge({ name: `${prefix}streams_in_flight`, help: 'Streams started and not yet ended.', labelNames: ['provider'], registers });
+  const started = new Counter({
+    name: `${prefix}streams_started_total`,
+    help: 'Streams started, by provider and model.',
+    labelNames: labels,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: `${prefix}streams_in_flight`,
+    help: 'Streams started and not yet ended.',
+    labelNames: ['provider'],
+    registers,
+  });
   const ended = new Counter({
     name: `${prefix}streams_total`,
     help: 'Streams ended, by outcome (completed, aborted, timeout, error) and error code ("" when completed).',
     labelNames: [...labels, 'outcome', 'code'],
     registers,
   });
-  const ttfb = new Histogram({ name: `${prefix}time_to_first_byte_seconds`, help: 'From request start to the first response byte from the provider.', labelNames: labels, buckets: LATENCY_BUCKETS, registers });
-  const ttft = new Histogram({ name: `${prefix}time_to_first_token_seconds`, help: 'From request start to the first content delta.', labelNames: labels, buckets: LATENCY_BUCKETS, registers });
-  const duration = new Histogram({ name: `${prefix}stream_duration_seconds`, help: 'From request start to the end of the stream, by outcome.', labelNames: [...labels, 'outcome'], buckets: DURATION_BUCKETS, registers });
-  const gapMax = new Histogram({ name: `${prefix}token_gap_max_seconds`, help: 'The longest gap between two content deltas of one stream.', labelNames: labels, buckets: GAP_BUCKETS, registers });
-  const rate = new Histogram({ name: `${prefix}tokens_per_second`, help: 'Output tokens per second of one stream after its first token (provider usage; content deltas per second when the provider reports no usage).', labelNames: labels, buckets: RATE_BUCKETS, registers });
-  const deltas = new Counter({ name: `${prefix}deltas_total`, help: 'Content deltas received from providers.', labelNames: labels, registers });
-  const bytes = new Counter({ name: `${prefix}upstream_bytes_total`, help: 'Response body bytes received from providers.', labelNames: labels, registers });
-  const retries = new Counter({ name: `${prefix}retries_total`, help: 'Request retries before the first content delta.', labelNames: labels, registers });
-  const tokens = new Counter({ name: `${prefix}usage_tokens_total`, help: 'Tokens as reported by the provider usage, by kind (input, output).', labelNames: [...labels, 'kind'], registers });
+  const ttfb = new Histogram({
+    name: `${prefix}time_to_first_byte_seconds`,
+    help: 'From request start to the first response byte from the provider.',
+    labelNames: labels,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const ttft = new Histogram({
+    name: `${prefix}time_to_first_token_seconds`,
+    help: 'From request start to the first content delta.',
+    labelNames: labels,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const duration = new Histogram({
+    name: `${prefix}stream_duration_seconds`,
+    help: 'From request start to the end of the stream, by outcome.',
+    labelNames: [...labels, 'outcome'],
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const gapMax = new Histogram({
+    name: `${prefix}token_gap_max_seconds`,
+    help: 'The longest gap between two content deltas of one stream.',
+    labelNames: labels,
+    buckets: GAP_BUCKETS,
+    registers,
+  });
+  const rate = new Histogram({
+    name: `${prefix}tokens_per_second`,
+    help: 'Output tokens per second of one stream after its first token (provider usage; content deltas per second when the provider reports no usage).',
+    labelNames: labels,
+    buckets: RATE_BUCKETS,
+    registers,
+  });
+  const deltas = new Counter({
+    name: `${prefix}deltas_total`,
+    help: 'Content deltas received from providers.',
+    labelNames: labels,
+    registers,
+  });
+  const bytes = new Counter({
+    name: `${prefix}upstream_bytes_total`,
+    help: 'Response body bytes received from providers.',
+    labelNames: labels,
+    registers,
+  });
+  const retries = new Counter({
+    name: `${prefix}retries_total`,
+    help: 'Request retries before the first content delta.',
+    labelNames: labels,
+    registers,
+  });
+  const tokens = new Counter({
+    name: `${prefix}usage_tokens_total`,
+    help: 'Tokens as reported by the provider usage, by kind (input, output).',
+    labelNames: [...labels, 'kind'],
+    registers,
+  });
 
   // Streams seen starting. A stream that started before we subscribed must not drive the
   // in-flight gauge below zero when it ends.

@@ -44,7 +44,10 @@ function createApp({ store, model, instance }) {
   });
 
   app.get('/api/chat/:id/stream', (req, res) => {
-    store.resume(req.params.id, { lastEventId: req.get('last-event-id') }).pipe(res).catch(() => {});
+    store
+      .resume(req.params.id, { lastEventId: req.get('last-event-id') })
+      .pipe(res)
+      .catch(() => {});
   });
 
   app.post('/api/chat/:id/stop', async (req, res) => {
@@ -68,7 +71,10 @@ async function start(opts = {}) {
     server.listen(port, '127.0.0.1', resolve);
   });
   const actual = server.address().port;
-  server.on('request', createApp({ store, model: env.OPENAI_MODEL || 'gpt-4o-mini', instance: env.INSTANCE || String(actual) }));
+  server.on(
+    'request',
+    createApp({ store, model: env.OPENAI_MODEL || 'gpt-4o-mini', instance: env.INSTANCE || String(actual) }),
+  );
   return {
     url: `http://127.0.0.1:${actual}`,
     port: actual,

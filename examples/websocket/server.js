@@ -44,14 +44,22 @@ function onConnection(ws, provider, log) {
     if (request && request.type === 'stop') return;
     const messages = cleanMessages(request && request.messages);
     if (!messages) {
-      ws.send(JSON.stringify({ type: 'error', code: 'INVALID_ARGUMENT', message: 'Expected {"messages": [{ role, content }, …]} ending with a user message' }));
+      ws.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'INVALID_ARGUMENT',
+          message: 'Expected {"messages": [{ role, content }, …]} ending with a user message',
+        }),
+      );
       return;
     }
     // Synchronously, in this handler: a stop sent right after the request is then never missed.
-    stream(provider.options(messages)).pipeWebSocket(ws).then(
-      (summary) => log(`ws chat: ${summary.metrics.deltas} deltas in ${Math.round(summary.metrics.durationMs)} ms`),
-      (err) => log(err.code === 'ABORTED' ? `ws chat: ${err.message}` : `ws chat: ${err.code}: ${err.message}`),
-    );
+    stream(provider.options(messages))
+      .pipeWebSocket(ws)
+      .then(
+        (summary) => log(`ws chat: ${summary.metrics.deltas} deltas in ${Math.round(summary.metrics.durationMs)} ms`),
+        (err) => log(err.code === 'ABORTED' ? `ws chat: ${err.message}` : `ws chat: ${err.code}: ${err.message}`),
+      );
   });
 }
 
@@ -77,10 +85,13 @@ async function start(opts = {}) {
   app.disable('x-powered-by');
   const page = fs.readFileSync(path.join(__dirname, 'public', 'index.html'), 'utf8');
   app.get('/', (req, res) => res.type('html').set('Cache-Control', 'no-cache').send(page));
-  app.use('/llm-relay/client', express.static(CLIENT_DIR, {
-    index: false,
-    setHeaders: (res) => res.set('Content-Type', 'text/javascript; charset=utf-8').set('Cache-Control', 'no-cache'),
-  }));
+  app.use(
+    '/llm-relay/client',
+    express.static(CLIENT_DIR, {
+      index: false,
+      setHeaders: (res) => res.set('Content-Type', 'text/javascript; charset=utf-8').set('Cache-Control', 'no-cache'),
+    }),
+  );
 
   const server = http.createServer(app);
   const wss = new WebSocketServer({ server, path: '/ws', maxPayload: MAX_MESSAGE_BYTES });
@@ -109,7 +120,15 @@ async function start(opts = {}) {
     return closing;
   };
 
-  return { url: `http://${host}:${actualPort}/`, wsUrl: `ws://${host}:${actualPort}/ws`, port: actualPort, server, mock, providerLabel: provider.label, close };
+  return {
+    url: `http://${host}:${actualPort}/`,
+    wsUrl: `ws://${host}:${actualPort}/ws`,
+    port: actualPort,
+    server,
+    mock,
+    providerLabel: provider.label,
+    close,
+  };
 }
 
 module.exports = { start };

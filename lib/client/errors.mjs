@@ -8,10 +8,22 @@ const BRAND = Symbol.for('llm-relay.RelayError');
 // The codes a server's error answer may name (pipe(res, { errorStatus: true })
 // answers {"error":{"code":…}}); anything else stays HTTP_STATUS.
 export const RELAY_CODES = new Set([
-  'HTTP_STATUS', 'NETWORK', 'TIMEOUT_CONNECT', 'TIMEOUT_FIRST_BYTE', 'TIMEOUT_IDLE', 'TIMEOUT_TOTAL',
-  'ABORTED', 'PROVIDER_ERROR', 'PROTOCOL', 'TRUNCATED', 'LIMIT', 'INVALID_ARGUMENT',
+  'HTTP_STATUS',
+  'NETWORK',
+  'TIMEOUT_CONNECT',
+  'TIMEOUT_FIRST_BYTE',
+  'TIMEOUT_IDLE',
+  'TIMEOUT_TOTAL',
+  'ABORTED',
+  'PROVIDER_ERROR',
+  'PROTOCOL',
+  'TRUNCATED',
+  'LIMIT',
+  'INVALID_ARGUMENT',
   // Resumable streams (store.resume(): 404, 503).
-  'NOT_FOUND', 'PRODUCER_LOST', 'STORE_UNAVAILABLE',
+  'NOT_FOUND',
+  'PRODUCER_LOST',
+  'STORE_UNAVAILABLE',
 ]);
 
 /**

@@ -8,7 +8,7 @@
 //     if (d.type === 'text') out.textContent += d.text;
 //   }
 
-import { RelayError, RELAY_CODES, abortError, errorFromFields } from './errors.mjs';
+import { abortError, errorFromFields, RELAY_CODES, RelayError } from './errors.mjs';
 import { checkResumeOptions, readResumable } from './resume.mjs';
 import { createSseParser } from './sse-parser.mjs';
 
@@ -64,7 +64,8 @@ async function httpStatusError(response) {
         // The relay's own error answer keeps its meaning (a timeout stays
         // TIMEOUT_FIRST_BYTE, not just "HTTP 504").
         if (RELAY_CODES.has(json.error.code)) code = json.error.code;
-        if (Number.isFinite(json.error.retryAfterMs) && json.error.retryAfterMs >= 0) bodyRetryAfterMs = json.error.retryAfterMs;
+        if (Number.isFinite(json.error.retryAfterMs) && json.error.retryAfterMs >= 0)
+          bodyRetryAfterMs = json.error.retryAfterMs;
       } else if (typeof json.error === 'string') {
         message = json.error;
       } else if (typeof json.message === 'string') {
@@ -76,7 +77,9 @@ async function httpStatusError(response) {
   }
   if (!message) message = response.statusText || `HTTP status ${response.status}`;
   const headers = response.headers;
-  const retryAfterMs = bodyRetryAfterMs ?? parseRetryAfter(headers && typeof headers.get === 'function' ? headers.get('retry-after') : null);
+  const retryAfterMs =
+    bodyRetryAfterMs ??
+    parseRetryAfter(headers && typeof headers.get === 'function' ? headers.get('retry-after') : null);
   return new RelayError(code, message, { status: response.status, retryAfterMs });
 }
 
@@ -85,7 +88,10 @@ function serverError(data) {
   try {
     json = JSON.parse(data);
   } catch {
-    return new RelayError('PROTOCOL', `Expected JSON in the error event but received ${JSON.stringify(data.slice(0, 120))}`);
+    return new RelayError(
+      'PROTOCOL',
+      `Expected JSON in the error event but received ${JSON.stringify(data.slice(0, 120))}`,
+    );
   }
   return errorFromFields(json);
 }
@@ -101,7 +107,10 @@ function awaitResponse(responseOrPromise, signal) {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       reject(abortError(signal));
-      promise.then((response) => response?.body?.cancel?.().catch(() => {}), () => {});
+      promise.then(
+        (response) => response?.body?.cancel?.().catch(() => {}),
+        () => {},
+      );
     };
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
@@ -122,7 +131,10 @@ function awaitResponse(responseOrPromise, signal) {
  * from surfacing as an unhandled rejection.
  */
 function release(responseOrPromise) {
-  Promise.resolve(responseOrPromise).then((r) => r?.body?.cancel?.().catch(() => {}), () => {});
+  Promise.resolve(responseOrPromise).then(
+    (r) => r?.body?.cancel?.().catch(() => {}),
+    () => {},
+  );
 }
 
 /** Marks the format's end of stream in what a decoder returns. */
@@ -146,7 +158,9 @@ function parseDelta(text) {
   try {
     return JSON.parse(text);
   } catch {
-    return new Failure(new RelayError('PROTOCOL', `Expected a JSON delta but received ${JSON.stringify(text.slice(0, 120))}`));
+    return new Failure(
+      new RelayError('PROTOCOL', `Expected a JSON delta but received ${JSON.stringify(text.slice(0, 120))}`),
+    );
   }
 }
 
@@ -257,11 +271,17 @@ export async function* readStream(responseOrPromise, options = {}) {
   const { signal, only, format = 'sse', resume } = options ?? {};
   if (only !== undefined && only !== 'text') {
     release(responseOrPromise);
-    throw new RelayError('INVALID_ARGUMENT', `Expected only to be 'text' or undefined but received ${JSON.stringify(only) ?? typeof only}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected only to be 'text' or undefined but received ${JSON.stringify(only) ?? typeof only}`,
+    );
   }
-  if (!Object.prototype.hasOwnProperty.call(DECODERS, format)) {
+  if (!Object.hasOwn(DECODERS, format)) {
     release(responseOrPromise);
-    throw new RelayError('INVALID_ARGUMENT', `Expected format to be one of 'sse', 'ndjson', 'text' but received ${JSON.stringify(format) ?? typeof format}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected format to be one of 'sse', 'ndjson', 'text' but received ${JSON.stringify(format) ?? typeof format}`,
+    );
   }
   const textOnly = only === 'text';
   let resumeOptions;
@@ -305,7 +325,10 @@ export async function* readBody(responseOrPromise, { signal, format, textOnly, t
   }
   if (response.status < 200 || response.status > 299) throw await httpStatusError(response);
   if (track !== undefined) {
-    const id = response.headers && typeof response.headers.get === 'function' ? response.headers.get('llm-relay-stream-id') : null;
+    const id =
+      response.headers && typeof response.headers.get === 'function'
+        ? response.headers.get('llm-relay-stream-id')
+        : null;
     if (id) track.streamId = id;
   }
   if (!response.body || typeof response.body.getReader !== 'function') {

@@ -22,7 +22,7 @@
 // (404 NOT_FOUND, 410 LIMIT, any 4xx); 5xx (503 STORE_UNAVAILABLE) and
 // network failures are retried.
 
-import { RelayError, abortError } from './errors.mjs';
+import { abortError, RelayError } from './errors.mjs';
 
 const DEFAULTS = Object.freeze({ retries: 5, delayMs: 250, maxDelayMs: 5000 });
 const KEYS = ['url', 'headers', 'retries', 'delayMs', 'maxDelayMs'];
@@ -34,7 +34,10 @@ function describe(value) {
 function checkCount(value, name, fallback, min) {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min) {
-    throw new RelayError('INVALID_ARGUMENT', `Expected an integer of at least ${min} for resume.${name} but received ${describe(value)}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected an integer of at least ${min} for resume.${name} but received ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -45,17 +48,27 @@ export function checkResumeOptions(resume, format) {
     throw new RelayError('INVALID_ARGUMENT', `Expected { url } for resume but received ${describe(resume)}`);
   }
   for (const key of Object.keys(resume)) {
-    if (!KEYS.includes(key)) throw new RelayError('INVALID_ARGUMENT', `Unknown option resume.${key}; expected one of ${KEYS.join(', ')}`);
+    if (!KEYS.includes(key))
+      throw new RelayError('INVALID_ARGUMENT', `Unknown option resume.${key}; expected one of ${KEYS.join(', ')}`);
   }
   if (format !== 'sse') {
-    throw new RelayError('INVALID_ARGUMENT', `Expected format 'sse' with resume (only its events carry the ids a reconnect needs) but received ${describe(format)}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected format 'sse' with resume (only its events carry the ids a reconnect needs) but received ${describe(format)}`,
+    );
   }
   const { url, headers } = resume;
   if (typeof url !== 'string' && typeof url !== 'function' && !(typeof URL !== 'undefined' && url instanceof URL)) {
-    throw new RelayError('INVALID_ARGUMENT', `Expected a URL string or a function (streamId) => URL for resume.url but received ${describe(url)}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected a URL string or a function (streamId) => URL for resume.url but received ${describe(url)}`,
+    );
   }
   if (headers !== undefined && (headers === null || typeof headers !== 'object')) {
-    throw new RelayError('INVALID_ARGUMENT', `Expected an object of headers for resume.headers but received ${describe(headers)}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected an object of headers for resume.headers but received ${describe(headers)}`,
+    );
   }
   return {
     url,
@@ -127,7 +140,12 @@ function reconnect(resume, track, signal) {
   let url = resume.url;
   if (typeof url === 'function') {
     if (track.streamId === undefined) {
-      return Promise.reject(new RelayError('INVALID_ARGUMENT', 'Expected an llm-relay-stream-id response header for resume.url(streamId) but the response had none (is the route resumable? cross-origin: list the header in Access-Control-Expose-Headers)'));
+      return Promise.reject(
+        new RelayError(
+          'INVALID_ARGUMENT',
+          'Expected an llm-relay-stream-id response header for resume.url(streamId) but the response had none (is the route resumable? cross-origin: list the header in Access-Control-Expose-Headers)',
+        ),
+      );
     }
     url = url(track.streamId);
   }

@@ -20,7 +20,11 @@ export function createSseParser() {
       // Blank line: dispatch. An event without data lines is dropped, as the
       // spec says, and its type is reset.
       if (hasData) {
-        events.push({ event: eventType || 'message', data: data.endsWith('\n') ? data.slice(0, -1) : data, id: lastEventId });
+        events.push({
+          event: eventType || 'message',
+          data: data.endsWith('\n') ? data.slice(0, -1) : data,
+          id: lastEventId,
+        });
       }
       data = '';
       hasData = false;

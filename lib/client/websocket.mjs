@@ -13,7 +13,7 @@
 // was stopped keeps discarding its stream's messages until that end message
 // arrives, so the reader after it starts exactly at its own first delta.
 
-import { RelayError, abortError, errorFromFields } from './errors.mjs';
+import { abortError, errorFromFields, RelayError } from './errors.mjs';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -74,11 +74,15 @@ class WebSocketReply {
         ws.send(text);
       } else {
         this.#requestPending = true;
-        ws.addEventListener('open', () => {
-          if (!this.#requestPending) return;
-          this.#requestPending = false;
-          ws.send(text);
-        }, { once: true });
+        ws.addEventListener(
+          'open',
+          () => {
+            if (!this.#requestPending) return;
+            this.#requestPending = false;
+            ws.send(text);
+          },
+          { once: true },
+        );
       }
     }
     if (signal) {
@@ -121,7 +125,8 @@ class WebSocketReply {
       }
       return Promise.resolve({ value: undefined, done: true });
     }
-    if (this.#waiting !== undefined) return Promise.reject(new RelayError('INVALID_ARGUMENT', 'Expected one next() at a time on a WebSocket reply'));
+    if (this.#waiting !== undefined)
+      return Promise.reject(new RelayError('INVALID_ARGUMENT', 'Expected one next() at a time on a WebSocket reply'));
     return new Promise((resolve, reject) => {
       this.#waiting = { resolve, reject };
     });
@@ -159,7 +164,9 @@ class WebSocketReply {
     if (message === null || typeof message !== 'object' || typeof message.type !== 'string') {
       if (this.#state === 'open') {
         this.#state = 'ended';
-        this.#finish(new RelayError('PROTOCOL', `Expected a JSON delta but received ${JSON.stringify(data.slice(0, 120))}`));
+        this.#finish(
+          new RelayError('PROTOCOL', `Expected a JSON delta but received ${JSON.stringify(data.slice(0, 120))}`),
+        );
       }
       return false;
     }
@@ -233,11 +240,22 @@ class WebSocketReply {
  * @returns {AsyncIterableIterator<object> & { stop(reason?: unknown): void }}
  */
 export function readWebSocket(ws, options) {
-  if (ws === null || typeof ws !== 'object' || typeof ws.send !== 'function' || typeof ws.addEventListener !== 'function') {
-    throw new RelayError('INVALID_ARGUMENT', `Expected a WebSocket for readWebSocket(ws) but received ${ws === null ? 'null' : typeof ws}`);
+  if (
+    ws === null ||
+    typeof ws !== 'object' ||
+    typeof ws.send !== 'function' ||
+    typeof ws.addEventListener !== 'function'
+  ) {
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected a WebSocket for readWebSocket(ws) but received ${ws === null ? 'null' : typeof ws}`,
+    );
   }
   if (options !== undefined && (options === null || typeof options !== 'object')) {
-    throw new RelayError('INVALID_ARGUMENT', `Expected an object for the readWebSocket() options but received ${options === null ? 'null' : typeof options}`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected an object for the readWebSocket() options but received ${options === null ? 'null' : typeof options}`,
+    );
   }
   return new WebSocketReply(ws, options);
 }

@@ -25,7 +25,9 @@ const PROVIDER_NAMES = Object.freeze(Object.keys(PROVIDERS));
 // only would fail at its first request instead of here, at load.
 const native = [...binding.providers].sort().join(',');
 if (native !== [...PROVIDER_NAMES].sort().join(',')) {
-  throw new Error(`llm-relay: the JavaScript providers (${PROVIDER_NAMES.join(', ')}) differ from the native adapters (${binding.providers.join(', ')})`);
+  throw new Error(
+    `llm-relay: the JavaScript providers (${PROVIDER_NAMES.join(', ')}) differ from the native adapters (${binding.providers.join(', ')})`,
+  );
 }
 
 /** { message, type, retryAfterMs } from `provider`'s HTTP error body. */

@@ -18,7 +18,8 @@ module.exports = {
     // Usage comes only when asked for; ask unless the caller said otherwise.
     const so = body.stream_options;
     if (so === undefined || so === null) out.stream_options = { include_usage: true };
-    else if (typeof so === 'object' && so.include_usage === undefined) out.stream_options = { ...so, include_usage: true };
+    else if (typeof so === 'object' && so.include_usage === undefined)
+      out.stream_options = { ...so, include_usage: true };
     return out;
   },
   // {"error":{"message","type","param","code"}}; compatible hosts vary.

@@ -52,7 +52,10 @@ function cutBatch(batch, after) {
   if (skip >= batch.count) return null;
   const at = afterDeltas(batch.data, skip);
   if (at === -1) {
-    throw new RelayError('PROTOCOL', `Resume store: the batch at event ${batch.first} holds fewer than ${batch.count} deltas`);
+    throw new RelayError(
+      'PROTOCOL',
+      `Resume store: the batch at event ${batch.first} holds fewer than ${batch.count} deltas`,
+    );
   }
   return { first: after + 1, count: batch.count - skip, data: batch.data.slice(at) };
 }

@@ -67,7 +67,8 @@ class MemoryStore {
 
   constructor(options) {
     const opts = v.checkOptions(options, ['maxBytes', 'ttlSeconds'], 'createMemoryStore() options');
-    this.#maxBytes = opts.maxBytes === undefined ? DEFAULT_MAX_BYTES : v.checkPositiveInteger(opts.maxBytes, 'maxBytes');
+    this.#maxBytes =
+      opts.maxBytes === undefined ? DEFAULT_MAX_BYTES : v.checkPositiveInteger(opts.maxBytes, 'maxBytes');
     this.#ttlSeconds = opts.ttlSeconds === undefined ? DEFAULT_TTL_SECONDS : v.checkTtl(opts.ttlSeconds, 'ttlSeconds');
   }
 
@@ -93,7 +94,8 @@ class MemoryStore {
       return;
     }
     const s = this.#live.get(id);
-    if (s === undefined) throw invalidArgument(`Expected a claimed, unfinished stream id for append() but received ${JSON.stringify(id)}`);
+    if (s === undefined)
+      throw invalidArgument(`Expected a claimed, unfinished stream id for append() but received ${JSON.stringify(id)}`);
     v.checkBatch(batch, s.next, id);
     const { first, count, data } = batch;
     s.next = first + count;
@@ -108,7 +110,8 @@ class MemoryStore {
     const text = v.serializeTerminal(terminal);
     if (this.#closed) return;
     const s = this.#live.get(id);
-    if (s === undefined) throw invalidArgument(`Expected a claimed, unfinished stream id for end() but received ${JSON.stringify(id)}`);
+    if (s === undefined)
+      throw invalidArgument(`Expected a claimed, unfinished stream id for end() but received ${JSON.stringify(id)}`);
     s.terminal = text;
     s.live = false;
     s.stopListeners.clear();
@@ -205,15 +208,23 @@ class MemoryStore {
 
   onStop(id, listener) {
     v.checkId(id);
-    if (typeof listener !== 'function') throw invalidArgument(`Expected a function for onStop() listener but received ${typeof listener}`);
+    if (typeof listener !== 'function')
+      throw invalidArgument(`Expected a function for onStop() listener but received ${typeof listener}`);
     const s = this.#live.get(id);
-    if (s === undefined) throw invalidArgument(`Expected a claimed, unfinished stream id for onStop() but received ${JSON.stringify(id)}`);
+    if (s === undefined)
+      throw invalidArgument(`Expected a claimed, unfinished stream id for onStop() but received ${JSON.stringify(id)}`);
     return addStopListener(s, listener);
   }
 
   /** Counters for monitoring. */
   stats() {
-    return { streams: this.#streams.size, liveStreams: this.#live.size, bytes: this.#bytes, maxBytes: this.#maxBytes, ...this.#counts };
+    return {
+      streams: this.#streams.size,
+      liveStreams: this.#live.size,
+      bytes: this.#bytes,
+      maxBytes: this.#maxBytes,
+      ...this.#counts,
+    };
   }
 
   async close() {

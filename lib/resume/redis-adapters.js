@@ -92,7 +92,9 @@ function clientAdapter(client, kind, ops) {
   const onDown = () => listeners.forEach((fn) => fn('down'));
   // Through post(), like appends: one queue keeps every command in call order.
   const send = (args) =>
-    new Promise((resolve, reject) => ops.post(client, args, (err, reply) => (err ? reject(err) : resolve(normalize(reply)))));
+    new Promise((resolve, reject) =>
+      ops.post(client, args, (err, reply) => (err ? reject(err) : resolve(normalize(reply)))),
+    );
   const duplicates = new Set();
   const duplicate = async () => {
     const dup = client.duplicate();
@@ -114,7 +116,9 @@ function clientAdapter(client, kind, ops) {
     whenReady: () =>
       ops.ready(client)
         ? Promise.resolve()
-        : Promise.reject(unavailable(`the ${kind} client is not connected (connect it before use; Redis may be unreachable)`)),
+        : Promise.reject(
+            unavailable(`the ${kind} client is not connected (connect it before use; Redis may be unreachable)`),
+          ),
     send,
     post(args, cb, ctx) {
       // Not ready: the client would queue it offline without bound; drop it instead.
@@ -162,7 +166,10 @@ const NODE_REDIS = {
   connect: (c) => c.connect(),
   subscribe: (c, channel, fn) => c.subscribe(channel, (message) => fn(message)),
   // Already closed (e.g. it never connected) is fine.
-  close: (c) => Promise.resolve().then(() => (typeof c.destroy === 'function' ? c.destroy() : c.disconnect())).catch(() => {}),
+  close: (c) =>
+    Promise.resolve()
+      .then(() => (typeof c.destroy === 'function' ? c.destroy() : c.disconnect()))
+      .catch(() => {}),
   downEvents: ['end', 'reconnecting'],
 };
 
@@ -203,14 +210,20 @@ const IOREDIS = {
 /** The adapter for createRedisStore({ url } | { client }). */
 function createAdapter(options) {
   if (options.url !== undefined) {
-    if (options.client !== undefined) throw invalidArgument('Expected url or client for createRedisStore() but received both');
-    if (typeof options.url !== 'string') throw invalidArgument(`Expected a string for url but received ${describe(options.url)}`);
+    if (options.client !== undefined)
+      throw invalidArgument('Expected url or client for createRedisStore() but received both');
+    if (typeof options.url !== 'string')
+      throw invalidArgument(`Expected a string for url but received ${describe(options.url)}`);
     return urlAdapter(options.url, options);
   }
   const { client } = options;
-  if (client && typeof client.call === 'function' && typeof client.pipeline === 'function') return clientAdapter(client, 'ioredis', IOREDIS);
-  if (client && typeof client.sendCommand === 'function' && 'isReady' in client) return clientAdapter(client, 'node-redis', NODE_REDIS);
-  throw invalidArgument(`Expected url (a redis:// URL) or client (a node-redis or ioredis client) for createRedisStore() but received ${describe(client)}`);
+  if (client && typeof client.call === 'function' && typeof client.pipeline === 'function')
+    return clientAdapter(client, 'ioredis', IOREDIS);
+  if (client && typeof client.sendCommand === 'function' && 'isReady' in client)
+    return clientAdapter(client, 'node-redis', NODE_REDIS);
+  throw invalidArgument(
+    `Expected url (a redis:// URL) or client (a node-redis or ioredis client) for createRedisStore() but received ${describe(client)}`,
+  );
 }
 
 module.exports = { createAdapter, normalize, mapError };

@@ -31,11 +31,14 @@ function parseRedisUrl(url) {
     u = null;
   }
   if (u === null || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !u.hostname) {
-    throw invalidArgument(`Expected a redis:// or rediss:// URL for url but received ${JSON.stringify(String(url).replace(/\/\/[^@/]*@/, '//***@'))}`);
+    throw invalidArgument(
+      `Expected a redis:// or rediss:// URL for url but received ${JSON.stringify(String(url).replace(/\/\/[^@/]*@/, '//***@'))}`,
+    );
   }
   const path = u.pathname.replace(/^\//, '');
   const db = path === '' ? 0 : Number(path);
-  if (!Number.isInteger(db) || db < 0) throw invalidArgument(`Expected a database number after the host in url but received ${JSON.stringify(path)}`);
+  if (!Number.isInteger(db) || db < 0)
+    throw invalidArgument(`Expected a database number after the host in url but received ${JSON.stringify(path)}`);
   return {
     host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: u.port ? Number(u.port) : 6379,
@@ -99,11 +102,18 @@ class RespConnection {
     const { host, port, connectTimeoutMs } = this.options;
     const tlsOptions = this.options.tls;
     const socket = tlsOptions
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...(typeof tlsOptions === 'object' ? tlsOptions : {}) })
+      ? tls.connect({
+          host,
+          port,
+          servername: net.isIP(host) ? undefined : host,
+          ...(typeof tlsOptions === 'object' ? tlsOptions : {}),
+        })
       : net.connect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.setTimeout(connectTimeoutMs, () => socket.destroy(new Error(`connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`)));
+    socket.setTimeout(connectTimeoutMs, () =>
+      socket.destroy(new Error(`connect to ${host}:${port} timed out after ${connectTimeoutMs} ms`)),
+    );
     socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       socket.setTimeout(0);
       socket.setKeepAlive(true, 5000);

@@ -103,7 +103,16 @@ class RedisFollow {
           },
           () => {},
         );
-        const reply = await this.conn.send(['XREAD', 'BLOCK', String(BLOCK_MS), 'COUNT', String(COUNT), 'STREAMS', ...keys, ...ids]);
+        const reply = await this.conn.send([
+          'XREAD',
+          'BLOCK',
+          String(BLOCK_MS),
+          'COUNT',
+          String(COUNT),
+          'STREAMS',
+          ...keys,
+          ...ids,
+        ]);
         this.inflight = null;
         if (reply) this.deliver(reply);
         await this.checkOwners();

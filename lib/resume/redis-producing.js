@@ -6,7 +6,8 @@ const { bulk } = require('./resp');
 
 const LOST_ERROR = Object.freeze({
   code: 'STORE_UNAVAILABLE',
-  message: 'Redis was unreachable while this stream was being logged, so the log has a gap; the live response was not affected',
+  message:
+    'Redis was unreachable while this stream was being logged, so the log has a gap; the live response was not affected',
 });
 
 class Producing {
@@ -26,7 +27,9 @@ class Producing {
     this.stopListeners = new Set();
     this.stopped = false;
     // url mode: the constant head of this stream's XADD, encoded once.
-    this.xaddHead = wire ? Buffer.from(`*10\r\n$4\r\nXADD\r\n${bulk(keys.log)}$6\r\nMAXLEN\r\n$1\r\n~\r\n${bulk(maxBatches)}`) : null;
+    this.xaddHead = wire
+      ? Buffer.from(`*10\r\n$4\r\nXADD\r\n${bulk(keys.log)}$6\r\nMAXLEN\r\n$1\r\n~\r\n${bulk(maxBatches)}`)
+      : null;
   }
 }
 

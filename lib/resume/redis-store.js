@@ -33,8 +33,23 @@ function nextRun() {
 }
 const HEARTBEAT_MS = 1000;
 const READERS_TTL_MS = 2500;
-const DEFAULTS = { keyPrefix: 'llm-relay:', ttlSeconds: 3600, maxBatches: 100_000, connectTimeoutMs: 5000, commandTimeoutMs: 5000 };
-const OPTIONS = ['url', 'client', 'tls', 'keyPrefix', 'ttlSeconds', 'maxBatches', 'connectTimeoutMs', 'commandTimeoutMs'];
+const DEFAULTS = {
+  keyPrefix: 'llm-relay:',
+  ttlSeconds: 3600,
+  maxBatches: 100_000,
+  connectTimeoutMs: 5000,
+  commandTimeoutMs: 5000,
+};
+const OPTIONS = [
+  'url',
+  'client',
+  'tls',
+  'keyPrefix',
+  'ttlSeconds',
+  'maxBatches',
+  'connectTimeoutMs',
+  'commandTimeoutMs',
+];
 
 function noop() {}
 
@@ -59,18 +74,35 @@ class RedisStore {
   constructor(options) {
     const opts = v.checkOptions(options, OPTIONS, 'createRedisStore() options');
     if (opts.url === undefined && opts.client === undefined) {
-      throw invalidArgument('Expected url (a redis:// URL) or client (a node-redis or ioredis client) for createRedisStore() but received neither');
+      throw invalidArgument(
+        'Expected url (a redis:// URL) or client (a node-redis or ioredis client) for createRedisStore() but received neither',
+      );
     }
     const prefix = opts.keyPrefix === undefined ? DEFAULTS.keyPrefix : opts.keyPrefix;
     if (typeof prefix !== 'string' || /[{}\u0000-\u001f]/.test(prefix)) {
-      throw invalidArgument(`Expected a string without braces or control characters for keyPrefix but received ${JSON.stringify(prefix)}`);
+      throw invalidArgument(
+        `Expected a string without braces or control characters for keyPrefix but received ${JSON.stringify(prefix)}`,
+      );
     }
     this.#prefix = prefix;
     this.#ttlSeconds = opts.ttlSeconds === undefined ? DEFAULTS.ttlSeconds : v.checkTtl(opts.ttlSeconds, 'ttlSeconds');
-    this.#maxBatches = opts.maxBatches === undefined ? DEFAULTS.maxBatches : v.checkPositiveInteger(opts.maxBatches, 'maxBatches');
-    const connectTimeoutMs = opts.connectTimeoutMs === undefined ? DEFAULTS.connectTimeoutMs : v.checkPositiveInteger(opts.connectTimeoutMs, 'connectTimeoutMs');
-    const commandTimeoutMs = opts.commandTimeoutMs === undefined ? DEFAULTS.commandTimeoutMs : v.checkPositiveInteger(opts.commandTimeoutMs, 'commandTimeoutMs');
-    this.#adapter = createAdapter({ url: opts.url, client: opts.client, tls: opts.tls, connectTimeoutMs, commandTimeoutMs });
+    this.#maxBatches =
+      opts.maxBatches === undefined ? DEFAULTS.maxBatches : v.checkPositiveInteger(opts.maxBatches, 'maxBatches');
+    const connectTimeoutMs =
+      opts.connectTimeoutMs === undefined
+        ? DEFAULTS.connectTimeoutMs
+        : v.checkPositiveInteger(opts.connectTimeoutMs, 'connectTimeoutMs');
+    const commandTimeoutMs =
+      opts.commandTimeoutMs === undefined
+        ? DEFAULTS.commandTimeoutMs
+        : v.checkPositiveInteger(opts.commandTimeoutMs, 'commandTimeoutMs');
+    this.#adapter = createAdapter({
+      url: opts.url,
+      client: opts.client,
+      tls: opts.tls,
+      connectTimeoutMs,
+      commandTimeoutMs,
+    });
     this.#adapter.onState((state) => this.#onState(state));
     this.#connection = this.#adapter.connection || null;
     if (this.#adapter.isReady()) this.#loadScripts();
@@ -86,7 +118,12 @@ class RedisStore {
   /** The key names of stream `id` (`log` only with the run). */
   keys(id, run) {
     const base = `${this.#prefix}{${id}}`;
-    return { meta: `${base}:meta`, owner: `${base}:owner`, readers: `${base}:readers`, log: run === undefined ? undefined : `${base}:log:${run}` };
+    return {
+      meta: `${base}:meta`,
+      owner: `${base}:owner`,
+      readers: `${base}:readers`,
+      log: run === undefined ? undefined : `${base}:log:${run}`,
+    };
   }
 
   async claim(id, meta, options) {
@@ -102,7 +139,12 @@ class RedisStore {
     if (!this.#subscribed) await this.#subscribe();
     const run = nextRun();
     const keys = this.keys(id, run);
-    const oldRun = await sendScript(adapter, CLAIM, [keys.owner, keys.meta], [run, String(OWNER_TTL_MS), metaText, String(ttl)]);
+    const oldRun = await sendScript(
+      adapter,
+      CLAIM,
+      [keys.owner, keys.meta],
+      [run, String(OWNER_TTL_MS), metaText, String(ttl)],
+    );
     if (oldRun === 0) throw claimConflict(id);
     // The replaced stream's readers hold its run and see the claim go: they end.
     if (oldRun) await adapter.send(['DEL', this.keys(id, oldRun).log]);
@@ -132,7 +174,13 @@ class RedisStore {
       w.char(100); // d
       w.bulk(data);
       conn.expectBatched(this.#onAppended, s);
-    } else if (!this.#adapter.post(['XADD', s.keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${first}-0`, 'c', String(count), 'd', data], this.#onAppended, s)) {
+    } else if (
+      !this.#adapter.post(
+        ['XADD', s.keys.log, 'MAXLEN', '~', String(this.#maxBatches), `${first}-0`, 'c', String(count), 'd', data],
+        this.#onAppended,
+        s,
+      )
+    ) {
       return this.#lose(s, 1);
     }
     if (!s.logExpires) {
@@ -161,7 +209,13 @@ class RedisStore {
     const opts = v.checkOptions(options, ['after', 'signal'], 'read() options');
     const after = v.checkAfter(opts.after);
     if (this.#closed) return readRedis(null, id, after, opts.signal);
-    return readRedis({ adapter: this.#adapter, follow: this.#follow, keys: (i, r) => this.keys(i, r) }, id, after, opts.signal, this.#reader(id));
+    return readRedis(
+      { adapter: this.#adapter, follow: this.#follow, keys: (i, r) => this.keys(i, r) },
+      id,
+      after,
+      opts.signal,
+      this.#reader(id),
+    );
   }
 
   /**
@@ -223,15 +277,22 @@ class RedisStore {
 
   onStop(id, listener) {
     v.checkId(id);
-    if (typeof listener !== 'function') throw invalidArgument(`Expected a function for onStop() listener but received ${typeof listener}`);
+    if (typeof listener !== 'function')
+      throw invalidArgument(`Expected a function for onStop() listener but received ${typeof listener}`);
     const s = this.#live.get(id);
-    if (s === undefined) throw invalidArgument(`Expected a claimed, unfinished stream id for onStop() but received ${JSON.stringify(id)}`);
+    if (s === undefined)
+      throw invalidArgument(`Expected a claimed, unfinished stream id for onStop() but received ${JSON.stringify(id)}`);
     return addStopListener(s, listener);
   }
 
   /** Counters for monitoring: `available` is false while Redis is out of reach. */
   stats() {
-    return { available: this.#adapter.isReady(), liveStreams: this.#live.size, pendingEnds: this.#pendingEnds.size, ...this.#counts };
+    return {
+      available: this.#adapter.isReady(),
+      liveStreams: this.#live.size,
+      pendingEnds: this.#pendingEnds.size,
+      ...this.#counts,
+    };
   }
 
   async close() {
@@ -290,7 +351,12 @@ class RedisStore {
         if (metaRun !== s.run) return;
       }
       // One script: the end record, the claim released, the keys' TTL.
-      await sendScript(adapter, END, [keys.owner, keys.meta, keys.log], [s.run, `${s.next}-0`, text, String(this.#maxBatches), String(s.ttl)]);
+      await sendScript(
+        adapter,
+        END,
+        [keys.owner, keys.meta, keys.log],
+        [s.run, `${s.next}-0`, text, String(this.#maxBatches), String(s.ttl)],
+      );
     } catch (err) {
       if (err && err.code === 'STORE_UNAVAILABLE') {
         s.terminalWritten = false;
@@ -328,9 +394,16 @@ class RedisStore {
       if (s.broken || s.orphaned) continue;
       const refresh = now - s.lastKeyRefresh >= Math.min(10_000, (s.ttl * 1000) / 3);
       if (refresh) s.lastKeyRefresh = now;
-      runScript(adapter, HEARTBEAT, [s.keys.owner, s.keys.meta, s.keys.log], [s.run, String(OWNER_TTL_MS), refresh ? String(s.ttl) : '0'], (err, reply) => {
-        if (!err && reply === 0) s.orphaned = true;
-      }, null);
+      runScript(
+        adapter,
+        HEARTBEAT,
+        [s.keys.owner, s.keys.meta, s.keys.log],
+        [s.run, String(OWNER_TTL_MS), refresh ? String(s.ttl) : '0'],
+        (err, reply) => {
+          if (!err && reply === 0) s.orphaned = true;
+        },
+        null,
+      );
     }
   }
 }

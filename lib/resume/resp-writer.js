@@ -110,7 +110,10 @@ class RespWriter {
     if (this.len === 0) return null;
     const out = this.buf.subarray(0, this.len);
     const next = this.spare.pop();
-    this.buf = next === undefined ? Buffer.allocUnsafe(Math.max(INITIAL_BYTES, Math.min(this.buf.length, RECYCLE_MAX_BYTES))) : next;
+    this.buf =
+      next === undefined
+        ? Buffer.allocUnsafe(Math.max(INITIAL_BYTES, Math.min(this.buf.length, RECYCLE_MAX_BYTES)))
+        : next;
     this.len = 0;
     return out;
   }

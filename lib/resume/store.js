@@ -67,7 +67,8 @@ const METHODS = ['claim', 'append', 'end', 'read', 'stop', 'onStop', 'close'];
 
 /** For `resume.store` options: an object with every method of the interface. */
 function checkStore(store, name = 'resume.store') {
-  const missing = store !== null && typeof store === 'object' ? METHODS.filter((m) => typeof store[m] !== 'function') : METHODS;
+  const missing =
+    store !== null && typeof store === 'object' ? METHODS.filter((m) => typeof store[m] !== 'function') : METHODS;
   if (missing.length > 0) {
     throw invalidArgument(
       `Expected a resume store (createMemoryStore(), createRedisStore() or an object with ${METHODS.join(', ')}) for ${name} but received ${describe(store)}${store && typeof store === 'object' ? ` (missing ${missing.join(', ')})` : ''}`,

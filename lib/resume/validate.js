@@ -26,7 +26,9 @@ function checkId(id, name = 'id') {
 
 function checkTtl(value, name) {
   if (!Number.isInteger(value) || value < 1 || value > MAX_TTL_SECONDS) {
-    throw invalidArgument(`Expected an integer from 1 to ${MAX_TTL_SECONDS} for ${name} but received ${describe(value)}`);
+    throw invalidArgument(
+      `Expected an integer from 1 to ${MAX_TTL_SECONDS} for ${name} but received ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -49,7 +51,8 @@ function checkKnownKeys(options, known, name) {
 
 function checkOptions(options, known, name) {
   if (options === undefined) return {};
-  if (!isPlainObject(options)) throw invalidArgument(`Expected an object for ${name} but received ${describe(options)}`);
+  if (!isPlainObject(options))
+    throw invalidArgument(`Expected an object for ${name} but received ${describe(options)}`);
   checkKnownKeys(options, known, name);
   return options;
 }
@@ -67,11 +70,15 @@ function serializeMeta(meta) {
  */
 function checkBatch(batch, expected, id) {
   if (batch === null || typeof batch !== 'object') {
-    throw invalidArgument(`Expected a batch { first, count, data } for append(${JSON.stringify(id)}) but received ${describe(batch)}`);
+    throw invalidArgument(
+      `Expected a batch { first, count, data } for append(${JSON.stringify(id)}) but received ${describe(batch)}`,
+    );
   }
   const { first, count, data } = batch;
   if (first !== expected) {
-    throw invalidArgument(`Expected batch.first ${expected} (batches are contiguous) for stream ${JSON.stringify(id)} but received ${describe(first)}`);
+    throw invalidArgument(
+      `Expected batch.first ${expected} (batches are contiguous) for stream ${JSON.stringify(id)} but received ${describe(first)}`,
+    );
   }
   if (!Number.isSafeInteger(count) || count < 1) {
     throw invalidArgument(`Expected a positive integer for batch.count but received ${describe(count)}`);
@@ -81,14 +88,18 @@ function checkBatch(batch, expected, id) {
       throw invalidArgument(`Expected comma-terminated Delta JSON for batch.data but received ${describe(data)}`);
     }
   } else if (!(data instanceof Uint8Array) || data.length === 0 || data[data.length - 1] !== 44) {
-    throw invalidArgument(`Expected comma-terminated Delta JSON (string or Buffer) for batch.data but received ${describe(data)}`);
+    throw invalidArgument(
+      `Expected comma-terminated Delta JSON (string or Buffer) for batch.data but received ${describe(data)}`,
+    );
   }
 }
 
 /** The end record; returned serialized. */
 function serializeTerminal(terminal) {
   if (!isPlainObject(terminal) || typeof terminal.ok !== 'boolean') {
-    throw invalidArgument(`Expected { ok: true, summary } or { ok: false, error } for the end record but received ${describe(terminal)}`);
+    throw invalidArgument(
+      `Expected { ok: true, summary } or { ok: false, error } for the end record but received ${describe(terminal)}`,
+    );
   }
   if (!terminal.ok) {
     const { error } = terminal;
@@ -103,7 +114,9 @@ function serializeTerminal(terminal) {
 function checkAfter(after) {
   if (after === undefined || after === null) return 0;
   if (!Number.isSafeInteger(after) || after < 0) {
-    throw invalidArgument(`Expected a non-negative integer (the last event id seen) for after but received ${describe(after)}`);
+    throw invalidArgument(
+      `Expected a non-negative integer (the last event id seen) for after but received ${describe(after)}`,
+    );
   }
   return after;
 }
@@ -116,7 +129,9 @@ function parseLastEventId(value) {
   if (value === undefined || value === null || value === '') return 0;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^\d{1,15}$/.test(value.trim())) return Number(value.trim());
-  throw invalidArgument(`Expected an event id this relay sent (a decimal number) for lastEventId but received ${describe(value)}`);
+  throw invalidArgument(
+    `Expected an event id this relay sent (a decimal number) for lastEventId but received ${describe(value)}`,
+  );
 }
 
 module.exports = {

@@ -40,7 +40,9 @@ function encodeInBandError(format, error) {
     case 'openai':
       return Buffer.from(`data: ${JSON.stringify({ error: { type: 'relay_error', ...fields } })}\n\n`);
     case 'ui-message':
-      return Buffer.from(`data: ${JSON.stringify({ type: 'error', errorText: `${fields.code}: ${fields.message}`, ...fields })}\n\n`);
+      return Buffer.from(
+        `data: ${JSON.stringify({ type: 'error', errorText: `${fields.code}: ${fields.message}`, ...fields })}\n\n`,
+      );
     default:
       return undefined;
   }

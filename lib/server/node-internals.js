@@ -20,7 +20,12 @@ const { Duplex } = require('node:stream');
 
 function probe() {
   try {
-    const socket = new Duplex({ read() {}, write(chunk, encoding, callback) { callback(); } });
+    const socket = new Duplex({
+      read() {},
+      write(chunk, encoding, callback) {
+        callback();
+      },
+    });
     const req = new http.IncomingMessage(socket);
     req.method = 'POST';
     req.httpVersionMajor = 1;
@@ -29,8 +34,13 @@ function probe() {
     const res = new http.ServerResponse(req);
     res.setHeader('Content-Type', 'text/event-stream');
     res.writeHead(200);
-    return typeof res._header === 'string' && res._header.startsWith('HTTP/1.1 200') && res._headerSent === false &&
-      res.chunkedEncoding === true && typeof res.flushHeaders === 'function';
+    return (
+      typeof res._header === 'string' &&
+      res._header.startsWith('HTTP/1.1 200') &&
+      res._headerSent === false &&
+      res.chunkedEncoding === true &&
+      typeof res.flushHeaders === 'function'
+    );
   } catch {
     return false;
   }
@@ -61,8 +71,17 @@ function socketFd(socket) {
  */
 function takeHead(res) {
   const socket = res.socket;
-  if (!SUPPORTED || res.chunkedEncoding !== true || res._hasBody === false || typeof res._header !== 'string' ||
-    res._headerSent !== false || res.writableLength !== 0 || !socket || socket.writableLength !== 0 || socketFd(socket) < 0) {
+  if (
+    !SUPPORTED ||
+    res.chunkedEncoding !== true ||
+    res._hasBody === false ||
+    typeof res._header !== 'string' ||
+    res._headerSent !== false ||
+    res.writableLength !== 0 ||
+    !socket ||
+    socket.writableLength !== 0 ||
+    socketFd(socket) < 0
+  ) {
     return null;
   }
   // Node's _send() writes the head before the first bytes while _headerSent

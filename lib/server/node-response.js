@@ -10,11 +10,25 @@ const { RelayError } = require('../errors');
 const CUT_SHORT_GRACE_MS = 10_000;
 
 function checkResponse(res, api = 'pipe(res)') {
-  if (res === null || typeof res !== 'object' || typeof res.write !== 'function' || typeof res.end !== 'function' || typeof res.setHeader !== 'function' || typeof res.on !== 'function') {
-    throw new RelayError('INVALID_ARGUMENT', `Expected a Node ServerResponse (node:http, Express) for ${api} but received ` + (res === null ? 'null' : typeof res));
+  if (
+    res === null ||
+    typeof res !== 'object' ||
+    typeof res.write !== 'function' ||
+    typeof res.end !== 'function' ||
+    typeof res.setHeader !== 'function' ||
+    typeof res.on !== 'function'
+  ) {
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `Expected a Node ServerResponse (node:http, Express) for ${api} but received ` +
+        (res === null ? 'null' : typeof res),
+    );
   }
   if (res.headersSent) {
-    throw new RelayError('INVALID_ARGUMENT', `${api} needs a response whose headers were not sent yet, but res.headersSent is true`);
+    throw new RelayError(
+      'INVALID_ARGUMENT',
+      `${api} needs a response whose headers were not sent yet, but res.headersSent is true`,
+    );
   }
 }
 

@@ -141,7 +141,10 @@ class NodeRelay {
     if (this.ended || this.gone || this.finished) return;
     const { options } = this;
     try {
-      this.stream[kRelay](options.format, this, { ...relayCommand(this, this.res, options, wantDirect), reserved: true });
+      this.stream[kRelay](options.format, this, {
+        ...relayCommand(this, this.res, options, wantDirect),
+        reserved: true,
+      });
     } catch (err) {
       // Someone read the stream meanwhile (INVALID_ARGUMENT, as pipe()
       // throws it when it can).
@@ -301,7 +304,8 @@ class NodeRelay {
     this.headersOut = true;
     // A length set by other code would end the body early; ours is chunked.
     res.removeHeader('Content-Length');
-    for (const [name, value] of streamHeaders(this.options, { keepAlive: keepAliveHeader(res) })) res.setHeader(name, value);
+    for (const [name, value] of streamHeaders(this.options, { keepAlive: keepAliveHeader(res) }))
+      res.setHeader(name, value);
     res.writeHead(200);
     // Headers go out now, before the first token: the browser sees the
     // response start and proxies see a live stream.
@@ -407,7 +411,7 @@ function pipe(stream, res, opts) {
   // `direct` is validated here (relay-options.js is shared with toResponse,
   // where it has no meaning).
   let wantDirect;
-  if (opts !== null && typeof opts === 'object' && Object.prototype.hasOwnProperty.call(opts, 'direct')) {
+  if (opts !== null && typeof opts === 'object' && Object.hasOwn(opts, 'direct')) {
     if (opts.direct !== undefined && typeof opts.direct !== 'boolean') {
       throw invalidArgument(`Expected a boolean for direct but received ${describe(opts.direct)}`);
     }
@@ -458,7 +462,12 @@ function pipeResumable(stream, res, options, wantDirect) {
   producer.claim(streamMeta(stream[kInfo])).then(
     () => {
       try {
-        stream[kRelay](options.format, relay, { ...relayCommand(relay, res, relayOpts, wantDirect), firstSeq: 1, outlivesClient: true, reserved: true });
+        stream[kRelay](options.format, relay, {
+          ...relayCommand(relay, res, relayOpts, wantDirect),
+          firstSeq: 1,
+          outlivesClient: true,
+          reserved: true,
+        });
       } catch (err) {
         // Someone read the stream while the claim was in flight.
         producer.finish(err, undefined);

@@ -40,7 +40,11 @@ const FORMATS = Object.freeze({
   openai: Object.freeze({ contentType: EVENT_STREAM, heartbeat: PING, extraHeaders: [] }),
   // createUIMessageStreamResponse sends this header; custom AI SDK transports
   // use it to recognise the protocol version.
-  'ui-message': Object.freeze({ contentType: EVENT_STREAM, heartbeat: PING, extraHeaders: [['x-vercel-ai-ui-message-stream', 'v1']] }),
+  'ui-message': Object.freeze({
+    contentType: EVENT_STREAM,
+    heartbeat: PING,
+    extraHeaders: [['x-vercel-ai-ui-message-stream', 'v1']],
+  }),
   ndjson: Object.freeze({ contentType: 'application/x-ndjson', heartbeat: BLANK_LINE, extraHeaders: [] }),
   text: Object.freeze({ contentType: 'text/plain; charset=utf-8', heartbeat: null, extraHeaders: [] }),
 });
@@ -69,7 +73,9 @@ const FORBIDDEN_RESPONSE_HEADERS = new Map([
 function checkDelay(value, name, fallback) {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0 || value > MAX_DELAY_MS) {
-    throw invalidArgument(`Expected a non-negative integer number of milliseconds (at most ${MAX_DELAY_MS}) for ${name} but received ${describe(value)}`);
+    throw invalidArgument(
+      `Expected a non-negative integer number of milliseconds (at most ${MAX_DELAY_MS}) for ${name} but received ${describe(value)}`,
+    );
   }
   return value;
 }
@@ -92,14 +98,16 @@ function relayOptions(opts, api) {
       // this option would give one method two return types; pipe() has it.
       throw invalidArgument(
         'toResponse() does not support errorStatus: the Response is returned before the provider answers, so an error ' +
-          'reaches the client in-band as the format\'s error event. Use pipe(res, { errorStatus: true }) for a real HTTP status.',
+          "reaches the client in-band as the format's error event. Use pipe(res, { errorStatus: true }) for a real HTTP status.",
       );
     }
     throw invalidArgument(`Unknown option ${JSON.stringify(key)} in the ${where}; expected one of ${known.join(', ')}`);
   }
   const format = opts.format === undefined ? 'sse' : opts.format;
-  if (typeof format !== 'string' || !Object.prototype.hasOwnProperty.call(FORMATS, format)) {
-    throw invalidArgument(`Expected format to be one of ${FORMAT_NAMES.map((f) => `'${f}'`).join(', ')} but received ${describe(format)}`);
+  if (typeof format !== 'string' || !Object.hasOwn(FORMATS, format)) {
+    throw invalidArgument(
+      `Expected format to be one of ${FORMAT_NAMES.map((f) => `'${f}'`).join(', ')} but received ${describe(format)}`,
+    );
   }
   if (opts.errorStatus !== undefined && typeof opts.errorStatus !== 'boolean') {
     throw invalidArgument(`Expected a boolean for errorStatus but received ${describe(opts.errorStatus)}`);
@@ -173,7 +181,12 @@ function errorAnswer(error) {
     }
   } else if (TIMEOUT_CODES.has(error.code)) {
     status = 504;
-  } else if (OWN_STATUS_CODES.has(error.code) && Number.isInteger(error.status) && error.status >= 400 && error.status <= 599) {
+  } else if (
+    OWN_STATUS_CODES.has(error.code) &&
+    Number.isInteger(error.status) &&
+    error.status >= 400 &&
+    error.status <= 599
+  ) {
     // The resume store's answers: an unknown stream 404, a live id 409, a
     // trimmed log 410, the store unreachable 503.
     status = error.status;

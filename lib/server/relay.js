@@ -50,14 +50,22 @@ const MAX_NAME_LENGTH = 256;
 function noop() {}
 
 function abortError(reason) {
-  return new RelayError('ABORTED', reason instanceof Error && reason.message ? `The relay was aborted: ${reason.message}` : 'The relay was aborted', { cause: reason });
+  return new RelayError(
+    'ABORTED',
+    reason instanceof Error && reason.message ? `The relay was aborted: ${reason.message}` : 'The relay was aborted',
+    { cause: reason },
+  );
 }
 
 function checkKeys(opts, keys, api) {
   if (opts === undefined || opts === null) return {};
-  if (!isPlainObject(opts)) throw invalidArgument(`Expected an object for the ${api} options but received ${describe(opts)}`);
+  if (!isPlainObject(opts))
+    throw invalidArgument(`Expected an object for the ${api} options but received ${describe(opts)}`);
   for (const key of Object.keys(opts)) {
-    if (!keys.includes(key)) throw invalidArgument(`Unknown option ${JSON.stringify(key)} in the ${api} options; expected one of ${keys.join(', ')}`);
+    if (!keys.includes(key))
+      throw invalidArgument(
+        `Unknown option ${JSON.stringify(key)} in the ${api} options; expected one of ${keys.join(', ')}`,
+      );
   }
   return opts;
 }
@@ -65,19 +73,28 @@ function checkKeys(opts, keys, api) {
 /** A data delta: `{ type: 'data', name, data }`; returns its name and data as JSON. */
 function checkDataDelta(delta) {
   if (!isPlainObject(delta) || delta.type !== 'data') {
-    throw invalidArgument(`Expected { type: 'data', name, data } for relay.write() but received ${describe(delta)}${isPlainObject(delta) ? ` with type ${describe(delta.type)}` : ''}`);
+    throw invalidArgument(
+      `Expected { type: 'data', name, data } for relay.write() but received ${describe(delta)}${isPlainObject(delta) ? ` with type ${describe(delta.type)}` : ''}`,
+    );
   }
   const { name } = delta;
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH || /[\u0000-\u001f]/.test(name)) {
-    throw invalidArgument(`Expected a string of 1 to ${MAX_NAME_LENGTH} characters without control characters for the data event's name but received ${describe(name)}`);
+    throw invalidArgument(
+      `Expected a string of 1 to ${MAX_NAME_LENGTH} characters without control characters for the data event's name but received ${describe(name)}`,
+    );
   }
   let json;
   try {
     json = JSON.stringify(delta.data === undefined ? null : delta.data);
   } catch (err) {
-    throw invalidArgument(`Expected JSON-serializable data for the data event ${JSON.stringify(name)} but JSON.stringify failed: ${err.message}`);
+    throw invalidArgument(
+      `Expected JSON-serializable data for the data event ${JSON.stringify(name)} but JSON.stringify failed: ${err.message}`,
+    );
   }
-  if (json === undefined) throw invalidArgument(`Expected JSON-serializable data for the data event ${JSON.stringify(name)} but received ${describe(delta.data)}`);
+  if (json === undefined)
+    throw invalidArgument(
+      `Expected JSON-serializable data for the data event ${JSON.stringify(name)} but received ${describe(delta.data)}`,
+    );
   return { name, json };
 }
 
@@ -159,7 +176,9 @@ class Relay {
   forward(llmStream) {
     const { LLMStream } = require('../stream');
     if (!(llmStream instanceof LLMStream)) {
-      throw invalidArgument(`Expected an LLMStream (from stream()) for relay.forward() but received ${describe(llmStream)}`);
+      throw invalidArgument(
+        `Expected an LLMStream (from stream()) for relay.forward() but received ${describe(llmStream)}`,
+      );
     }
     if (this.#endCalled) throw invalidArgument('Expected relay.forward() before relay.end() but the relay has ended');
     llmStream[kReserve]();
@@ -197,7 +216,11 @@ class Relay {
     const seq = this.#producer !== undefined ? this.#producer.nextSeq : 0;
     const ok = this.#out.write(this.#outer.data(name, json, seq));
     if (this.#producer !== undefined) {
-      this.#producer.append({ first: seq, count: 1, data: `{"type":"data","name":${JSON.stringify(name)},"data":${json}},` });
+      this.#producer.append({
+        first: seq,
+        count: 1,
+        data: `{"type":"data","name":${JSON.stringify(name)},"data":${json}},`,
+      });
     }
     if (!ok) await this.#out.drained();
   }
@@ -311,7 +334,11 @@ class Relay {
  * @returns {Relay}
  */
 function createRelay(target, opts) {
-  const isRes = target !== null && typeof target === 'object' && typeof target.setHeader === 'function' && typeof target.write === 'function';
+  const isRes =
+    target !== null &&
+    typeof target === 'object' &&
+    typeof target.setHeader === 'function' &&
+    typeof target.write === 'function';
   if (isRes) {
     const options = relayOptions(checkKeys(opts, NODE_KEYS, 'createRelay(res, options)'), 'pipe');
     checkResponse(target, 'createRelay(res)');
@@ -319,7 +346,9 @@ function createRelay(target, opts) {
     return new Relay(new NodeOutput(target, options, extra), options);
   }
   if (opts !== undefined) {
-    throw invalidArgument(`Expected createRelay(res, options) or createRelay(options) but received a second argument with ${describe(target)} as the first`);
+    throw invalidArgument(
+      `Expected createRelay(res, options) or createRelay(options) but received a second argument with ${describe(target)} as the first`,
+    );
   }
   const options = relayOptions(checkKeys(target, WEB_KEYS, 'createRelay()'), 'toResponse');
   const extra = options.resume === undefined ? [] : [['llm-relay-stream-id', options.resume.id]];

@@ -38,16 +38,21 @@ const STREAM_ID_HEADER = 'llm-relay-stream-id';
  */
 function resumeOption(value, where) {
   if (!isPlainObject(value)) {
-    throw invalidArgument(`Expected { store, id, abandonAfterMs? } for resume in the ${where} but received ${describe(value)}`);
+    throw invalidArgument(
+      `Expected { store, id, abandonAfterMs? } for resume in the ${where} but received ${describe(value)}`,
+    );
   }
   for (const key of Object.keys(value)) {
-    if (!RESUME_KEYS.includes(key)) throw invalidArgument(`Unknown option resume.${key} in the ${where}; expected one of ${RESUME_KEYS.join(', ')}`);
+    if (!RESUME_KEYS.includes(key))
+      throw invalidArgument(`Unknown option resume.${key} in the ${where}; expected one of ${RESUME_KEYS.join(', ')}`);
   }
   const store = checkStore(value.store, 'resume.store');
   const id = checkId(value.id, 'resume.id');
   const ms = value.abandonAfterMs;
   if (ms !== undefined && (!Number.isInteger(ms) || ms < 1 || ms > MAX_DELAY_MS)) {
-    throw invalidArgument(`Expected a positive integer number of milliseconds (at most ${MAX_DELAY_MS}) for resume.abandonAfterMs but received ${describe(ms)}`);
+    throw invalidArgument(
+      `Expected a positive integer number of milliseconds (at most ${MAX_DELAY_MS}) for resume.abandonAfterMs but received ${describe(ms)}`,
+    );
   }
   return { store, id, abandonAfterMs: ms };
 }
@@ -55,7 +60,11 @@ function resumeOption(value, where) {
 /** A store error as the RelayError a server answers with (409, 503, ...). */
 function asRelayError(err) {
   if (err instanceof RelayError) return err;
-  return new RelayError('STORE_UNAVAILABLE', `Resume store unavailable: ${err && err.message ? err.message : String(err)}`, { status: 503, cause: err });
+  return new RelayError(
+    'STORE_UNAVAILABLE',
+    `Resume store unavailable: ${err && err.message ? err.message : String(err)}`,
+    { status: 503, cause: err },
+  );
 }
 
 class ResumeProducer {
@@ -150,7 +159,12 @@ class ResumeProducer {
     if (reading) this.lastSeen = now;
     if (now - this.lastSeen >= this.abandonAfterMs) {
       this.timer = undefined;
-      this.abort(new RelayError('ABORTED', `Nobody read stream ${JSON.stringify(this.id)} for resume.abandonAfterMs (${this.abandonAfterMs} ms)`));
+      this.abort(
+        new RelayError(
+          'ABORTED',
+          `Nobody read stream ${JSON.stringify(this.id)} for resume.abandonAfterMs (${this.abandonAfterMs} ms)`,
+        ),
+      );
       return;
     }
     this.#schedule();
@@ -184,7 +198,13 @@ class ResumeProducer {
  * formats carry, the model and created time of the `openai` format).
  */
 function streamMeta(info) {
-  return { kind: 'stream', responseId: info.responseId, model: info.model || '', created: info.created, startedAt: Date.now() };
+  return {
+    kind: 'stream',
+    responseId: info.responseId,
+    model: info.model || '',
+    created: info.created,
+    startedAt: Date.now(),
+  };
 }
 
 module.exports = { resumeOption, ResumeProducer, streamMeta, asRelayError, STREAM_ID_HEADER };

@@ -52,7 +52,9 @@ class ResumedStream extends ReadableStream {
         pull: async () => {
           if (iterator === undefined) {
             if (this.#taken !== '' && this.#taken !== 'read') {
-              controller.error(new RelayError('INVALID_ARGUMENT', `This resumed stream is already consumed by ${this.#taken}()`));
+              controller.error(
+                new RelayError('INVALID_ARGUMENT', `This resumed stream is already consumed by ${this.#taken}()`),
+              );
               return;
             }
             this.#taken = 'read';
@@ -84,7 +86,10 @@ class ResumedStream extends ReadableStream {
 
   [kTake](api) {
     if (this.#taken !== '' || this.locked) {
-      throw new RelayError('INVALID_ARGUMENT', `This resumed stream is already consumed${this.#taken ? ` by ${this.#taken}()` : ''}; pipe()/toResponse()/for await must be its only consumer`);
+      throw new RelayError(
+        'INVALID_ARGUMENT',
+        `This resumed stream is already consumed${this.#taken ? ` by ${this.#taken}()` : ''}; pipe()/toResponse()/for await must be its only consumer`,
+      );
     }
     this.#taken = api;
   }
@@ -185,7 +190,9 @@ async function replay(iterator, id, after, format, out, signal) {
   }
   if (out.gone) throw clientLeft();
   if (first.done || first.value.type !== 'meta') {
-    const err = new RelayError('NOT_FOUND', `Resume store: no stream with this id: ${JSON.stringify(id)}`, { status: 404 });
+    const err = new RelayError('NOT_FOUND', `Resume store: no stream with this id: ${JSON.stringify(id)}`, {
+      status: 404,
+    });
     out.refuse(err);
     throw err;
   }
@@ -238,7 +245,9 @@ function readerOptions(opts, api) {
   const options = relayOptions(opts, api);
   if (options.resume !== undefined || options.errorStatus || options.flushMs !== 0) {
     const key = options.resume !== undefined ? 'resume' : options.errorStatus ? 'errorStatus' : 'flushMs';
-    throw invalidArgument(`Unknown option ${JSON.stringify(key)} for a resumed stream's ${api}(); expected one of format, heartbeatMs, headers${api === 'toResponse' ? ', signal' : ''}`);
+    throw invalidArgument(
+      `Unknown option ${JSON.stringify(key)} for a resumed stream's ${api}(); expected one of format, heartbeatMs, headers${api === 'toResponse' ? ', signal' : ''}`,
+    );
   }
   return options;
 }
@@ -257,9 +266,13 @@ function resume(store, id, options) {
   checkId(id);
   let opts = options;
   if (opts === undefined || opts === null) opts = {};
-  if (!isPlainObject(opts)) throw invalidArgument(`Expected an object for the resume() options but received ${describe(opts)}`);
+  if (!isPlainObject(opts))
+    throw invalidArgument(`Expected an object for the resume() options but received ${describe(opts)}`);
   for (const key of Object.keys(opts)) {
-    if (!RESUME_OPTIONS.includes(key)) throw invalidArgument(`Unknown option ${JSON.stringify(key)} in the resume() options; expected one of ${RESUME_OPTIONS.join(', ')}`);
+    if (!RESUME_OPTIONS.includes(key))
+      throw invalidArgument(
+        `Unknown option ${JSON.stringify(key)} in the resume() options; expected one of ${RESUME_OPTIONS.join(', ')}`,
+      );
   }
   const after = parseLastEventId(opts.lastEventId);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {

@@ -206,7 +206,12 @@ function toResponseResumable(stream, options) {
     () => {
       const relay = new WebRelay(stream, relayOpts, producer);
       try {
-        stream[kRelay](options.format, relay, { ...heartbeatOf(options), firstSeq: 1, outlivesClient: true, reserved: true });
+        stream[kRelay](options.format, relay, {
+          ...heartbeatOf(options),
+          firstSeq: 1,
+          outlivesClient: true,
+          reserved: true,
+        });
       } catch (err) {
         // Someone read the stream while the claim was in flight.
         producer.finish(err, undefined);

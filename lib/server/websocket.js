@@ -45,8 +45,17 @@ const active = new WeakMap();
 function noop() {}
 
 function checkSocket(ws) {
-  if (ws === null || typeof ws !== 'object' || typeof ws.send !== 'function' || typeof ws.on !== 'function' || typeof ws.ping !== 'function' || typeof ws.readyState !== 'number') {
-    throw invalidArgument(`Expected a WebSocket from the ws package for pipeWebSocket(ws) but received ${describe(ws)}`);
+  if (
+    ws === null ||
+    typeof ws !== 'object' ||
+    typeof ws.send !== 'function' ||
+    typeof ws.on !== 'function' ||
+    typeof ws.ping !== 'function' ||
+    typeof ws.readyState !== 'number'
+  ) {
+    throw invalidArgument(
+      `Expected a WebSocket from the ws package for pipeWebSocket(ws) but received ${describe(ws)}`,
+    );
   }
   if (ws.readyState === CONNECTING) {
     throw invalidArgument('pipeWebSocket(ws) needs an open WebSocket, but this one is still connecting');
@@ -55,17 +64,25 @@ function checkSocket(ws) {
 
 function checkOptions(opts) {
   if (opts === undefined || opts === null) opts = {};
-  if (!isPlainObject(opts)) throw invalidArgument(`Expected an object for the pipeWebSocket() options but received ${describe(opts)}`);
+  if (!isPlainObject(opts))
+    throw invalidArgument(`Expected an object for the pipeWebSocket() options but received ${describe(opts)}`);
   for (const key of Object.keys(opts)) {
-    if (!KEYS.includes(key)) throw invalidArgument(`Unknown option ${JSON.stringify(key)} in the pipeWebSocket() options; expected one of ${KEYS.join(', ')}`);
+    if (!KEYS.includes(key))
+      throw invalidArgument(
+        `Unknown option ${JSON.stringify(key)} in the pipeWebSocket() options; expected one of ${KEYS.join(', ')}`,
+      );
   }
   const heartbeatMs = opts.heartbeatMs === undefined ? DEFAULT_HEARTBEAT_MS : opts.heartbeatMs;
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 0 || heartbeatMs > MAX_DELAY_MS) {
-    throw invalidArgument(`Expected a non-negative integer number of milliseconds (at most ${MAX_DELAY_MS}) for heartbeatMs but received ${describe(opts.heartbeatMs)}`);
+    throw invalidArgument(
+      `Expected a non-negative integer number of milliseconds (at most ${MAX_DELAY_MS}) for heartbeatMs but received ${describe(opts.heartbeatMs)}`,
+    );
   }
   const maxBufferedBytes = opts.maxBufferedBytes === undefined ? DEFAULT_MAX_BUFFERED_BYTES : opts.maxBufferedBytes;
   if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1) {
-    throw invalidArgument(`Expected a positive integer for maxBufferedBytes but received ${describe(opts.maxBufferedBytes)}`);
+    throw invalidArgument(
+      `Expected a positive integer for maxBufferedBytes but received ${describe(opts.maxBufferedBytes)}`,
+    );
   }
   return { heartbeatMs, maxBufferedBytes, flushMs: 0, spec: { heartbeat: BLANK_LINE } };
 }
@@ -185,7 +202,8 @@ class WebSocketRelay {
     } catch {
       return; // the app's own message, not ours
     }
-    if (message !== null && typeof message === 'object' && message.type === 'stop') this.stop('The client stopped the stream');
+    if (message !== null && typeof message === 'object' && message.type === 'stop')
+      this.stop('The client stopped the stream');
   }
 
   #onClose() {

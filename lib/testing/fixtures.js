@@ -45,7 +45,9 @@ async function loadFixture(name, dir = DEFAULT_DIR) {
   const entry = entries.find((e) => e && e.name === name);
   if (!entry) {
     const known = entries.map((e) => e && e.name).filter(Boolean);
-    throw new Error(`fixture ${JSON.stringify(name)} is not in ${manifestPath}; known fixtures: ${known.join(', ') || '(none)'}`);
+    throw new Error(
+      `fixture ${JSON.stringify(name)} is not in ${manifestPath}; known fixtures: ${known.join(', ') || '(none)'}`,
+    );
   }
   const file = entry.file || name;
   const bytes = await fs.readFile(path.resolve(dir, file));

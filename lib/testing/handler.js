@@ -25,7 +25,9 @@ function createSink(req, res, record, mockSignal) {
   else mockSignal.addEventListener('abort', abort, { once: true });
 
   let resolveClosed;
-  record.closed = new Promise((resolve) => { resolveClosed = resolve; });
+  record.closed = new Promise((resolve) => {
+    resolveClosed = resolve;
+  });
   res.once('close', () => {
     mockSignal.removeEventListener('abort', abort);
     record.closedAt = Date.now();
@@ -50,7 +52,9 @@ function createSink(req, res, record, mockSignal) {
     end(bytes) {
       if (controller.signal.aborted) return;
       state.endedByMock = true;
-      res.end(bytes, () => { record.completed = true; });
+      res.end(bytes, () => {
+        record.completed = true;
+      });
     },
     reset() {
       if (controller.signal.aborted) return;
@@ -122,8 +126,10 @@ function sendPlain(sink, status, contentType, body, extraHeaders = {}) {
   sink.end(bytes);
 }
 
-const STREAM_ONLY = 'llm-relay mock provider streams only: "stream": false is not supported. Send "stream": true, or leave it out for Ollama.';
-const GEMINI_STREAM_ONLY = 'llm-relay mock provider streams only: use POST /v1beta/models/{model}:streamGenerateContent?alt=sse.';
+const STREAM_ONLY =
+  'llm-relay mock provider streams only: "stream": false is not supported. Send "stream": true, or leave it out for Ollama.';
+const GEMINI_STREAM_ONLY =
+  'llm-relay mock provider streams only: use POST /v1beta/models/{model}:streamGenerateContent?alt=sse.';
 
 /**
  * Handles one request. `mock` provides options, the scenario source, the request log and the
@@ -177,7 +183,8 @@ async function handleRequest(mock, req, res) {
     }
   }
 
-  const forced = scenario.provider || (fixture && FORMATS[fixture.provider] ? fixture.provider : undefined) || mock.provider;
+  const forced =
+    scenario.provider || (fixture && FORMATS[fixture.provider] ? fixture.provider : undefined) || mock.provider;
   const target = resolveFormat(url.pathname, forced);
   const format = FORMATS[target.provider];
   record.provider = target.provider;
@@ -185,7 +192,11 @@ async function handleRequest(mock, req, res) {
   const ctx = {
     scenario,
     request: record,
-    model: scenario.model || target.model || (typeof body.model === 'string' ? body.model : undefined) || format.defaultModel,
+    model:
+      scenario.model ||
+      target.model ||
+      (typeof body.model === 'string' ? body.model : undefined) ||
+      format.defaultModel,
     created: Math.floor(Date.now() / 1000),
     variant: target.variant,
     omitEndMarker: scenario.omitEndMarker,
@@ -217,7 +228,9 @@ async function handleRequest(mock, req, res) {
       sendPlain(sink, 400, contentType, text);
       return;
     }
-    const geminiNotSse = target.method === 'generateContent' || (target.method === 'streamGenerateContent' && url.searchParams.get('alt') !== 'sse');
+    const geminiNotSse =
+      target.method === 'generateContent' ||
+      (target.method === 'streamGenerateContent' && url.searchParams.get('alt') !== 'sse');
     if (target.provider === 'gemini' && geminiNotSse) {
       const { contentType, body: text } = format.errorBody(400, ctx, GEMINI_STREAM_ONLY);
       sendPlain(sink, 400, contentType, text);

@@ -17,7 +17,10 @@ function randomAlnum(length) {
 
 /** A random lowercase hex string of `length` characters. */
 function randomHex(length) {
-  return crypto.randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  return crypto
+    .randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
 }
 
 /**
@@ -26,7 +29,7 @@ function randomHex(length) {
  * which Math.random cannot promise.
  */
 function seededRandom(seed) {
-  let state = (Number(seed) >>> 0) || 0x9e3779b9;
+  let state = Number(seed) >>> 0 || 0x9e3779b9;
   return function next() {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

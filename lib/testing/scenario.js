@@ -11,11 +11,30 @@ const DEFAULT_INPUT_TOKENS = 10;
 const PROVIDERS = ['openai', 'openai-completions', 'openai-responses', 'anthropic', 'gemini', 'ollama', 'sse'];
 
 const SCENARIO_KEYS = new Set([
-  'provider', 'tokens', 'reasoning', 'toolCalls', 'finishReason', 'usage', 'model',
-  'ttftMs', 'delayMs', 'chunkSize', 'randomChunks', 'eventsPerWrite',
-  'stallAfter', 'pingEveryMs', 'resetAfter',
-  'status', 'headers', 'errorBody', 'midStreamError', 'omitEndMarker',
-  'raw', 'contentType', 'fixture', 'hang',
+  'provider',
+  'tokens',
+  'reasoning',
+  'toolCalls',
+  'finishReason',
+  'usage',
+  'model',
+  'ttftMs',
+  'delayMs',
+  'chunkSize',
+  'randomChunks',
+  'eventsPerWrite',
+  'stallAfter',
+  'pingEveryMs',
+  'resetAfter',
+  'status',
+  'headers',
+  'errorBody',
+  'midStreamError',
+  'omitEndMarker',
+  'raw',
+  'contentType',
+  'fixture',
+  'hang',
 ]);
 
 function describe(value) {
@@ -173,7 +192,9 @@ function normalizeScenario(input, where = 'scenario') {
   if (typeof s !== 'object' || Array.isArray(s)) fail('startMockProvider', where, 'a scenario object', s);
   for (const key of Object.keys(s)) {
     if (!SCENARIO_KEYS.has(key)) {
-      throw new TypeError(`${where}: unknown scenario key ${JSON.stringify(key)}; expected one of ${[...SCENARIO_KEYS].join(', ')}`);
+      throw new TypeError(
+        `${where}: unknown scenario key ${JSON.stringify(key)}; expected one of ${[...SCENARIO_KEYS].join(', ')}`,
+      );
     }
   }
   if (s.provider !== undefined && !PROVIDERS.includes(s.provider)) {
@@ -187,7 +208,8 @@ function normalizeScenario(input, where = 'scenario') {
 
   let usage = {};
   if (s.usage !== undefined) {
-    if (s.usage === null || typeof s.usage !== 'object' || Array.isArray(s.usage)) fail(where, 'usage', 'an object {inputTokens?, outputTokens?}', s.usage);
+    if (s.usage === null || typeof s.usage !== 'object' || Array.isArray(s.usage))
+      fail(where, 'usage', 'an object {inputTokens?, outputTokens?}', s.usage);
     for (const key of Object.keys(s.usage)) {
       if (key !== 'inputTokens' && key !== 'outputTokens') {
         throw new TypeError(`${where}: unknown key usage.${key}; expected inputTokens, outputTokens`);
@@ -198,7 +220,8 @@ function normalizeScenario(input, where = 'scenario') {
       outputTokens: nonNegativeInteger(where, 'usage.outputTokens', s.usage.outputTokens),
     };
   }
-  const outputDefault = tokens.length + reasoning.length + toolCalls.reduce((sum, c) => sum + Math.max(1, c.fragments.length), 0);
+  const outputDefault =
+    tokens.length + reasoning.length + toolCalls.reduce((sum, c) => sum + Math.max(1, c.fragments.length), 0);
 
   const { status } = s;
   if (status !== undefined && (!Number.isInteger(status) || status < 200 || status > 599)) {
@@ -211,7 +234,11 @@ function normalizeScenario(input, where = 'scenario') {
     else if (Buffer.isBuffer(s.raw) || s.raw instanceof Uint8Array) raw = Buffer.from(s.raw);
     else fail(where, 'raw', 'a Buffer, Uint8Array or string', s.raw);
   }
-  if (s.errorBody !== undefined && typeof s.errorBody !== 'string' && (s.errorBody === null || typeof s.errorBody !== 'object')) {
+  if (
+    s.errorBody !== undefined &&
+    typeof s.errorBody !== 'string' &&
+    (s.errorBody === null || typeof s.errorBody !== 'object')
+  ) {
     fail(where, 'errorBody', 'a string or a JSON-serializable object', s.errorBody);
   }
   if (s.randomChunks !== undefined && (!Number.isInteger(s.randomChunks) || s.randomChunks < 0)) {
@@ -249,15 +276,22 @@ function normalizeScenario(input, where = 'scenario') {
   };
 
   const splitters = ['chunkSize', 'randomChunks', 'eventsPerWrite'].filter((k) => out[k] !== undefined);
-  if (splitters.length > 1) throw new TypeError(`${where}: use only one of chunkSize, randomChunks, eventsPerWrite (received ${splitters.join(' and ')})`);
+  if (splitters.length > 1)
+    throw new TypeError(
+      `${where}: use only one of chunkSize, randomChunks, eventsPerWrite (received ${splitters.join(' and ')})`,
+    );
   const cuts = ['stallAfter', 'resetAfter', 'midStreamError'].filter((k) => out[k] !== undefined);
-  if (cuts.length > 1) throw new TypeError(`${where}: use only one of stallAfter, resetAfter, midStreamError (received ${cuts.join(' and ')})`);
+  if (cuts.length > 1)
+    throw new TypeError(
+      `${where}: use only one of stallAfter, resetAfter, midStreamError (received ${cuts.join(' and ')})`,
+    );
   if (out.raw !== undefined && out.fixture !== undefined) throw new TypeError(`${where}: use raw or fixture, not both`);
   return Object.freeze(out);
 }
 
 function positiveNumber(where, key, value) {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(where, key, 'a positive number of milliseconds', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    fail(where, key, 'a positive number of milliseconds', value);
   return value;
 }
 
@@ -272,4 +306,12 @@ function cutOf(scenario) {
   return undefined;
 }
 
-module.exports = { normalizeScenario, splitTokens, splitArguments, cutOf, PROVIDERS, DEFAULT_TEXT, DEFAULT_INPUT_TOKENS };
+module.exports = {
+  normalizeScenario,
+  splitTokens,
+  splitArguments,
+  cutOf,
+  PROVIDERS,
+  DEFAULT_TEXT,
+  DEFAULT_INPUT_TOKENS,
+};

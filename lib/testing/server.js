@@ -21,26 +21,41 @@ function noop() {}
 
 function validateOptions(options) {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`startMockProvider: expected an options object but received ${options === null ? 'null' : typeof options}`);
+    throw new TypeError(
+      `startMockProvider: expected an options object but received ${options === null ? 'null' : typeof options}`,
+    );
   }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw new TypeError(`startMockProvider: unknown option ${JSON.stringify(key)}; expected one of ${[...OPTION_KEYS].join(', ')}`);
+    if (!OPTION_KEYS.has(key))
+      throw new TypeError(
+        `startMockProvider: unknown option ${JSON.stringify(key)}; expected one of ${[...OPTION_KEYS].join(', ')}`,
+      );
   }
   const { provider, tls, host, port } = options;
   if (provider !== undefined && !PROVIDERS.includes(provider)) {
-    throw new TypeError(`startMockProvider: expected provider to be one of ${PROVIDERS.join(', ')} but received ${JSON.stringify(provider)}`);
+    throw new TypeError(
+      `startMockProvider: expected provider to be one of ${PROVIDERS.join(', ')} but received ${JSON.stringify(provider)}`,
+    );
   }
-  if (tls !== undefined && typeof tls !== 'boolean' && (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)) {
+  if (
+    tls !== undefined &&
+    typeof tls !== 'boolean' &&
+    (tls === null || typeof tls !== 'object' || !tls.key || !tls.cert)
+  ) {
     throw new TypeError('startMockProvider: expected tls to be true, false or { key, cert } (PEM strings or Buffers)');
   }
   if (options.http2 !== undefined && typeof options.http2 !== 'boolean') {
     throw new TypeError(`startMockProvider: expected http2 to be a boolean but received ${typeof options.http2}`);
   }
   if (host !== undefined && (typeof host !== 'string' || host === '')) {
-    throw new TypeError(`startMockProvider: expected host to be a non-empty string but received ${JSON.stringify(host)}`);
+    throw new TypeError(
+      `startMockProvider: expected host to be a non-empty string but received ${JSON.stringify(host)}`,
+    );
   }
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw new TypeError(`startMockProvider: expected port to be an integer from 0 to 65535 but received ${JSON.stringify(port)}`);
+    throw new TypeError(
+      `startMockProvider: expected port to be an integer from 0 to 65535 but received ${JSON.stringify(port)}`,
+    );
   }
   if (options.fixturesDir !== undefined && typeof options.fixturesDir !== 'string') {
     throw new TypeError('startMockProvider: expected fixturesDir to be a string path');
@@ -105,7 +120,8 @@ class MockProvider {
    */
   baseURL(provider = this[kState].provider) {
     if (provider === undefined) return this.origin;
-    if (!(provider in BASE_PATHS)) throw new TypeError(`baseURL: expected one of ${PROVIDERS.join(', ')} but received ${JSON.stringify(provider)}`);
+    if (!(provider in BASE_PATHS))
+      throw new TypeError(`baseURL: expected one of ${PROVIDERS.join(', ')} but received ${JSON.stringify(provider)}`);
     return this.origin + BASE_PATHS[provider];
   }
 
@@ -127,14 +143,24 @@ class MockProvider {
    */
   waitForRequests(n, timeoutMs = DEFAULT_WAIT_MS) {
     const state = this[kState];
-    if (!Number.isInteger(n) || n < 0) return Promise.reject(new TypeError(`waitForRequests: expected a non-negative integer but received ${n}`));
+    if (!Number.isInteger(n) || n < 0)
+      return Promise.reject(new TypeError(`waitForRequests: expected a non-negative integer but received ${n}`));
     if (state.requests.length >= n) return Promise.resolve(state.requests);
-    if (state.closing) return Promise.reject(new Error(`waitForRequests: the mock provider is closed and received ${state.requests.length} of ${n} requests`));
+    if (state.closing)
+      return Promise.reject(
+        new Error(
+          `waitForRequests: the mock provider is closed and received ${state.requests.length} of ${n} requests`,
+        ),
+      );
     return new Promise((resolve, reject) => {
       const waiter = { n, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
         state.waiters.delete(waiter);
-        reject(new Error(`waitForRequests: expected ${n} requests within ${timeoutMs} ms but received ${state.requests.length}`));
+        reject(
+          new Error(
+            `waitForRequests: expected ${n} requests within ${timeoutMs} ms but received ${state.requests.length}`,
+          ),
+        );
       }, timeoutMs);
       waiter.timer.unref();
       state.waiters.add(waiter);
@@ -153,7 +179,9 @@ class MockProvider {
     state.abort.abort();
     for (const waiter of state.waiters) {
       clearTimeout(waiter.timer);
-      waiter.reject(new Error(`waitForRequests: the mock provider closed after ${state.requests.length} of ${waiter.n} requests`));
+      waiter.reject(
+        new Error(`waitForRequests: the mock provider closed after ${state.requests.length} of ${waiter.n} requests`),
+      );
     }
     state.waiters.clear();
     state.closing = new Promise((resolve) => {
@@ -222,7 +250,8 @@ async function startMockProvider(options = {}) {
       }
     },
     async scenarioFor(record) {
-      if (typeof script === 'function') return normalizeScenario(await script(record, record.n), `script(request ${record.n})`);
+      if (typeof script === 'function')
+        return normalizeScenario(await script(record, record.n), `script(request ${record.n})`);
       return script[Math.min(record.n, script.length - 1)];
     },
   };

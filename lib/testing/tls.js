@@ -35,10 +35,15 @@ function openssl(args, cwd) {
   return new Promise((resolve, reject) => {
     execFile('openssl', args, { cwd, timeout: 30000 }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
-      const detail = err.code === 'ENOENT'
-        ? 'the openssl command was not found on PATH'
-        : `openssl ${args[0]} failed: ${String(stderr || err.message).trim()}`;
-      return reject(new Error(`startMockProvider({ tls: true }) needs the openssl command to make a test certificate authority: ${detail}. Install openssl or pass tls: { key, cert }.`));
+      const detail =
+        err.code === 'ENOENT'
+          ? 'the openssl command was not found on PATH'
+          : `openssl ${args[0]} failed: ${String(stderr || err.message).trim()}`;
+      return reject(
+        new Error(
+          `startMockProvider({ tls: true }) needs the openssl command to make a test certificate authority: ${detail}. Install openssl or pass tls: { key, cert }.`,
+        ),
+      );
     });
   });
 }
@@ -48,14 +53,66 @@ async function generate() {
   try {
     await fs.writeFile(path.join(dir, 'openssl.cnf'), CONFIG);
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-    await openssl(['req', '-x509', '-config', 'openssl.cnf', '-extensions', 'v3_ca', ...ec,
-      '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30'], dir);
-    await openssl(['req', '-new', '-config', 'openssl.cnf', ...ec, '-subj', '/CN=localhost',
-      '-keyout', 'server.key', '-out', 'server.csr'], dir);
-    await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
-      '-set_serial', `0x${crypto.randomBytes(16).toString('hex')}`, '-days', '30',
-      '-extfile', 'openssl.cnf', '-extensions', 'v3_server', '-out', 'server.pem'], dir);
-    const [ca, key, cert] = await Promise.all(['ca.pem', 'server.key', 'server.pem'].map((f) => fs.readFile(path.join(dir, f), 'utf8')));
+    await openssl(
+      [
+        'req',
+        '-x509',
+        '-config',
+        'openssl.cnf',
+        '-extensions',
+        'v3_ca',
+        ...ec,
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '30',
+      ],
+      dir,
+    );
+    await openssl(
+      [
+        'req',
+        '-new',
+        '-config',
+        'openssl.cnf',
+        ...ec,
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        'server.key',
+        '-out',
+        'server.csr',
+      ],
+      dir,
+    );
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-set_serial',
+        `0x${crypto.randomBytes(16).toString('hex')}`,
+        '-days',
+        '30',
+        '-extfile',
+        'openssl.cnf',
+        '-extensions',
+        'v3_server',
+        '-out',
+        'server.pem',
+      ],
+      dir,
+    );
+    const [ca, key, cert] = await Promise.all(
+      ['ca.pem', 'server.key', 'server.pem'].map((f) => fs.readFile(path.join(dir, f), 'utf8')),
+    );
     return Object.freeze({ ca, key, cert });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

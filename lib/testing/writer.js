@@ -28,10 +28,13 @@ function sleep(ms, signal) {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     if (Number.isFinite(ms)) {
-      timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, Math.max(0, ms));
+      timer = setTimeout(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(true);
+        },
+        Math.max(0, ms),
+      );
       timer.unref();
     }
   });
@@ -60,11 +63,15 @@ function planWrites(frames, scenario) {
   const boundaries = new Set();
   let offset = 0;
   for (const frame of nonEmpty) boundaries.add((offset += frame.length));
-  const nextSize = scenario.chunkSize !== undefined
-    ? () => scenario.chunkSize
-    : ((rng) => () => 1 + Math.floor(rng() * RANDOM_CHUNK_MAX))(seededRandom(scenario.randomChunks));
+  const nextSize =
+    scenario.chunkSize !== undefined
+      ? () => scenario.chunkSize
+      : (
+          (rng) => () =>
+            1 + Math.floor(rng() * RANDOM_CHUNK_MAX)
+        )(seededRandom(scenario.randomChunks));
   const writes = [];
-  for (let start = 0; start < body.length;) {
+  for (let start = 0; start < body.length; ) {
     const end = Math.min(body.length, start + nextSize());
     writes.push({ bytes: body.subarray(start, end), boundary: boundaries.has(end) });
     start = end;

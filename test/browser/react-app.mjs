@@ -2,10 +2,10 @@
 // time and driven from the test through window.__test. Every render of the component is logged
 // with the animation frame it happened in (a requestAnimationFrame loop counts the frames).
 
+import { RelayError } from 'llm-relay/client';
+import { useStream } from 'llm-relay/react';
 import { createElement as h, StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { useStream } from 'llm-relay/react';
-import { RelayError } from 'llm-relay/client';
 
 window.__frame = 0;
 const tick = () => {
@@ -52,7 +52,14 @@ window.__test = {
       toolCalls,
       data,
       status,
-      error: error && { name: error.name, code: error.code, status: error.status, retryAfterMs: error.retryAfterMs, message: error.message, isRelayError: error instanceof RelayError },
+      error: error && {
+        name: error.name,
+        code: error.code,
+        status: error.status,
+        retryAfterMs: error.retryAfterMs,
+        message: error.message,
+        isRelayError: error instanceof RelayError,
+      },
     };
   },
   log() {

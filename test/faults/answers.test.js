@@ -10,7 +10,15 @@ const zlib = require('node:zlib');
 const { spawn } = require('node:child_process');
 const { stream } = require('../..');
 const { native } = require('../../lib/binding');
-const { startServer, startMockProvider, mockStream, rawRequest, parseRawResponse, within, sleep } = require('../integration/relay-helpers');
+const {
+  startServer,
+  startMockProvider,
+  mockStream,
+  rawRequest,
+  parseRawResponse,
+  within,
+  sleep,
+} = require('../integration/relay-helpers');
 
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
 const cleanups = [];
@@ -69,7 +77,13 @@ describe('an end marker on a body that stays open', () => {
         // ...and never res.end(): a proxy or gateway that keeps the body open.
       });
       const started = Date.now();
-      const s = stream({ provider: name, baseURL: upstream.baseURL + path, apiKey: 'k', body: { ...body, max_tokens: 5 }, timeouts: { idleMs: 5000 } });
+      const s = stream({
+        provider: name,
+        baseURL: upstream.baseURL + path,
+        apiKey: 'k',
+        body: { ...body, max_tokens: 5 },
+        timeouts: { idleMs: 5000 },
+      });
       const done = await within(s.done, 3000, 'the end of the stream');
       expect(done.text).toBe('Hello');
       expect(done.metrics.outcome).toBe('completed');
@@ -88,11 +102,14 @@ describe('an end marker on a body that stays open', () => {
   test('relayed, the browser gets the whole answer and a clean end, not an error after it', async () => {
     const upstream = await provider((req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('all') + chunk(' of it') + finish + 'data: [DONE]\n\n');
+      res.write(`${chunk('all') + chunk(' of it') + finish}data: [DONE]\n\n`);
     });
     for (const direct of [true, false]) {
       const server = await startServer((req, res) => {
-        stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, timeouts: { idleMs: 5000 } }).pipe(res, { direct });
+        stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, timeouts: { idleMs: 5000 } }).pipe(
+          res,
+          { direct },
+        );
       });
       cleanups.push(() => server.close());
       const raw = await within(rawRequest(server.port).closed, 3000, 'the relayed response');
@@ -106,7 +123,7 @@ describe('an end marker on a body that stays open', () => {
   test('a provider that ends its body right after the marker keeps its connection for the next stream', async () => {
     const upstream = await provider((req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.write(chunk('one') + finish + 'data: [DONE]\n\n');
+      res.write(`${chunk('one') + finish}data: [DONE]\n\n`);
       setTimeout(() => res.end(), 30); // the terminating chunk comes a little later
     });
     const connections = new Set();
@@ -128,7 +145,13 @@ describe('an answer that is not an event stream', () => {
       // never ends
     });
     const started = Date.now();
-    const err = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, retry: false }).done.catch((e) => e);
+    const err = await stream({
+      provider: 'openai',
+      baseURL: upstream.baseURL,
+      apiKey: 'k',
+      body,
+      retry: false,
+    }).done.catch((e) => e);
     expect(err.code).toBe('PROTOCOL');
     expect(err.message).toContain('text/html');
     expect(err.message).toContain('Sign in to the corporate proxy');
@@ -140,7 +163,13 @@ describe('an answer that is not an event stream', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"error":{"message":"streaming is not enabled for this deployment"}}');
     });
-    const err = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, retry: false }).done.catch((e) => e);
+    const err = await stream({
+      provider: 'openai',
+      baseURL: upstream.baseURL,
+      apiKey: 'k',
+      body,
+      retry: false,
+    }).done.catch((e) => e);
     expect(err.code).toBe('PROTOCOL');
     expect(err.message).toContain('application/json');
     expect(err.message).toContain('streaming is not enabled');
@@ -148,7 +177,7 @@ describe('an answer that is not an event stream', () => {
 });
 
 describe('compressed bodies', () => {
-  const events = chunk('com') + chunk('pressed') + finish + 'data: [DONE]\n\n';
+  const events = `${chunk('com') + chunk('pressed') + finish}data: [DONE]\n\n`;
   for (const [encoding, compress] of [
     ['gzip', zlib.gzipSync],
     ['deflate', zlib.deflateSync],
@@ -179,7 +208,13 @@ describe('compressed bodies', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'x-unheard-of' });
       res.end(events);
     });
-    const err = await stream({ provider: 'openai', baseURL: upstream.baseURL, apiKey: 'k', body, retry: false }).done.catch((e) => e);
+    const err = await stream({
+      provider: 'openai',
+      baseURL: upstream.baseURL,
+      apiKey: 'k',
+      body,
+      retry: false,
+    }).done.catch((e) => e);
     expect(err.code).toBe('PROTOCOL');
     expect(err.message).toContain('x-unheard-of');
   });
@@ -193,7 +228,7 @@ describe('ill-formed UTF-8 from the provider', () => {
     Buffer.from(' byte, '),
     Buffer.from([0xf0, 0x9f, 0x8e]),
     Buffer.from(' cut"}}]}\n\n'),
-    Buffer.from(finish + 'data: [DONE]\n\n'),
+    Buffer.from(`${finish}data: [DONE]\n\n`),
   ]);
   const expected = 'bad \ufffd byte, \ufffd cut';
 
@@ -220,12 +255,22 @@ describe('ill-formed UTF-8 from the provider', () => {
         expect(complete).toBe(true);
         // The body bytes exactly as they crossed the wire (parseRawResponse
         // decodes them, which would hide ill-formed bytes).
-        const wire = Buffer.from(raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/(^|\r\n)[0-9a-f]+\r\n/g, ''), 'latin1');
+        const wire = Buffer.from(
+          raw.slice(raw.indexOf('\r\n\r\n') + 4).replace(/(^|\r\n)[0-9a-f]+\r\n/g, ''),
+          'latin1',
+        );
         expect(() => new TextDecoder('utf-8', { fatal: true }).decode(wire)).not.toThrow();
-        seen.push(text.replace(/chatcmpl-relay[0-9a-f]+/g, 'ID').replace(/"created":\d+/g, '"created":0').replace(/"messageId":"[^"]*"/g, ''));
+        seen.push(
+          text
+            .replace(/chatcmpl-relay[0-9a-f]+/g, 'ID')
+            .replace(/"created":\d+/g, '"created":0')
+            .replace(/"messageId":"[^"]*"/g, ''),
+        );
       }
       expect(seen[0]).toBe(seen[1]);
-      expect(seen[0]).toContain(format === 'sse' || format === 'ndjson' ? JSON.stringify(expected).slice(1, -1) : 'cut');
+      expect(seen[0]).toContain(
+        format === 'sse' || format === 'ndjson' ? JSON.stringify(expected).slice(1, -1) : 'cut',
+      );
     });
   }
 
@@ -235,10 +280,16 @@ describe('ill-formed UTF-8 from the provider', () => {
     for (let round = 0; round < 300; round++) {
       const junk = Buffer.alloc(1 + (next() % 24));
       // Bias towards the interesting bytes: leads, continuations, ASCII.
-      const pool = [0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+      const pool = [
+        0x41, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+      ];
       for (let i = 0; i < junk.length; i++) junk[i] = pool[next() % pool.length];
       // The JSON string must not contain '"' or '\\' or control bytes; the pool has none.
-      const event = Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"'), junk, Buffer.from('"}}]}\n\ndata: [DONE]\n\n')]);
+      const event = Buffer.concat([
+        Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"'),
+        junk,
+        Buffer.from('"}}]}\n\ndata: [DONE]\n\n'),
+      ]);
       const { output } = native.parse('openai', 'text', event, event.length, 1);
       expect(output.toString('latin1')).toBe(Buffer.from(junk.toString('utf8'), 'utf8').toString('latin1'));
     }
@@ -276,7 +327,11 @@ describe('descriptors and child processes', () => {
     `;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     cleanups.push(() => child.kill('SIGKILL'));
-    const { before, during } = await within(new Promise((resolve) => child.once('message', resolve)), 10_000, 'the child reporting');
+    const { before, during } = await within(
+      new Promise((resolve) => child.once('message', resolve)),
+      10_000,
+      'the child reporting',
+    );
     expect(during.filter((fd) => !before.includes(fd))).toEqual([]);
   });
 

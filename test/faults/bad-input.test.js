@@ -14,7 +14,14 @@ beforeAll(async () => {
 afterAll(() => mock.close());
 
 function openai(extra) {
-  return stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-test', body, retry: false, ...extra });
+  return stream({
+    provider: 'openai',
+    baseURL: mock.baseURL('openai'),
+    apiKey: 'sk-test',
+    body,
+    retry: false,
+    ...extra,
+  });
 }
 
 /** Asserts INVALID_ARGUMENT matching `message`, and that no request reached the mock. */
@@ -50,7 +57,10 @@ describe('URL strings (issue 9 item 3)', () => {
   });
 
   test.each(bad)('a %s in url is refused before anything is sent', async (name, char) => {
-    await refused(() => openai({ baseURL: undefined, url: `${mock.baseURL('openai')}/chat/completions?x=1${char}` }), /Expected url to/);
+    await refused(
+      () => openai({ baseURL: undefined, url: `${mock.baseURL('openai')}/chat/completions?x=1${char}` }),
+      /Expected url to/,
+    );
   });
 
   test('a control character in an environment base URL is refused, naming the variable', async () => {
@@ -96,7 +106,10 @@ describe('framing headers (issue 9 item 4)', () => {
 
   test('the same header given as a Map or Headers is refused too', async () => {
     await refused(() => openai({ headers: new Map([['Content-Length', '2']]) }), /headers\.Content-Length/);
-    await refused(() => openai({ headers: new Headers({ 'Transfer-Encoding': 'chunked' }) }), /headers\.transfer-encoding/);
+    await refused(
+      () => openai({ headers: new Headers({ 'Transfer-Encoding': 'chunked' }) }),
+      /headers\.transfer-encoding/,
+    );
   });
 
   test.each([
@@ -123,7 +136,12 @@ describe('framing headers (issue 9 item 4)', () => {
 
 describe('options of the wrong shape (issue 9 item 10)', () => {
   test('headers given as a Map are sent', async () => {
-    const s = openai({ headers: new Map([['X-From-Map', 'yes'], ['X-Multi', ['a', 'b']]]) });
+    const s = openai({
+      headers: new Map([
+        ['X-From-Map', 'yes'],
+        ['X-Multi', ['a', 'b']],
+      ]),
+    });
     expect((await s.done).text).toBe('fine');
     const req = mock.requests[mock.requests.length - 1];
     expect(req.headers['x-from-map']).toBe('yes');
@@ -144,7 +162,11 @@ describe('options of the wrong shape (issue 9 item 10)', () => {
 
   test.each([
     ['a Map', () => new Map([['model', 'm']]), /Expected body to be a plain object .* but received a Map/],
-    ['a class instance', () => new Settings(), /Expected body to be a plain object .* but received an instance of Settings/],
+    [
+      'a class instance',
+      () => new Settings(),
+      /Expected body to be a plain object .* but received an instance of Settings/,
+    ],
     ['an array', () => [{ model: 'm' }], /Expected body to be a plain object .* but received an array/],
     ['a Date', () => new Date(0), /body .* an instance of Date/],
   ])('a body given as %s is refused', async (_, make, message) => {
@@ -158,10 +180,32 @@ describe('options of the wrong shape (issue 9 item 10)', () => {
 
   test.each([
     ['a BigInt', () => ({ ...body, seed: 1n }), /BigInt/],
-    ['a cycle', () => { const b = { ...body }; b.self = b; return b; }, /circular/],
-    ['a throwing toJSON', () => ({ ...body, x: { toJSON() { throw new Error('nope'); } } }), /nope/],
+    [
+      'a cycle',
+      () => {
+        const b = { ...body };
+        b.self = b;
+        return b;
+      },
+      /circular/,
+    ],
+    [
+      'a throwing toJSON',
+      () => ({
+        ...body,
+        x: {
+          toJSON() {
+            throw new Error('nope');
+          },
+        },
+      }),
+      /nope/,
+    ],
   ])('a body holding %s is INVALID_ARGUMENT naming body, not a bare TypeError', async (_, make, detail) => {
-    const err = await refused(() => openai({ body: make() }), /^Expected body to be serializable as JSON but JSON\.stringify failed: /);
+    const err = await refused(
+      () => openai({ body: make() }),
+      /^Expected body to be serializable as JSON but JSON\.stringify failed: /,
+    );
     expect(err.message).toMatch(detail);
     expect(err.cause).toBeInstanceOf(Error);
   });
@@ -187,7 +231,9 @@ describe('options of the wrong shape (issue 9 item 10)', () => {
   test('relay options and their headers follow the same rules', () => {
     const s = openai({});
     try {
-      expect(thrown(() => s.toResponse(new Map([['format', 'text']]))).message).toMatch(/Expected an object for the toResponse\(\) options but received a Map/);
+      expect(thrown(() => s.toResponse(new Map([['format', 'text']]))).message).toMatch(
+        /Expected an object for the toResponse\(\) options but received a Map/,
+      );
       const res = s.toResponse({ headers: new Map([['X-Relay', 'map']]) });
       expect(res.headers.get('x-relay')).toBe('map');
     } finally {

@@ -23,7 +23,14 @@ afterAll(() => mock.close());
 
 function on(provider, script, extra = {}) {
   current = script;
-  return stream({ provider, baseURL: mock.baseURL(provider), apiKey: 'sk-test', body: { ...body, model: 'm' }, retry: false, ...extra });
+  return stream({
+    provider,
+    baseURL: mock.baseURL(provider),
+    apiKey: 'sk-test',
+    body: { ...body, model: 'm' },
+    retry: false,
+    ...extra,
+  });
 }
 
 /** A node:http server whose handler gets (req, res); returns { url, close }. */
@@ -50,7 +57,10 @@ describe('abort', () => {
     const reason = new Error('user left');
     controller.abort(reason);
     const s = on('openai', { tokens: 'never' }, { signal: controller.signal });
-    const err = await s.getReader().read().catch((e) => e);
+    const err = await s
+      .getReader()
+      .read()
+      .catch((e) => e);
     expect(err).toBeInstanceOf(RelayError);
     expect(err).toMatchObject({ code: 'ABORTED', name: 'AbortError', cause: reason });
     await expect(s.done).rejects.toBe(err);
@@ -60,7 +70,11 @@ describe('abort', () => {
 
   test('aborting mid-stream closes the upstream connection within 100 ms and keeps the partial answer', async () => {
     const controller = new AbortController();
-    const s = on('openai', { tokens: Array.from({ length: 100 }, (_, i) => `t${i} `), delayMs: 20 }, { signal: controller.signal });
+    const s = on(
+      'openai',
+      { tokens: Array.from({ length: 100 }, (_, i) => `t${i} `), delayMs: 20 },
+      { signal: controller.signal },
+    );
     const reader = s.getReader();
     const first = await reader.read();
     expect(first.value.type).toBe('text');
@@ -97,18 +111,31 @@ describe('abort', () => {
     process.on('unhandledRejection', onUnhandled);
     // Its own mock: on a loaded machine it accepts the aborted connections
     // long after the streams ended, which must not slow the other tests.
-    const racing = await startMockProvider({ provider: 'openai', script: { tokens: Array.from({ length: 40 }, () => 'r '), delayMs: 10 } });
+    const racing = await startMockProvider({
+      provider: 'openai',
+      script: { tokens: Array.from({ length: 40 }, () => 'r '), delayMs: 10 },
+    });
     try {
       const runs = Array.from({ length: 1000 }, (_, i) => {
-        const s = stream({ provider: 'openai', baseURL: racing.baseURL('openai'), apiKey: 'sk-test', body, retry: false });
+        const s = stream({
+          provider: 'openai',
+          baseURL: racing.baseURL('openai'),
+          apiKey: 'sk-test',
+          body,
+          retry: false,
+        });
         const when = i % 5;
-        if (when === 0) s.abort(); // before the worker saw the start
+        if (when === 0)
+          s.abort(); // before the worker saw the start
         else if (when === 1) queueMicrotask(() => s.abort());
         else if (when === 2) setImmediate(() => s.abort());
         else setTimeout(() => s.abort(), (i * 7) % 60); // mid-stream, at spread times
         // Half are read, half only awaited: both paths race the end record.
         if (i % 2 === 0) return failure(s);
-        return s.done.then(() => new Error('completed'), (e) => e);
+        return s.done.then(
+          () => new Error('completed'),
+          (e) => e,
+        );
       });
       const errors = await within(Promise.all(runs), 20000, 'every stream ending');
       expect(errors.filter((e) => e.code !== 'ABORTED')).toEqual([]);
@@ -194,7 +221,12 @@ describe('a relay after await done (issue 9 item 6)', () => {
   test('toResponse() after the summary was drained throws INVALID_ARGUMENT instead of an empty 200', async () => {
     const s = on('openai', { tokens: 'drained' });
     await s.done;
-    expect(() => s.toResponse()).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/already consumed: awaiting done drained it/) }));
+    expect(() => s.toResponse()).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/already consumed: awaiting done drained it/),
+      }),
+    );
   });
 
   test('pipe() while done is still draining says so too', async () => {
@@ -212,7 +244,9 @@ describe('a relay after await done (issue 9 item 6)', () => {
     const res = s.toResponse();
     const text = await res.text();
     // The format's own error event, as for a failure after the 200.
-    expect(text).toBe('event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 401","status":401}\n\n');
+    expect(text).toBe(
+      'event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 401","status":401}\n\n',
+    );
   });
 });
 
@@ -258,7 +292,14 @@ describe('partial is set before the error is delivered (issue 9 item 11)', () =>
 
   test('an aborted Gemini stream keeps the usage its chunks reported so far', async () => {
     current = { tokens: 'g h i', stallAfter: 2, usage: { inputTokens: 7 } };
-    const s = stream({ provider: 'gemini', baseURL: mock.baseURL('gemini'), apiKey: 'sk-test', model: 'gemini-2.5-flash', body: { contents: [] }, retry: false });
+    const s = stream({
+      provider: 'gemini',
+      baseURL: mock.baseURL('gemini'),
+      apiKey: 'sk-test',
+      model: 'gemini-2.5-flash',
+      body: { contents: [] },
+      retry: false,
+    });
     const reader = s.getReader();
     // Both chunks (and their usageMetadata) arrived: fragments of one read
     // may come merged into one delta.
@@ -270,8 +311,16 @@ describe('partial is set before the error is delivered (issue 9 item 11)', () =>
   });
 
   test('a timeout mid-stream keeps the usage reported so far', async () => {
-    const s = on('anthropic', { tokens: 'x y z', stallAfter: 1, usage: { inputTokens: 9 } }, { timeouts: { idleMs: 150 } });
-    const err = await within(s.done.catch((e) => e), 3000, 'the idle timeout');
+    const s = on(
+      'anthropic',
+      { tokens: 'x y z', stallAfter: 1, usage: { inputTokens: 9 } },
+      { timeouts: { idleMs: 150 } },
+    );
+    const err = await within(
+      s.done.catch((e) => e),
+      3000,
+      'the idle timeout',
+    );
     expect(err.code).toBe('TIMEOUT_IDLE');
     expect(err.partial.usage).toMatchObject({ inputTokens: 9 });
   });
@@ -294,7 +343,9 @@ describe('a process whose only work is a stream', () => {
         (e) => console.log(e.code));`;
     const run = () =>
       new Promise((resolve) => {
-        const child = spawn(process.execPath, ['-e', script, mock.baseURL('openai')], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['-e', script, mock.baseURL('openai')], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.on('exit', (code) => resolve({ code, out: out.trim() }));

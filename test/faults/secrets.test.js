@@ -36,7 +36,14 @@ function everything(err) {
 }
 
 function expectNoSecret(text) {
-  for (const secret of [KEY, encodeURIComponent(KEY), JSON.stringify(KEY).slice(1, -1).replace(/\//g, '\\/'), HEADER_TOKEN, GOOG_KEY, QUERY_KEY]) {
+  for (const secret of [
+    KEY,
+    encodeURIComponent(KEY),
+    JSON.stringify(KEY).slice(1, -1).replace(/\//g, '\\/'),
+    HEADER_TOKEN,
+    GOOG_KEY,
+    QUERY_KEY,
+  ]) {
     expect(text).not.toContain(secret);
   }
 }
@@ -67,7 +74,14 @@ describe('API keys in errors (issue 9 item 2)', () => {
     };
     let err;
     const diag = await recorded(async () => {
-      const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: KEY, body, retry: false, headers: { 'X-Api-Key': HEADER_TOKEN } });
+      const s = stream({
+        provider: 'openai',
+        baseURL: mock.baseURL('openai'),
+        apiKey: KEY,
+        body,
+        retry: false,
+        headers: { 'X-Api-Key': HEADER_TOKEN },
+      });
       err = await failure(s);
     });
     expect(err.code).toBe('HTTP_STATUS');
@@ -103,7 +117,12 @@ describe('API keys in errors (issue 9 item 2)', () => {
 
   test('a query parameter whose name holds regex characters is redacted, not a crash', async () => {
     current = { status: 403, errorBody: `{"error":{"message":"denied ${QUERY_KEY}"}}` };
-    const s = stream({ provider: 'openai', url: `${mock.baseURL('openai')}/chat/completions?x(api_key=${QUERY_KEY}`, body, retry: false });
+    const s = stream({
+      provider: 'openai',
+      url: `${mock.baseURL('openai')}/chat/completions?x(api_key=${QUERY_KEY}`,
+      body,
+      retry: false,
+    });
     const err = await failure(s);
     expect(err.message).toBe('openai answered HTTP 403: denied [redacted]');
   });
@@ -125,7 +144,9 @@ describe('API keys in errors (issue 9 item 2)', () => {
     const http = require('node:http');
     current = { tokens: 'a b c', midStreamError: { after: 1, message: `your key ${KEY} is over quota` } };
     const server = http.createServer((req, res) => {
-      stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: KEY, body, retry: false }).pipe(res, { direct: true });
+      stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: KEY, body, retry: false }).pipe(res, {
+        direct: true,
+      });
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     try {
@@ -141,7 +162,14 @@ describe('API keys in errors (issue 9 item 2)', () => {
   test('the key is redacted for every provider and its own auth header', async () => {
     for (const provider of ['anthropic', 'gemini', 'ollama']) {
       current = { status: 400, errorBody: `{"error":{"message":"bad key ${KEY}"}}` };
-      const s = stream({ provider, baseURL: mock.baseURL(provider), apiKey: KEY, model: 'm', body: { ...body, model: 'm' }, retry: false });
+      const s = stream({
+        provider,
+        baseURL: mock.baseURL(provider),
+        apiKey: KEY,
+        model: 'm',
+        body: { ...body, model: 'm' },
+        retry: false,
+      });
       const err = await failure(s);
       expect(err.message).toContain('bad key [redacted]');
       expectNoSecret(everything(err));
@@ -150,7 +178,9 @@ describe('API keys in errors (issue 9 item 2)', () => {
 
   test('a short test key is not redacted: it would mangle every message', async () => {
     current = { status: 401, errorBody: '{"error":{"message":"bad key sk-abc"}}' };
-    const err = await failure(stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-abc', body, retry: false }));
+    const err = await failure(
+      stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-abc', body, retry: false }),
+    );
     expect(err.message).toBe('openai answered HTTP 401: bad key sk-abc');
   });
 });

@@ -15,7 +15,10 @@ let mock;
 let current = {};
 
 beforeAll(async () => {
-  mock = await startMockProvider({ provider: 'openai', script: (req, n) => (typeof current === 'function' ? current(req, n) : current) });
+  mock = await startMockProvider({
+    provider: 'openai',
+    script: (req, n) => (typeof current === 'function' ? current(req, n) : current),
+  });
 });
 afterAll(() => mock.close());
 
@@ -68,7 +71,13 @@ describe('connections', () => {
     await new Promise((r) => server.once('listening', r));
     const port = server.address().port;
     await new Promise((r) => server.close(r));
-    const s = stream({ provider: 'openai', baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', body, retry: { attempts: 1, baseDelayMs: 10 } });
+    const s = stream({
+      provider: 'openai',
+      baseURL: `http://127.0.0.1:${port}/v1`,
+      apiKey: 'k',
+      body,
+      retry: { attempts: 1, baseDelayMs: 10 },
+    });
     const err = await failure(s);
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/connect/i);
@@ -78,7 +87,9 @@ describe('connections', () => {
   test('a connection reset before any content is retried', async () => {
     const before = mock.requests.length;
     let n = 0;
-    const s = openai(() => (n++ === 0 ? { tokens: 'x', resetAfter: 0 } : { tokens: 'second try' }), { retry: { attempts: 1, baseDelayMs: 10 } });
+    const s = openai(() => (n++ === 0 ? { tokens: 'x', resetAfter: 0 } : { tokens: 'second try' }), {
+      retry: { attempts: 1, baseDelayMs: 10 },
+    });
     const done = await s.done;
     expect(done.text).toBe('second try');
     expect(done.metrics.retries).toBe(1);
@@ -99,7 +110,9 @@ describe('connections', () => {
   });
 
   test('a body cut inside a chunk is NETWORK, with the deltas before it', async () => {
-    const { err } = await against((socket) => socket.end(Buffer.concat([Buffer.from(HEAD), chunk(event('kept')), Buffer.from('100\r\ndata: {"ch')])));
+    const { err } = await against((socket) =>
+      socket.end(Buffer.concat([Buffer.from(HEAD), chunk(event('kept')), Buffer.from('100\r\ndata: {"ch')])),
+    );
     expect(err.code).toBe('NETWORK');
     expect(err.partial.text).toBe('kept');
   });
@@ -107,7 +120,10 @@ describe('connections', () => {
   test('a body shorter than its Content-Length is NETWORK', async () => {
     const payload = event('never whole') + FINISH;
     const { err } = await against((socket) =>
-      socket.end(`HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: ${payload.length + 50}\r\n\r\n${payload.slice(0, 30)}`));
+      socket.end(
+        `HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: ${payload.length + 50}\r\n\r\n${payload.slice(0, 30)}`,
+      ),
+    );
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/bytes remaining/);
   });
@@ -115,14 +131,18 @@ describe('connections', () => {
 
 describe('bad chunked encoding', () => {
   test('a chunk size that is not hex is NETWORK and closes the connection', async () => {
-    const { err } = await against((socket) => socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('a')), Buffer.from('zz\r\nhello\r\n')])));
+    const { err } = await against((socket) =>
+      socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('a')), Buffer.from('zz\r\nhello\r\n')])),
+    );
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/chunked/i);
     expect(err.partial.text).toBe('a');
   });
 
   test('a chunk longer than its size is NETWORK and closes the connection', async () => {
-    const { err } = await against((socket) => socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('a')), Buffer.from('3\r\nhello world\r\n')])));
+    const { err } = await against((socket) =>
+      socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('a')), Buffer.from('3\r\nhello world\r\n')])),
+    );
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/chunked/i);
   });
@@ -137,10 +157,17 @@ describe('stalls and drips', () => {
 
   test('firstByteMs: a drip of comments before any content does not count as content', async () => {
     const t0 = Date.now();
-    const { err } = await against((socket) => {
-      socket.write(HEAD);
-      drip(socket, Array.from({ length: 200 }, () => chunk(':\n')), 10);
-    }, { timeouts: { firstByteMs: 250 } });
+    const { err } = await against(
+      (socket) => {
+        socket.write(HEAD);
+        drip(
+          socket,
+          Array.from({ length: 200 }, () => chunk(':\n')),
+          10,
+        );
+      },
+      { timeouts: { firstByteMs: 250 } },
+    );
     expect(err.code).toBe('TIMEOUT_FIRST_BYTE');
     expect(Date.now() - t0).toBeLessThan(1500);
   });
@@ -157,22 +184,30 @@ describe('stalls and drips', () => {
   });
 
   test('totalMs bounds the whole stream', async () => {
-    const err = await failure(openai({ tokens: Array.from({ length: 50 }, () => 'x'), delayMs: 30 }, { timeouts: { totalMs: 200 } }));
+    const err = await failure(
+      openai({ tokens: Array.from({ length: 50 }, () => 'x'), delayMs: 30 }, { timeouts: { totalMs: 200 } }),
+    );
     expect(err.code).toBe('TIMEOUT_TOTAL');
     await within(lastRequest().closed, 200, 'upstream close');
   });
 
   test('connectMs: a server that never completes the TLS handshake gives TIMEOUT_CONNECT', async () => {
     const sockets = [];
-    const server = net.createServer((socket) => {
-      socket.resume(); // read (and drop) the ClientHello, so the client's FIN is seen
-      sockets.push(new Promise((r) => socket.once('close', r)));
-    }).listen(0, '127.0.0.1');
+    const server = net
+      .createServer((socket) => {
+        socket.resume(); // read (and drop) the ClientHello, so the client's FIN is seen
+        sockets.push(new Promise((r) => socket.once('close', r)));
+      })
+      .listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
       const s = stream({
-        provider: 'openai', baseURL: `https://127.0.0.1:${server.address().port}/v1`, apiKey: 'k', body,
-        timeouts: { connectMs: 200 }, retry: false,
+        provider: 'openai',
+        baseURL: `https://127.0.0.1:${server.address().port}/v1`,
+        apiKey: 'k',
+        body,
+        timeouts: { connectMs: 200 },
+        retry: false,
       });
       const t0 = Date.now();
       const err = await failure(s);
@@ -188,7 +223,12 @@ describe('stalls and drips', () => {
     const server = await rawServer((socket) => {
       socket.write(HEAD);
       const bytes = Buffer.from(event('drip') + event('ped') + FINISH);
-      drip(socket, [...bytes].map((b) => chunk(Buffer.from([b]))), 1, '0\r\n\r\n');
+      drip(
+        socket,
+        [...bytes].map((b) => chunk(Buffer.from([b]))),
+        1,
+        '0\r\n\r\n',
+      );
     });
     try {
       const done = await within(openaiAt(`${server.url}/v1`).done, 5000, 'the dripped answer');
@@ -231,7 +271,9 @@ describe('stalls and drips', () => {
 describe('oversized and endless input', () => {
   test('a 1 MiB event arrives whole', async () => {
     const big = 'x'.repeat(1024 * 1024);
-    const server = await rawServer((socket) => socket.end(Buffer.concat([Buffer.from(HEAD), chunk(event(big)), chunk(FINISH), Buffer.from('0\r\n\r\n')])));
+    const server = await rawServer((socket) =>
+      socket.end(Buffer.concat([Buffer.from(HEAD), chunk(event(big)), chunk(FINISH), Buffer.from('0\r\n\r\n')])),
+    );
     try {
       const done = await within(openaiAt(`${server.url}/v1`).done, 5000, 'the 1 MiB answer');
       expect(done.text).toBe(big);
@@ -247,10 +289,17 @@ describe('oversized and endless input', () => {
   });
 
   test('an endless line gives LIMIT at maxEventBytes and closes the connection', async () => {
-    const { err } = await against((socket) => {
-      socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('before'))]));
-      drip(socket, Array.from({ length: 400 }, () => chunk(`data: ${'x'.repeat(16 * 1024)}`)), 1);
-    }, { maxEventBytes: 1024 * 1024 });
+    const { err } = await against(
+      (socket) => {
+        socket.write(Buffer.concat([Buffer.from(HEAD), chunk(event('before'))]));
+        drip(
+          socket,
+          Array.from({ length: 400 }, () => chunk(`data: ${'x'.repeat(16 * 1024)}`)),
+          1,
+        );
+      },
+      { maxEventBytes: 1024 * 1024 },
+    );
     expect(err.code).toBe('LIMIT');
     expect(err.message).toMatch(/maxEventBytes/);
     expect(err.partial.text).toBe('before');
@@ -259,7 +308,11 @@ describe('oversized and endless input', () => {
   test('endless response headers are NETWORK and close the connection', async () => {
     const { err } = await against((socket) => {
       socket.write('HTTP/1.1 200 OK\r\n');
-      drip(socket, Array.from({ length: 1000 }, () => 'X-Filler: '.concat('a'.repeat(1000), '\r\n')), 1);
+      drip(
+        socket,
+        Array.from({ length: 1000 }, () => 'X-Filler: '.concat('a'.repeat(1000), '\r\n')),
+        1,
+      );
     });
     expect(err.code).toBe('NETWORK');
     expect(err.message).toMatch(/header/i);
@@ -269,7 +322,11 @@ describe('oversized and endless input', () => {
     // curl 7.88 reports it as "Out of memory", curl 8 as too large headers.
     const { err } = await against((socket) => {
       socket.write('HTTP/1.1 200 OK\r\nX-Endless: ');
-      drip(socket, Array.from({ length: 100 }, () => 'a'.repeat(64 * 1024)), 1);
+      drip(
+        socket,
+        Array.from({ length: 100 }, () => 'a'.repeat(64 * 1024)),
+        1,
+      );
     });
     expect(err.code).toBe('NETWORK');
   });
@@ -280,7 +337,10 @@ describe('redirects', () => {
     const elsewhere = await rawServer((socket) => socket.destroy());
     try {
       const { err, server } = await against((socket) =>
-        socket.end(`HTTP/1.1 ${status} Moved\r\nLocation: ${elsewhere.url}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
+        socket.end(
+          `HTTP/1.1 ${status} Moved\r\nLocation: ${elsewhere.url}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        ),
+      );
       expect(err).toMatchObject({ code: 'HTTP_STATUS', status });
       expect(err.headers.location).toBe(`${elsewhere.url}/steal`);
       expect(server.connections[0].request).toContain('Authorization: Bearer sk-fault-suite-key');
@@ -295,7 +355,13 @@ describe('TLS', () => {
   test('a self-signed certificate is refused by default, before the request is sent', async () => {
     const tls = await startMockProvider({ provider: 'openai', tls: true, script: { tokens: 'x' } });
     try {
-      const s = stream({ provider: 'openai', baseURL: tls.baseURL('openai'), apiKey: 'sk-never-sent-0000', body, retry: false });
+      const s = stream({
+        provider: 'openai',
+        baseURL: tls.baseURL('openai'),
+        apiKey: 'sk-never-sent-0000',
+        body,
+        retry: false,
+      });
       const err = await failure(s);
       expect(err.code).toBe('NETWORK');
       expect(err.message).toMatch(/certificate|issuer|verif/i);
@@ -331,7 +397,9 @@ describe('HTTP errors', () => {
   });
 
   test('a Retry-After longer than maxDelayMs is not waited for: the caller gets the error', async () => {
-    const err = await failure(openai({ status: 503, headers: { 'retry-after': '60' } }, { retry: { maxDelayMs: 1000 } }));
+    const err = await failure(
+      openai({ status: 503, headers: { 'retry-after': '60' } }, { retry: { maxDelayMs: 1000 } }),
+    );
     expect(err).toMatchObject({ code: 'HTTP_STATUS', status: 503, retryAfterMs: 60000 });
     expect(err.partial.metrics.retries).toBe(0);
   });
@@ -344,7 +412,12 @@ describe('HTTP errors', () => {
   });
 
   test('an error event mid-stream is PROVIDER_ERROR with the deltas before it', async () => {
-    const err = await failure(openai({ tokens: 'a b c', midStreamError: { after: 2, type: 'server_error', message: 'boom' } }, { retry: false }));
+    const err = await failure(
+      openai(
+        { tokens: 'a b c', midStreamError: { after: 2, type: 'server_error', message: 'boom' } },
+        { retry: false },
+      ),
+    );
     expect(err).toMatchObject({ code: 'PROVIDER_ERROR', type: 'server_error' });
     expect(err.message).toMatch(/boom/);
     expect(err.partial.text).toBe('a b');

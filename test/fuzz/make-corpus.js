@@ -108,7 +108,11 @@ for (const [target, provider] of Object.entries(adapters)) {
   }
   // Error bodies reach the adapter as one event or line too (mid-stream errors).
   for (const { name, text } of fixtureFiles(path.join(fixtures, provider), ['.json'])) {
-    write(target, `${name}.direct`, Buffer.concat([Buffer.from([3, 0]), Buffer.from(JSON.stringify(JSON.parse(text)))]));
+    write(
+      target,
+      `${name}.direct`,
+      Buffer.concat([Buffer.from([3, 0]), Buffer.from(JSON.stringify(JSON.parse(text)))]),
+    );
   }
 }
 

@@ -26,7 +26,9 @@ function requireChromium() {
   try {
     fs.accessSync(CHROMIUM, fs.constants.X_OK);
   } catch {
-    throw new Error(`Chromium not found at ${CHROMIUM}: run \`apt-get install chromium\` (CI's .ci/run installs it), or set CHROMIUM_BIN`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: run \`apt-get install chromium\` (CI's .ci/run installs it), or set CHROMIUM_BIN`,
+    );
   }
   return CHROMIUM;
 }

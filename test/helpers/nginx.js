@@ -18,7 +18,9 @@ function requireNginx() {
   try {
     fs.accessSync(NGINX, fs.constants.X_OK);
   } catch {
-    throw new Error(`nginx not found at ${NGINX}: run \`apt-get install nginx\` (CI's .ci/run installs it), or set NGINX_BIN`);
+    throw new Error(
+      `nginx not found at ${NGINX}: run \`apt-get install nginx\` (CI's .ci/run installs it), or set NGINX_BIN`,
+    );
   }
   return NGINX;
 }
@@ -79,7 +81,9 @@ function adaptSite(site, appPort, port) {
   const upstream = /server 127\.0\.0\.1:\d+;/;
   const listen = /listen \d+;/;
   if (!upstream.test(site) || !listen.test(site)) {
-    throw new Error('examples/nginx.conf must keep "server 127.0.0.1:PORT;" in its upstream and "listen PORT;" in its server block');
+    throw new Error(
+      'examples/nginx.conf must keep "server 127.0.0.1:PORT;" in its upstream and "listen PORT;" in its server block',
+    );
   }
   return site.replace(upstream, `server 127.0.0.1:${appPort};`).replace(listen, `listen 127.0.0.1:${port};`);
 }
@@ -115,8 +119,12 @@ async function launch(bin, dir, port) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const spawnFailed = new Promise((resolve) => child.once('error', (err) => resolve({ error: err })));
   const errorLog = () => {

@@ -34,7 +34,12 @@ function decodeChunked(raw) {
  */
 function rawRequest({ port, host = '127.0.0.1', method = 'POST', path, headers = {}, body = '' }) {
   const payload = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  const lines = [`${method} ${path} HTTP/1.1`, `Host: ${host}:${port}`, 'Connection: close', `Content-Length: ${payload.length}`];
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    `Host: ${host}:${port}`,
+    'Connection: close',
+    `Content-Length: ${payload.length}`,
+  ];
   if (typeof body !== 'string') lines.push('Content-Type: application/json');
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   return new Promise((resolve, reject) => {
@@ -42,7 +47,9 @@ function rawRequest({ port, host = '127.0.0.1', method = 'POST', path, headers =
     const received = [];
     let error;
     socket.on('data', (d) => received.push(d));
-    socket.on('error', (err) => { error = err; });
+    socket.on('error', (err) => {
+      error = err;
+    });
     socket.on('close', () => {
       const raw = Buffer.concat(received);
       const split = raw.indexOf('\r\n\r\n');

@@ -18,7 +18,9 @@ function requireRedis() {
   try {
     fs.accessSync(REDIS, fs.constants.X_OK);
   } catch {
-    throw new Error(`redis-server not found at ${REDIS}: run \`apt-get install redis-server\` (CI's .ci/run installs it), or set REDIS_SERVER_BIN`);
+    throw new Error(
+      `redis-server not found at ${REDIS}: run \`apt-get install redis-server\` (CI's .ci/run installs it), or set REDIS_SERVER_BIN`,
+    );
   }
   return REDIS;
 }
@@ -46,7 +48,21 @@ async function startRedis(options = {}) {
   let exited = null;
 
   const args = (p) => {
-    const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning', ...(options.args || [])];
+    const common = [
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+      ...(options.args || []),
+    ];
     if (!options.tls) return ['--port', String(p), ...common];
     const file = (name, text) => {
       const f = path.join(dir, name);
@@ -54,23 +70,36 @@ async function startRedis(options = {}) {
       return f;
     };
     return [
-      '--port', '0', '--tls-port', String(p), ...common,
-      '--tls-cert-file', file('cert.pem', options.tls.cert),
-      '--tls-key-file', file('key.pem', options.tls.key),
-      '--tls-ca-cert-file', file('ca.pem', options.tls.ca),
-      '--tls-auth-clients', 'no',
+      '--port',
+      '0',
+      '--tls-port',
+      String(p),
+      ...common,
+      '--tls-cert-file',
+      file('cert.pem', options.tls.cert),
+      '--tls-key-file',
+      file('key.pem', options.tls.key),
+      '--tls-ca-cert-file',
+      file('ca.pem', options.tls.ca),
+      '--tls-auth-clients',
+      'no',
     ];
   };
 
   async function launch(p) {
     child = spawn(bin, args(p), { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     exited = new Promise((resolve) => child.once('exit', resolve));
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server exited at start: ${output}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`redis-server exited at start: ${output}`);
       if (await canConnect(p)) return;
       await new Promise((r) => setTimeout(r, 20));
     }

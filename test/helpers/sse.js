@@ -39,7 +39,9 @@ function parseSse(text) {
 
 /** JSON payloads of the SSE events, skipping OpenAI's literal [DONE]. */
 function sseJson(text) {
-  return parseSse(text).events.filter((e) => e.data !== '[DONE]').map((e) => ({ event: e.event, json: JSON.parse(e.data) }));
+  return parseSse(text)
+    .events.filter((e) => e.data !== '[DONE]')
+    .map((e) => ({ event: e.event, json: JSON.parse(e.data) }));
 }
 
 /**
@@ -48,7 +50,10 @@ function sseJson(text) {
  */
 function parseNdjson(text) {
   if (text.length > 0 && !text.endsWith('\n')) throw new Error('NDJSON body does not end with a newline');
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
 }
 
 module.exports = { parseSse, sseJson, parseNdjson };

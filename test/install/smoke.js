@@ -56,12 +56,25 @@ async function main() {
   }
 
   // 2. HTTPS + HTTP/2 with a private CA given as tls.ca.
-  const h2 = await startMockProvider({ provider: 'openai', tls, http2: true, script: { tokens: 'h2 answer', delayMs: 2 } });
+  const h2 = await startMockProvider({
+    provider: 'openai',
+    tls,
+    http2: true,
+    script: { tokens: 'h2 answer', delayMs: 2 },
+  });
   try {
-    const results = await Promise.all(Array.from({ length: 5 }, () =>
-      stream({ provider: 'openai', baseURL: h2.baseURL('openai'), apiKey: 'k', body, tls: { ca: tls.ca } }).done));
+    const results = await Promise.all(
+      Array.from(
+        { length: 5 },
+        () =>
+          stream({ provider: 'openai', baseURL: h2.baseURL('openai'), apiKey: 'k', body, tls: { ca: tls.ca } }).done,
+      ),
+    );
     assert.ok(results.every((r) => r.text === 'h2 answer'));
-    assert.ok(h2.requests.every((r) => r.httpVersion === '2.0'), 'every request used HTTP/2');
+    assert.ok(
+      h2.requests.every((r) => r.httpVersion === '2.0'),
+      'every request used HTTP/2',
+    );
     ok('streams over HTTPS + HTTP/2 with tls.ca');
   } finally {
     await h2.close();
@@ -78,22 +91,27 @@ async function main() {
 async function trustStoreChecks() {
   const h2 = await startMockProvider({ provider: 'openai', tls, http2: true, script: { tokens: 'trusted' } });
   try {
-    const run = (extra) => new Promise((resolve, reject) => {
-      const env = { ...process.env };
-      delete env.NODE_EXTRA_CA_CERTS;
-      if (extra) env.NODE_EXTRA_CA_CERTS = extra;
-      const child = spawn(process.execPath, [__filename, 'trust-store', h2.baseURL('openai')], { env });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.stderr.on('data', (d) => { err += d; });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        if (code !== 0) return reject(new Error(`trust-store child exited ${code}: ${err}`));
-        resolve(JSON.parse(out.trim().split('\n').pop()));
+    const run = (extra) =>
+      new Promise((resolve, reject) => {
+        const env = { ...process.env };
+        delete env.NODE_EXTRA_CA_CERTS;
+        if (extra) env.NODE_EXTRA_CA_CERTS = extra;
+        const child = spawn(process.execPath, [__filename, 'trust-store', h2.baseURL('openai')], { env });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+        });
+        child.stderr.on('data', (d) => {
+          err += d;
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          if (code !== 0) return reject(new Error(`trust-store child exited ${code}: ${err}`));
+          resolve(JSON.parse(out.trim().split('\n').pop()));
+        });
       });
-    });
     const trusted = await run(path.join(certDir, 'ca.pem'));
     assert.deepEqual(trusted, { text: 'trusted' });
     ok("HTTPS verifies against Node's trust store (NODE_EXTRA_CA_CERTS), without tls.ca");
@@ -108,9 +126,18 @@ async function trustStoreChecks() {
 async function slowReader() {
   const token = 'x'.repeat(1000);
   const count = 16000;
-  const mock = await startMockProvider({ provider: 'openai', script: { tokens: Array.from({ length: count }, () => token) } });
+  const mock = await startMockProvider({
+    provider: 'openai',
+    script: { tokens: Array.from({ length: count }, () => token) },
+  });
   try {
-    const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, timeouts: { idleMs: 0 } });
+    const s = stream({
+      provider: 'openai',
+      baseURL: mock.baseURL('openai'),
+      apiKey: 'k',
+      body,
+      timeouts: { idleMs: 0 },
+    });
     const reader = s.getReader();
     const first = await reader.read();
     await new Promise((r) => setTimeout(r, 300));
@@ -128,7 +155,9 @@ async function slowReader() {
       if (value.type === 'text') received += value.text.length;
     }
     assert.equal(received, count * token.length);
-    ok(`a slow reader pauses the transfer (${(share * 100).toFixed(1)}% CPU while paused) and it resumes: all ${received} bytes`);
+    ok(
+      `a slow reader pauses the transfer (${(share * 100).toFixed(1)}% CPU while paused) and it resumes: all ${received} bytes`,
+    );
   } finally {
     await mock.close();
   }
@@ -137,8 +166,11 @@ async function slowReader() {
 if (process.argv[2] === 'trust-store') {
   trustStoreChild(process.argv[3]);
 } else {
-  main().then(() => ok('all checks passed'), (err) => {
-    console.error(`not ok - ${err.stack || err}`);
-    process.exit(1);
-  });
+  main().then(
+    () => ok('all checks passed'),
+    (err) => {
+      console.error(`not ok - ${err.stack || err}`);
+      process.exit(1);
+    },
+  );
 }

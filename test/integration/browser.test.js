@@ -12,7 +12,9 @@ const SCREENSHOT = '/tmp/demo.png';
 /** Whether `promise` settles within `ms` (the timer is cleared either way). */
 async function settlesWithin(promise, ms) {
   let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
     return await Promise.race([promise.then(() => true), late]);
   } finally {
@@ -87,10 +89,14 @@ describe('the Express demo in headless Chromium', () => {
   test('Stop mid-answer ends the provider request and shows a stopped state', async () => {
     await page.fill('#input', 'Tell me more, then I will stop you');
     await page.click('#send');
-    await page.waitForFunction(() => {
-      const el = document.querySelectorAll('.msg.assistant')[1];
-      return el && el.textContent.split(' ').length >= 6;
-    }, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelectorAll('.msg.assistant')[1];
+        return el && el.textContent.split(' ').length >= 6;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
     await expect(page.locator('#stop').isEnabled()).resolves.toBe(true);
 
     const [, record] = await demo.mock.waitForRequests(2);
@@ -128,7 +134,12 @@ describe('the Express demo when the provider refuses', () => {
   beforeAll(async () => {
     // A 429 asking for 20 s: longer than the retry budget, so it reaches the page, in-band after
     // the 200, with its status and Retry-After.
-    demo = await start({ port: 0, mock: true, mockScript: { status: 429, headers: { 'retry-after': '20' } }, log: () => {} });
+    demo = await start({
+      port: 0,
+      mock: true,
+      mockScript: { status: 429, headers: { 'retry-after': '20' } },
+      log: () => {},
+    });
     browser = await launchChromium();
   }, 60_000);
 
@@ -142,8 +153,12 @@ describe('the Express demo when the provider refuses', () => {
     await page.goto(demo.url);
     await page.fill('#input', 'Hello?');
     await page.click('#send');
-    await page.waitForFunction(() => document.querySelector('.msg.assistant')?.dataset.state === 'error', undefined, { timeout: 10_000 });
-    await expect(page.locator('.msg.assistant .note').textContent()).resolves.toBe('Error: rate limited, retry in 20 s');
+    await page.waitForFunction(() => document.querySelector('.msg.assistant')?.dataset.state === 'error', undefined, {
+      timeout: 10_000,
+    });
+    await expect(page.locator('.msg.assistant .note').textContent()).resolves.toBe(
+      'Error: rate limited, retry in 20 s',
+    );
     await expect(page.locator('#status').getAttribute('data-kind')).resolves.toBe('error');
   });
 });

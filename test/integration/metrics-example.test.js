@@ -31,7 +31,8 @@ describe('examples/metrics', () => {
       mock: true,
       processMetrics: false,
       // Request 0 completes; request 1 is slow enough to be aborted halfway.
-      mockScript: (request, n) => (n === 0 ? { tokens: TOKENS, ttftMs: 20, delayMs: 20 } : { tokens: Array(50).fill(' slow'), delayMs: 100 }),
+      mockScript: (request, n) =>
+        n === 0 ? { tokens: TOKENS, ttftMs: 20, delayMs: 20 } : { tokens: Array(50).fill(' slow'), delayMs: 100 },
       log: () => {},
     });
   });
@@ -72,7 +73,9 @@ describe('examples/metrics', () => {
     const body = await res.text();
     expect(body).toContain('data: [DONE]');
 
-    const text = await scrapeUntil((t) => sample(t, 'llm_relay_streams_total', { ...model, outcome: 'completed' }) === 1);
+    const text = await scrapeUntil(
+      (t) => sample(t, 'llm_relay_streams_total', { ...model, outcome: 'completed' }) === 1,
+    );
     expect(sample(text, 'llm_relay_streams_started_total', model)).toBe(1);
     expect(sample(text, 'llm_relay_streams_total', { ...model, outcome: 'completed', code: '' })).toBe(1);
     expect(sample(text, 'llm_relay_streams_in_flight', { provider: 'openai' })).toBe(0);
@@ -81,7 +84,9 @@ describe('examples/metrics', () => {
     expect(sample(text, 'llm_relay_time_to_first_byte_seconds_count', model)).toBe(1);
     expect(sample(text, 'llm_relay_stream_duration_seconds_count', { ...model, outcome: 'completed' })).toBe(1);
     // The answer took at least the scripted pauses between its five tokens.
-    expect(sample(text, 'llm_relay_stream_duration_seconds_sum', { ...model, outcome: 'completed' })).toBeGreaterThan(0.08);
+    expect(sample(text, 'llm_relay_stream_duration_seconds_sum', { ...model, outcome: 'completed' })).toBeGreaterThan(
+      0.08,
+    );
     expect(sample(text, 'llm_relay_token_gap_max_seconds_count', model)).toBe(1);
     expect(sample(text, 'llm_relay_tokens_per_second_count', model)).toBe(1);
     expect(sample(text, 'llm_relay_deltas_total', model)).toBe(TOKENS.length);
@@ -89,7 +94,9 @@ describe('examples/metrics', () => {
     expect(sample(text, 'llm_relay_usage_tokens_total', { ...model, kind: 'output' })).toBe(TOKENS.length);
     expect(sample(text, 'llm_relay_usage_tokens_total', { ...model, kind: 'input' })).toBeGreaterThan(0);
     expect(text).toContain('# TYPE llm_relay_time_to_first_token_seconds histogram');
-    expect(text).toContain('llm_relay_time_to_first_token_seconds_bucket{le="+Inf",provider="openai",model="gpt-4o-mini"} 1');
+    expect(text).toContain(
+      'llm_relay_time_to_first_token_seconds_bucket{le="+Inf",provider="openai",model="gpt-4o-mini"} 1',
+    );
   });
 
   test('a stream the client leaves is counted as aborted and leaves nothing in flight', async () => {

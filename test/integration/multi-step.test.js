@@ -10,7 +10,7 @@ const { stream, createRelay, createMemoryStore } = require('../../lib');
 const { startMockProvider } = require('../../lib/testing');
 const { startServer, within } = require('./relay-helpers');
 const { parseSse } = require('../helpers/sse');
-const { readEvents, idsOf } = require('../resume/relay-client');
+const { idsOf } = require('../resume/relay-client');
 
 let mock;
 let server;
@@ -19,10 +19,20 @@ let outcome; // what the route's loop ended with
 
 /** A stream whose mock answer is SCRIPTS[model]. */
 function llm(model = 'step-1', options = {}) {
-  return stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-test', body: { model, messages: [] }, ...options });
+  return stream({
+    provider: 'openai',
+    baseURL: mock.baseURL('openai'),
+    apiKey: 'sk-test',
+    body: { model, messages: [] },
+    ...options,
+  });
 }
 
-const STEP_ONE = { tokens: 'Let me look', toolCalls: [{ id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' }], delayMs: 5 };
+const STEP_ONE = {
+  tokens: 'Let me look',
+  toolCalls: [{ id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' }],
+  delayMs: 5,
+};
 const STEP_TWO = { tokens: 'It is sunny in Paris', delayMs: 5 };
 const SCRIPTS = {
   'step-1': STEP_ONE,
@@ -47,7 +57,10 @@ beforeAll(async () => {
     const url = new URL(req.url, 'http://x');
     const format = url.searchParams.get('format') || 'sse';
     const relay = createRelay(res, { format, heartbeatMs: 0 });
-    outcome = agent(relay).then((value) => ({ value }), (error) => ({ error }));
+    outcome = agent(relay).then(
+      (value) => ({ value }),
+      (error) => ({ error }),
+    );
   });
 });
 
@@ -65,12 +78,19 @@ test('sse: two forwarded steps and the data events arrive in order, with one [DO
   expect(events.at(-1).data).toBe('[DONE]');
   const deltas = events.slice(0, -1).map((e) => JSON.parse(e.data));
   // Runs of the same kind collapsed: the order of what happened.
-  const kinds = deltas.map((d) => (d.type === 'data' ? `data:${d.name}` : d.type)).filter((k, i, all) => k !== 'usage' && k !== all[i - 1]);
+  const kinds = deltas
+    .map((d) => (d.type === 'data' ? `data:${d.name}` : d.type))
+    .filter((k, i, all) => k !== 'usage' && k !== all[i - 1]);
   expect(kinds).toEqual(['data:status', 'text', 'tool-call', 'finish', 'data:tool-result', 'text', 'finish']);
   const { value } = await outcome;
   expect(value[0].toolCalls).toMatchObject([{ id: 'call_1', name: 'weather', arguments: '{"city":"Paris"}' }]);
   expect(value[1].text).toBe('It is sunny in Paris');
-  expect(deltas.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe('Let me lookIt is sunny in Paris');
+  expect(
+    deltas
+      .filter((d) => d.type === 'text')
+      .map((d) => d.text)
+      .join(''),
+  ).toBe('Let me lookIt is sunny in Paris');
   expect(deltas.find((d) => d.name === 'tool-result').data).toEqual({ call: 'call_1', result: 'sunny' });
 });
 
@@ -95,13 +115,19 @@ test("ui-message: the AI SDK's reader sees one message with both steps, the tool
   expect(last.role).toBe('assistant');
   expect(last.parts.map((p) => p.type)).toEqual([
     'data-status',
-    'step-start', 'text', 'tool-weather',
+    'step-start',
+    'text',
+    'tool-weather',
     'data-tool-result',
-    'step-start', 'text',
+    'step-start',
+    'text',
   ]);
   expect(last.parts[0].data).toEqual({ step: 1 });
   expect(last.parts[3]).toMatchObject({ toolCallId: 'call_1', state: 'input-available', input: { city: 'Paris' } });
-  expect(last.parts.filter((p) => p.type === 'text').map((p) => p.text)).toEqual(['Let me look', 'It is sunny in Paris']);
+  expect(last.parts.filter((p) => p.type === 'text').map((p) => p.text)).toEqual([
+    'Let me look',
+    'It is sunny in Paris',
+  ]);
   await outcome;
 });
 
@@ -168,7 +194,9 @@ test('a failed step ends the relay with its error event, and forward() rejects w
 
 test('bad calls throw INVALID_ARGUMENT naming what was wrong', async () => {
   agent = async (relay) => {
-    expect(() => relay.write({ type: 'text', text: 'x' })).toThrow(/Expected \{ type: 'data', name, data \} for relay.write\(\)/);
+    expect(() => relay.write({ type: 'text', text: 'x' })).toThrow(
+      /Expected \{ type: 'data', name, data \} for relay.write\(\)/,
+    );
     expect(() => relay.write({ type: 'data', name: '', data: 1 })).toThrow(/for the data event's name/);
     expect(() => relay.write({ type: 'data', name: 'n', data: 1n })).toThrow(/JSON-serializable/);
     expect(() => relay.forward({})).toThrow(/Expected an LLMStream/);
@@ -199,7 +227,7 @@ test('web: createRelay({ format }).response streams the steps; with resume it is
 
   const store = createMemoryStore();
   for (const format of ['sse', 'ui-message', 'openai']) {
-      const id = `relay-${format}`;
+    const id = `relay-${format}`;
     const resumable = createRelay({ format, resume: { store, id } });
     expect(resumable.response).toBeInstanceOf(Promise);
     const done = twoSteps(resumable);
@@ -213,7 +241,11 @@ test('web: createRelay({ format }).response streams the steps; with resume it is
     for (const at of idsOf(live)) {
       const marker = `\nid: ${at}\n\n`;
       const rest = await (await store.resume(id, { lastEventId: at }).toResponse({ format })).text();
-      expect({ format, at, text: live.slice(0, live.indexOf(marker) + marker.length) + rest }).toEqual({ format, at, text: live });
+      expect({ format, at, text: live.slice(0, live.indexOf(marker) + marker.length) + rest }).toEqual({
+        format,
+        at,
+        text: live,
+      });
     }
     const deltas = [];
     for await (const d of store.resume(id)) deltas.push(d);
@@ -225,7 +257,7 @@ test('web: createRelay({ format }).response streams the steps; with resume it is
   expect((await again.response).status).toBe(409);
   await expect(again.done).rejects.toMatchObject({ status: 409 });
   busy.end();
-  expect((await (await busy.response).text())).toBe('data: [DONE]\n\n');
+  expect(await (await busy.response).text()).toBe('data: [DONE]\n\n');
   await store.close();
 });
 
@@ -252,7 +284,12 @@ test('a resumable relay goes on when its client leaves; store.stop() between ste
   await expect(loop).resolves.toMatchObject({ code: 'ABORTED' });
   const { events } = parseSse(await (await reader).text());
   const deltas = events.filter((e) => e.event === 'message').map((e) => JSON.parse(e.data));
-  expect(deltas.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe('Let me look');
+  expect(
+    deltas
+      .filter((d) => d.type === 'text')
+      .map((d) => d.text)
+      .join(''),
+  ).toBe('Let me look');
   expect(events.at(-1)).toMatchObject({ event: 'error', data: expect.stringContaining('"code":"ABORTED"') });
   await store.close();
 });

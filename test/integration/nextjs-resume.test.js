@@ -62,13 +62,25 @@ function run(env) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', SCRIPT, POST_ROUTE, GET_ROUTE],
+      [
+        '--import',
+        `data:text/javascript,${encodeURIComponent(REGISTER)}`,
+        '--input-type=module',
+        '-e',
+        SCRIPT,
+        POST_ROUTE,
+        GET_ROUTE,
+      ],
       { cwd: path.dirname(POST_ROUTE), env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) reject(new Error(`the route process exited with ${code}:\n${err}`));
@@ -84,10 +96,17 @@ test('the resumable Next.js route pair: POST starts, the browser leaves, GET wit
     const res = await run({ OPENAI_BASE_URL: mock.baseURL('openai'), OPENAI_API_KEY: 'sk-test' });
     expect(res.status).toBe(200);
     expect(res.streamId).toBe('chat-7');
-    expect(res.conflict).toEqual({ status: 409, body: { error: expect.objectContaining({ code: 'INVALID_ARGUMENT' }) } });
+    expect(res.conflict).toEqual({
+      status: 409,
+      body: { error: expect.objectContaining({ code: 'INVALID_ARGUMENT' }) },
+    });
     expect(res.rest.status).toBe(200);
     expect(res.had + res.rest.text).toBe(res.whole);
-    const text = [...res.whole.matchAll(/^data: (\{.*\})$/gm)].map((m) => JSON.parse(m[1])).filter((d) => d.type === 'text').map((d) => d.text).join('');
+    const text = [...res.whole.matchAll(/^data: (\{.*\})$/gm)]
+      .map((m) => JSON.parse(m[1]))
+      .filter((d) => d.type === 'text')
+      .map((d) => d.text)
+      .join('');
     expect(text).toBe(answer);
     expect(res.missing).toEqual({ status: 404, body: { error: expect.objectContaining({ code: 'NOT_FOUND' }) } });
     // One answer was generated: the refused POST's stream was aborted at once.

@@ -64,13 +64,26 @@ function callRoute(env, body, mode = '') {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, '--input-type=module', '-e', CALL_ROUTE, ROUTE, body, mode],
+      [
+        '--import',
+        `data:text/javascript,${encodeURIComponent(REGISTER)}`,
+        '--input-type=module',
+        '-e',
+        CALL_ROUTE,
+        ROUTE,
+        body,
+        mode,
+      ],
       { cwd: path.dirname(ROUTE), env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) reject(new Error(`the route process exited with ${code}:\n${err}`));
@@ -85,7 +98,8 @@ describe('examples/nextjs route handler', () => {
   beforeAll(async () => {
     mock = await startMockProvider({
       provider: 'openai',
-      script: (request, n) => (n === 0 ? { tokens: 'Hello from the route.', delayMs: 5 } : { tokens: Array(100).fill(' more'), delayMs: 50 }),
+      script: (request, n) =>
+        n === 0 ? { tokens: 'Hello from the route.', delayMs: 5 } : { tokens: Array(100).fill(' more'), delayMs: 50 },
     });
   });
 
@@ -103,12 +117,21 @@ describe('examples/nextjs route handler', () => {
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(res.headers['x-accel-buffering']).toBe('no');
     const deltas = sseJson(res.body).map((e) => e.json);
-    expect(deltas.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe('Hello from the route.');
+    expect(
+      deltas
+        .filter((d) => d.type === 'text')
+        .map((d) => d.text)
+        .join(''),
+    ).toBe('Hello from the route.');
     expect(deltas.find((d) => d.type === 'finish')).toMatchObject({ reason: 'stop' });
     expect(res.body.endsWith('data: [DONE]\n\n')).toBe(true);
 
     const [request] = await mock.waitForRequests(1);
-    expect(request.body).toMatchObject({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Hi from Next.js' }] });
+    expect(request.body).toMatchObject({
+      model: 'gpt-4o-mini',
+      stream: true,
+      messages: [{ role: 'user', content: 'Hi from Next.js' }],
+    });
   });
 
   test('aborting the request signal closes the provider request', async () => {

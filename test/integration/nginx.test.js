@@ -26,7 +26,8 @@ const PACE_MS = 100; // 20 tokens × 100 ms: the last token is produced about 2 
 // A site that compresses event streams, as many production http {} blocks do: the streaming
 // location of the example with its "gzip off;" turned into gzip for text/event-stream.
 function gzipSite() {
-  if (!EXAMPLE.includes('gzip off;')) throw new Error('examples/nginx.conf no longer has "gzip off;" in its streaming location');
+  if (!EXAMPLE.includes('gzip off;'))
+    throw new Error('examples/nginx.conf no longer has "gzip off;" in its streaming location');
   return EXAMPLE.replace('gzip off;', 'gzip on; gzip_types text/event-stream;');
 }
 
@@ -36,14 +37,18 @@ function expectLive(arrivals) {
   const first = times[0];
   const spread = times[times.length - 1] - first;
   if (!(first < 1000 && spread > 1500)) {
-    throw new Error(`Expected the first token within 1000 ms and the rest spread over more than 1500 ms; arrivals (ms): ${times.join(', ')}`);
+    throw new Error(
+      `Expected the first token within 1000 ms and the rest spread over more than 1500 ms; arrivals (ms): ${times.join(', ')}`,
+    );
   }
 }
 
 /** Whether `promise` settles within `ms` (the timer is cleared either way). */
 async function settlesWithin(promise, ms) {
   let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
     return await Promise.race([promise.then(() => true), late]);
   } finally {
@@ -111,8 +116,16 @@ describe('nginx in front of the relay (examples/nginx.conf)', () => {
 
     const router = express();
     router.post('/api/chat', express.json(), async (req, res) => {
-      const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'test-key', body: { model: 'gpt-4o-mini', messages: req.body.messages } });
-      const outcome = s.pipe(res).then(() => 'completed', (err) => err.code);
+      const s = stream({
+        provider: 'openai',
+        baseURL: mock.baseURL('openai'),
+        apiKey: 'test-key',
+        body: { model: 'gpt-4o-mini', messages: req.body.messages },
+      });
+      const outcome = s.pipe(res).then(
+        () => 'completed',
+        (err) => err.code,
+      );
       relays.push(outcome);
       await outcome;
     });

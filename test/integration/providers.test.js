@@ -19,8 +19,10 @@ beforeAll(async () => {
 afterAll(() => mock.close());
 
 function bodyFor(provider) {
-  if (provider === 'anthropic') return { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'hi' }] };
-  if (provider === 'gemini') return { model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
+  if (provider === 'anthropic')
+    return { model: 'claude-sonnet-4-5', max_tokens: 256, messages: [{ role: 'user', content: 'hi' }] };
+  if (provider === 'gemini')
+    return { model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
   if (provider === 'openai-responses') return { model: 'gpt-4.1-mini', input: 'hi' };
   if (provider === 'ollama') return { model: 'qwen3', messages: [{ role: 'user', content: 'hi' }] };
   return { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] };
@@ -28,7 +30,14 @@ function bodyFor(provider) {
 
 function open(provider, extra = {}) {
   if (provider === 'sse') return stream({ provider, url: `${mock.origin}/sse`, retry: false, ...extra });
-  return stream({ provider, baseURL: mock.baseURL(provider), apiKey: 'test-key', body: bodyFor(provider), retry: false, ...extra });
+  return stream({
+    provider,
+    baseURL: mock.baseURL(provider),
+    apiKey: 'test-key',
+    body: bodyFor(provider),
+    retry: false,
+    ...extra,
+  });
 }
 
 async function run(s) {
@@ -62,8 +71,21 @@ function check(entry, { deltas, error, summary }) {
   }
   expect(summary.text).toBe(exp.text);
   expect(summary.reasoning).toBe(exp.reasoning);
-  expect(summary.toolCalls.map((c) => ({ index: c.index, id: c.id, name: c.name, arguments: normalizeArgs(entry.provider, c.arguments) })))
-    .toEqual(exp.toolCalls.map((c) => ({ index: c.index, id: c.id === undefined ? null : c.id, name: c.name, arguments: normalizeArgs(entry.provider, c.arguments) })));
+  expect(
+    summary.toolCalls.map((c) => ({
+      index: c.index,
+      id: c.id,
+      name: c.name,
+      arguments: normalizeArgs(entry.provider, c.arguments),
+    })),
+  ).toEqual(
+    exp.toolCalls.map((c) => ({
+      index: c.index,
+      id: c.id === undefined ? null : c.id,
+      name: c.name,
+      arguments: normalizeArgs(entry.provider, c.arguments),
+    })),
+  );
   if (!exp.error || exp.error.code !== 'HTTP_STATUS') {
     expect(summary.finishReason).toBe(exp.finishReason);
     expect(summary.rawFinishReason).toBe(exp.rawFinishReason);
@@ -75,7 +97,11 @@ function check(entry, { deltas, error, summary }) {
       // done.usage.totalTokens is the provider's total, as the usage delta has it: null when it
       // reports none (Anthropic), never a made-up sum.
       const total = exp.usage.totalTokens ?? null;
-      expect(summary.usage).toMatchObject({ inputTokens: exp.usage.inputTokens, outputTokens: exp.usage.outputTokens, totalTokens: total });
+      expect(summary.usage).toMatchObject({
+        inputTokens: exp.usage.inputTokens,
+        outputTokens: exp.usage.outputTokens,
+        totalTokens: total,
+      });
       const usageDelta = deltas.filter((d) => d.type === 'usage').pop();
       if (usageDelta) expect(summary.usage.totalTokens).toBe(usageDelta.totalTokens ?? null);
     } else {
@@ -83,11 +109,18 @@ function check(entry, { deltas, error, summary }) {
     }
   }
   if (exp.events) {
-    const events = deltas.filter((d) => d.type === 'event').map((d) => ({ event: d.event, data: d.data, id: d.id === undefined ? null : d.id }));
+    const events = deltas
+      .filter((d) => d.type === 'event')
+      .map((d) => ({ event: d.event, data: d.data, id: d.id === undefined ? null : d.id }));
     expect(events).toEqual(exp.events);
   }
   // The deltas a reader saw add up to the summary.
-  expect(deltas.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe(summary.text);
+  expect(
+    deltas
+      .filter((d) => d.type === 'text')
+      .map((d) => d.text)
+      .join(''),
+  ).toBe(summary.text);
 }
 
 const splits = [
@@ -115,19 +148,30 @@ describe('the same application code for every provider', () => {
     return { text, done };
   }
 
-  test.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'])('%s streams text and the same done shape', async (provider) => {
-    current = { tokens: ['Hello', ', ', 'wörld', ' 🚀'], delayMs: 1 };
-    const { text, done } = await answer(provider);
-    expect(text).toBe('Hello, wörld 🚀');
-    expect(Object.keys(done).sort()).toEqual(['finishReason', 'metrics', 'rawFinishReason', 'reasoning', 'text', 'toolCalls', 'usage']);
-    expect(done).toMatchObject({ text: 'Hello, wörld 🚀', finishReason: 'stop', toolCalls: [] });
-    expect(done.usage).toMatchObject({ inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
-    expect(done.metrics).toMatchObject({ outcome: 'completed', deltas: 4 });
-    // Four fragments over three intervals; the mock reports as many output tokens as it sent.
-    expect(done.metrics.deltasPerSecond).toBeGreaterThan(0);
-    expect(done.usage.outputTokens).toBe(4);
-    expect(done.metrics.outputTokensPerSecond).toBe(done.metrics.deltasPerSecond);
-  });
+  test.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'])(
+    '%s streams text and the same done shape',
+    async (provider) => {
+      current = { tokens: ['Hello', ', ', 'wörld', ' 🚀'], delayMs: 1 };
+      const { text, done } = await answer(provider);
+      expect(text).toBe('Hello, wörld 🚀');
+      expect(Object.keys(done).sort()).toEqual([
+        'finishReason',
+        'metrics',
+        'rawFinishReason',
+        'reasoning',
+        'text',
+        'toolCalls',
+        'usage',
+      ]);
+      expect(done).toMatchObject({ text: 'Hello, wörld 🚀', finishReason: 'stop', toolCalls: [] });
+      expect(done.usage).toMatchObject({ inputTokens: expect.any(Number), outputTokens: expect.any(Number) });
+      expect(done.metrics).toMatchObject({ outcome: 'completed', deltas: 4 });
+      // Four fragments over three intervals; the mock reports as many output tokens as it sent.
+      expect(done.metrics.deltasPerSecond).toBeGreaterThan(0);
+      expect(done.usage.outputTokens).toBe(4);
+      expect(done.metrics.outputTokensPerSecond).toBe(done.metrics.deltasPerSecond);
+    },
+  );
 
   test('sse streams raw events with the same done shape', async () => {
     current = { tokens: ['a', 'b'] };
@@ -136,33 +180,64 @@ describe('the same application code for every provider', () => {
     for await (const d of s) events.push(d);
     const done = await s.done;
     expect(events.every((d) => d.type === 'event')).toBe(true);
-    expect(Object.keys(done).sort()).toEqual(['finishReason', 'metrics', 'rawFinishReason', 'reasoning', 'text', 'toolCalls', 'usage']);
-  });
-
-  test.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'])('%s tool calls arrive whole in done.toolCalls', async (provider) => {
-    current = { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }, { id: 'call_2', name: 'get_time', arguments: '{"tz":"CET"}' }] };
-    const { done } = await answer(provider);
-    expect(done.toolCalls.map((c) => [c.name, JSON.parse(c.arguments), c.argumentsValid])).toEqual([
-      ['get_weather', { city: 'Paris' }, true],
-      ['get_time', { tz: 'CET' }, true],
+    expect(Object.keys(done).sort()).toEqual([
+      'finishReason',
+      'metrics',
+      'rawFinishReason',
+      'reasoning',
+      'text',
+      'toolCalls',
+      'usage',
     ]);
-    expect(done.finishReason).toBe('tool-calls');
   });
 
-  test.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'])('%s mid-stream error is PROVIDER_ERROR with the text so far', async (provider) => {
-    current = { tokens: ['one ', 'two ', 'three'], midStreamError: { after: 2, type: 'server_error', message: 'boom' } };
-    const { error } = await run(open(provider));
-    expect(error).toMatchObject({ code: 'PROVIDER_ERROR' });
-    expect(error.message).toContain('boom');
-    expect(error.partial.text).toBe('one two ');
-  });
+  test.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'])(
+    '%s tool calls arrive whole in done.toolCalls',
+    async (provider) => {
+      current = {
+        toolCalls: [
+          { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' },
+          { id: 'call_2', name: 'get_time', arguments: '{"tz":"CET"}' },
+        ],
+      };
+      const { done } = await answer(provider);
+      expect(done.toolCalls.map((c) => [c.name, JSON.parse(c.arguments), c.argumentsValid])).toEqual([
+        ['get_weather', { city: 'Paris' }, true],
+        ['get_time', { tz: 'CET' }, true],
+      ]);
+      expect(done.finishReason).toBe('tool-calls');
+    },
+  );
+
+  test.each(['openai', 'openai-responses', 'anthropic', 'gemini', 'ollama'])(
+    '%s mid-stream error is PROVIDER_ERROR with the text so far',
+    async (provider) => {
+      current = {
+        tokens: ['one ', 'two ', 'three'],
+        midStreamError: { after: 2, type: 'server_error', message: 'boom' },
+      };
+      const { error } = await run(open(provider));
+      expect(error).toMatchObject({ code: 'PROVIDER_ERROR' });
+      expect(error.message).toContain('boom');
+      expect(error.partial.text).toBe('one two ');
+    },
+  );
 
   test('Anthropic overloaded_error right after the 200 is retried', async () => {
     let n = 0;
     current = () => undefined;
-    const scripts = [{ tokens: ['x'], midStreamError: { after: 0, type: 'overloaded_error', message: 'Overloaded' } }, { tokens: ['fine'] }];
+    const scripts = [
+      { tokens: ['x'], midStreamError: { after: 0, type: 'overloaded_error', message: 'Overloaded' } },
+      { tokens: ['fine'] },
+    ];
     current = scripts[0];
-    const s = stream({ provider: 'anthropic', baseURL: mock.baseURL('anthropic'), apiKey: 'k', body: bodyFor('anthropic'), retry: { attempts: 2, baseDelayMs: 5 } });
+    const s = stream({
+      provider: 'anthropic',
+      baseURL: mock.baseURL('anthropic'),
+      apiKey: 'k',
+      body: bodyFor('anthropic'),
+      retry: { attempts: 2, baseDelayMs: 5 },
+    });
     // switch the script once the first request is in
     const first = mock.requests.length;
     const timer = setInterval(() => {

@@ -12,7 +12,8 @@ const { launchChromium } = require('../helpers/chromium');
 const { createMemoryStore } = require('../../lib');
 
 const ROOT = path.join(__dirname, '..', '..');
-const PAGE = '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><div id="root"></div><script type="module" src="/app.js"></script></body></html>';
+const PAGE =
+  '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><div id="root"></div><script type="module" src="/app.js"></script></body></html>';
 
 let bundle;
 let mock;
@@ -24,14 +25,27 @@ const pageErrors = [];
 /** The mock's script is the JSON the page sends as `script`. */
 function chatRoute(req, res, body) {
   const { script } = JSON.parse(body);
-  mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }] }, retry: false }).pipe(res).catch(() => {});
+  mockStream(mock, {
+    body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }] },
+    retry: false,
+  })
+    .pipe(res)
+    .catch(() => {});
 }
 
 /** The Next.js example's conversation: the mock echoes the last user turn, slowly. */
 function nextRoute(req, res, body) {
   const { messages } = JSON.parse(body);
-  const script = { tokens: `You asked: ${messages[messages.length - 1].content}. ${'and so on '.repeat(60)}`.trim(), delayMs: 10 };
-  mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }, ...messages] }, retry: false }).pipe(res).catch(() => {});
+  const script = {
+    tokens: `You asked: ${messages[messages.length - 1].content}. ${'and so on '.repeat(60)}`.trim(),
+    delayMs: 10,
+  };
+  mockStream(mock, {
+    body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }, ...messages] },
+    retry: false,
+  })
+    .pipe(res)
+    .catch(() => {});
 }
 
 /** Multi-step events as a later relay writes them: `data` deltas around the text. */
@@ -67,7 +81,10 @@ let resumeCount = 0; // requests to the resume route, with Last-Event-ID
 function resumableRoute(req, res, body) {
   const { script } = JSON.parse(body);
   setTimeout(() => req.socket.destroy(), 300);
-  mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }] }, retry: false })
+  mockStream(mock, {
+    body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(script) }] },
+    retry: false,
+  })
     .pipe(res, { resume: { store: resumeStore, id: 'react-1' } })
     .catch(() => {});
 }
@@ -75,7 +92,8 @@ function resumableRoute(req, res, body) {
 beforeAll(async () => {
   const next = await esbuild.build({
     stdin: {
-      contents: "import { createRoot } from 'react-dom/client'; import Page from './app/page.jsx'; createRoot(document.getElementById('root')).render(<Page />);",
+      contents:
+        "import { createRoot } from 'react-dom/client'; import Page from './app/page.jsx'; createRoot(document.getElementById('root')).render(<Page />);",
       resolveDir: path.join(ROOT, 'examples/nextjs'),
       loader: 'jsx',
     },
@@ -102,14 +120,22 @@ beforeAll(async () => {
     absWorkingDir: ROOT,
   });
   bundle = built.outputFiles[0].text;
-  mock = await startMockProvider({ provider: 'openai', script: (request) => JSON.parse(request.body.messages[0].content) });
+  mock = await startMockProvider({
+    provider: 'openai',
+    script: (request) => JSON.parse(request.body.messages[0].content),
+  });
   server = await startServer((req, res) => {
     if (req.method === 'GET' && req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
-    if (req.method === 'GET' && req.url === '/app.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
-    if (req.method === 'GET' && req.url === '/next') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE.replace('/app.js', '/next.js'));
-    if (req.method === 'GET' && req.url === '/next.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(nextPage);
+    if (req.method === 'GET' && req.url === '/app.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+    if (req.method === 'GET' && req.url === '/next')
+      return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE.replace('/app.js', '/next.js'));
+    if (req.method === 'GET' && req.url === '/next.js')
+      return res.writeHead(200, { 'content-type': 'text/javascript' }).end(nextPage);
     let body = '';
-    req.on('data', (c) => { body += c; });
+    req.on('data', (c) => {
+      body += c;
+    });
     req.on('end', () => {
       if (req.url === '/api/chat' && JSON.parse(body).messages) nextRoute(req, res, body);
       else if (req.url === '/api/chat') chatRoute(req, res, body);
@@ -117,9 +143,11 @@ beforeAll(async () => {
       else if (req.url === '/api/resumable') resumableRoute(req, res, body);
       else if (req.url === '/api/resumable/stream') {
         resumeCount++;
-        resumeStore.resume('react-1', { lastEventId: req.headers['last-event-id'] }).pipe(res).catch(() => {});
-      }
-      else res.writeHead(404).end();
+        resumeStore
+          .resume('react-1', { lastEventId: req.headers['last-event-id'] })
+          .pipe(res)
+          .catch(() => {});
+      } else res.writeHead(404).end();
     });
     return undefined;
   });
@@ -172,12 +200,15 @@ test('a 10,000-token answer renders exactly, with at most one render per animati
   const first = streaming[0].frame;
   const last = streaming[streaming.length - 1].frame;
   if (process.env.LLM_RELAY_REPORT) {
-    console.log(`useStream 10k tokens: ${streaming.length} renders over ${last - first + 1} animation frames (max ${perFrameMax} per frame)`);
+    console.log(
+      `useStream 10k tokens: ${streaming.length} renders over ${last - first + 1} animation frames (max ${perFrameMax} per frame)`,
+    );
   }
   expect(perFrameMax).toBe(1);
   expect(streaming.length).toBeLessThanOrEqual(last - first + 1);
   // The text only ever grew, and the last render holds all of it.
-  for (let i = 1; i < streaming.length; i++) expect(streaming[i].length).toBeGreaterThanOrEqual(streaming[i - 1].length);
+  for (let i = 1; i < streaming.length; i++)
+    expect(streaming[i].length).toBeGreaterThanOrEqual(streaming[i - 1].length);
   expect(streaming[streaming.length - 1].length).toBe(s.text.length);
   expect(finished).toHaveLength(1);
   expect(finished[0].text).toBe(s.text);
@@ -252,7 +283,10 @@ test('data deltas, tool calls and reasoning are collected in order', async () =>
   const s = await state();
   expect(s.text).toBe('Looking it up… It is 21 °C.');
   expect(s.reasoning).toBe('It is mild.');
-  expect(s.data).toEqual([{ name: 'status', data: { step: 1 } }, { name: 'tool-result', data: { temperature: 21 } }]);
+  expect(s.data).toEqual([
+    { name: 'status', data: { step: 1 } },
+    { name: 'tool-result', data: { temperature: 21 } },
+  ]);
   expect(s.toolCalls).toEqual([{ index: 0, id: 'call_1', name: 'search', arguments: '{"q":"weather"}' }]);
 });
 

@@ -67,17 +67,23 @@ let jsxCount = 0;
 async function pageFor(name, browserBlock) {
   const file = `/recipe/${encodeURIComponent(name)}`;
   if (browserBlock.lang === 'js') {
-    pages.set(file, `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
+    pages.set(
+      file,
+      `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="importmap">{ "imports": { "llm-relay/client": "/llm-relay/client/index.mjs" } }</script>
 <pre id="output"></pre>
-<script type="module">${browserBlock.code}</script>`);
+<script type="module">${browserBlock.code}</script>`,
+    );
     return file;
   }
   const n = ++jsxCount;
   fs.writeFileSync(path.join(dir, `component-${n}.jsx`), browserBlock.code);
-  fs.writeFileSync(path.join(dir, `entry-${n}.jsx`), `import { createRoot } from 'react-dom/client';
+  fs.writeFileSync(
+    path.join(dir, `entry-${n}.jsx`),
+    `import { createRoot } from 'react-dom/client';
 import Component from './component-${n}.jsx';
-createRoot(document.getElementById('root')).render(<Component />);`);
+createRoot(document.getElementById('root')).render(<Component />);`,
+  );
   const built = await esbuild.build({
     entryPoints: [path.join(dir, `entry-${n}.jsx`)],
     bundle: true,
@@ -89,21 +95,29 @@ createRoot(document.getElementById('root')).render(<Component />);`);
     absWorkingDir: ROOT,
   });
   scripts.set(`/bundle-${n}.js`, built.outputFiles[0].text);
-  pages.set(file, `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/bundle-${n}.js"></script>`);
+  pages.set(
+    file,
+    `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="root"></div><script type="module" src="/bundle-${n}.js"></script>`,
+  );
   return file;
 }
 
 beforeAll(async () => {
   fs.mkdirSync(dir, { recursive: true });
   // `slow`: the next answers come 200 ms per token, so a resume recipe can lose its connection mid-answer.
-  mock = await startMockProvider({ provider: 'openai', script: () => ({ tokens: ['Straight ', 'from ', 'the ', 'README'], delayMs: slow ? 200 : 5 }) });
+  mock = await startMockProvider({
+    provider: 'openai',
+    script: () => ({ tokens: ['Straight ', 'from ', 'the ', 'README'], delayMs: slow ? 200 : 5 }),
+  });
   for (const key of ['OPENAI_BASE_URL', 'OPENAI_API_KEY']) savedEnv[key] = process.env[key];
   process.env.OPENAI_BASE_URL = mock.baseURL('openai');
   process.env.OPENAI_API_KEY = 'sk-test';
 
   app = express();
   server = http.createServer(app);
-  app.get('/recipe/:name', (req, res) => res.type('html').send(pages.get(`/recipe/${encodeURIComponent(req.params.name)}`)));
+  app.get('/recipe/:name', (req, res) =>
+    res.type('html').send(pages.get(`/recipe/${encodeURIComponent(req.params.name)}`)),
+  );
   app.get('/bundle-:n.js', (req, res) => res.type('text/javascript').send(scripts.get(req.path)));
   // The resume recipes' first request loses its connection 500 ms in (after two tokens of a slow
   // answer); reconnects (with Last-Event-ID) are counted.
@@ -118,12 +132,24 @@ beforeAll(async () => {
     }
     next();
   });
-  app.use('/llm-relay/client', express.static(path.join(ROOT, 'lib/client'), { index: false, setHeaders: (res) => res.set('Content-Type', 'text/javascript') }));
+  app.use(
+    '/llm-relay/client',
+    express.static(path.join(ROOT, 'lib/client'), {
+      index: false,
+      setHeaders: (res) => res.set('Content-Type', 'text/javascript'),
+    }),
+  );
   for (const [name, recipe] of Object.entries(RECIPES)) {
     if (!recipe.server) continue;
     try {
       // eslint-disable-next-line no-new-func
-      new Function('app', 'server', 'express', 'stream', 'require', recipe.server)(app, server, express, stream, require);
+      new Function('app', 'server', 'express', 'stream', 'require', recipe.server)(
+        app,
+        server,
+        express,
+        stream,
+        require,
+      );
     } catch (err) {
       throw new Error(`The server part of the ${name} recipe failed: ${err.message}`);
     }
@@ -155,7 +181,9 @@ async function run(name, browserBlock) {
   try {
     await page.goto(baseURL + (await pageFor(name, browserBlock)));
     if (browserBlock.lang === 'jsx') await page.click('text=Send');
-    await page.waitForFunction((answer) => document.querySelector('#output')?.textContent === answer, ANSWER, { timeout: 15_000 });
+    await page.waitForFunction((answer) => document.querySelector('#output')?.textContent === answer, ANSWER, {
+      timeout: 15_000,
+    });
     return { page, errors };
   } catch (err) {
     throw new Error(`${err.message}; page errors: ${errors.join(' | ') || 'none'}`);
@@ -203,7 +231,9 @@ test('the vanilla reader without a bundler fits in 11 lines and reads the answer
 test('React: the useStream component renders the answer', async () => {
   const { page, errors } = await run('React', RECIPES.React.browser);
   // The last text can render a frame before the status does.
-  await page.waitForFunction(() => document.querySelector('#output').dataset.status === 'done', undefined, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('#output').dataset.status === 'done', undefined, {
+    timeout: 5000,
+  });
   expect(errors).toEqual([]);
   await page.close();
 });
@@ -262,7 +292,9 @@ test('Resume (fetch): readStream reconnects to the resume route with Last-Event-
 test('Agent steps: two forwarded steps and the app events between them in one response', async () => {
   const before = mock.requests.length;
   const { page, errors } = await run('Agent steps', RECIPES['Agent steps'].browser);
-  await page.waitForFunction(() => document.querySelector('#output').dataset.events !== undefined, undefined, { timeout: 5000 });
+  await page.waitForFunction(() => document.querySelector('#output').dataset.events !== undefined, undefined, {
+    timeout: 5000,
+  });
   expect(await page.evaluate(() => document.querySelector('#output').dataset.events)).toBe('status,tool-result');
   expect(errors).toEqual([]);
   expect(mock.requests.length).toBe(before + 2);

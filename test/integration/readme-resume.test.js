@@ -38,16 +38,32 @@ async function startApp(name, code, env) {
   const file = path.join(dir, `${name}.js`);
   fs.writeFileSync(file, code);
   const port = await freePort();
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [file], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stderr.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`${name} exited: ${output}`);
     const up = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on('error', () => resolve(false));
     });
-    if (up) return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => { child.once('exit', r); child.kill(); }) };
+    if (up)
+      return {
+        url: `http://127.0.0.1:${port}`,
+        stop: () =>
+          new Promise((r) => {
+            child.once('exit', r);
+            child.kill();
+          }),
+      };
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${name} did not listen: ${output}`);
@@ -79,24 +95,35 @@ test('the section has a 15-line app per store, then the useChat route pair', () 
 test.each([
   ['memory store', 0],
   ['Redis store', 1],
-])('the %s app: a client that drops comes back with Last-Event-ID and gets exactly the rest; stop ends an answer', async (name, index) => {
-  const app = await startApp(`resume-${index}`, resumeBlocks()[index], { OPENAI_BASE_URL: mock.baseURL('openai'), OPENAI_API_KEY: 'sk-test', REDIS_URL: redis.url });
-  try {
-    const body = JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] });
-    const first = await readEvents(`${app.url}/api/chat/c1`, { method: 'POST', body, leaveAfterIds: 4 });
-    expect(first.headers['llm-relay-stream-id']).toBe('c1');
-    const rest = await readEvents(`${app.url}/api/chat/c1/stream`, { headers: { 'last-event-id': first.lastId } });
-    expect({ status: rest.status, text: textOf(first.text + rest.text), rest: rest.text.slice(0, 300) }).toEqual({ status: 200, text: ANSWER, rest: expect.any(String) });
-    expect((await readEvents(`${app.url}/api/chat/c1/stream`)).text).toBe(first.text + rest.text);
+])(
+  'the %s app: a client that drops comes back with Last-Event-ID and gets exactly the rest; stop ends an answer',
+  async (name, index) => {
+    const app = await startApp(`resume-${index}`, resumeBlocks()[index], {
+      OPENAI_BASE_URL: mock.baseURL('openai'),
+      OPENAI_API_KEY: 'sk-test',
+      REDIS_URL: redis.url,
+    });
+    try {
+      const body = JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }] });
+      const first = await readEvents(`${app.url}/api/chat/c1`, { method: 'POST', body, leaveAfterIds: 4 });
+      expect(first.headers['llm-relay-stream-id']).toBe('c1');
+      const rest = await readEvents(`${app.url}/api/chat/c1/stream`, { headers: { 'last-event-id': first.lastId } });
+      expect({ status: rest.status, text: textOf(first.text + rest.text), rest: rest.text.slice(0, 300) }).toEqual({
+        status: 200,
+        text: ANSWER,
+        rest: expect.any(String),
+      });
+      expect((await readEvents(`${app.url}/api/chat/c1/stream`)).text).toBe(first.text + rest.text);
 
-    const second = await readEvents(`${app.url}/api/chat/c2`, { method: 'POST', body, leaveAfterIds: 2 });
-    const stopped = await readEvents(`${app.url}/api/chat/c2/stop`, { method: 'POST', body: '{}' });
-    expect(JSON.parse(stopped.text)).toEqual({ stopped: true });
-    const tail = await readEvents(`${app.url}/api/chat/c2/stream`, { headers: { 'last-event-id': second.lastId } });
-    expect(tail.text).toMatch(/event: error\ndata: \{"code":"ABORTED"/);
-    const missing = await readEvents(`${app.url}/api/chat/nobody/stream`);
-    expect(missing.status).toBe(404);
-  } finally {
-    await app.stop();
-  }
-});
+      const second = await readEvents(`${app.url}/api/chat/c2`, { method: 'POST', body, leaveAfterIds: 2 });
+      const stopped = await readEvents(`${app.url}/api/chat/c2/stop`, { method: 'POST', body: '{}' });
+      expect(JSON.parse(stopped.text)).toEqual({ stopped: true });
+      const tail = await readEvents(`${app.url}/api/chat/c2/stream`, { headers: { 'last-event-id': second.lastId } });
+      expect(tail.text).toMatch(/event: error\ndata: \{"code":"ABORTED"/);
+      const missing = await readEvents(`${app.url}/api/chat/nobody/stream`);
+      expect(missing.status).toBe(404);
+    } finally {
+      await app.stop();
+    }
+  },
+);

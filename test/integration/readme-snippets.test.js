@@ -92,10 +92,15 @@ const res = await POST(new Request('http://localhost/api/chat', { method: 'POST'
 process.stdout.write(res.headers.get('content-type') + '\\n' + await res.text());`,
   );
   const out = await new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(dir, 'call-route.mjs')], {
-      env: { ...process.env, ANTHROPIC_BASE_URL: mock.baseURL('anthropic'), ANTHROPIC_API_KEY: 'test' },
-      timeout: 20000,
-    }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    execFile(
+      process.execPath,
+      [path.join(dir, 'call-route.mjs')],
+      {
+        env: { ...process.env, ANTHROPIC_BASE_URL: mock.baseURL('anthropic'), ANTHROPIC_API_KEY: 'test' },
+        timeout: 20000,
+      },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    );
   });
   const [contentType, ...rest] = out.split('\n');
   expect(contentType).toBe('text/event-stream; charset=utf-8');

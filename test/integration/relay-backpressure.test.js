@@ -5,8 +5,7 @@
 // resumes it on 'drain'. A raw socket that never reads is the slow client; the
 // mock provider sends a large answer as fast as it can.
 
-const net = require('node:net');
-const { startServer, startMockProvider, mockStream, within, sleep, stalledReader } = require('./relay-helpers');
+const { startServer, startMockProvider, mockStream, sleep, stalledReader } = require('./relay-helpers');
 
 const TOKEN = 'x'.repeat(1000);
 // ~40 MB of text, ~53 MB on the upstream wire: well above what the loopback
@@ -22,7 +21,10 @@ afterEach(async () => {
 });
 
 test('a client that stops reading pauses the upstream transfer and keeps memory bounded', async () => {
-  const mock = await startMockProvider({ provider: 'openai', script: { tokens: Array.from({ length: TOKENS }, () => TOKEN) } });
+  const mock = await startMockProvider({
+    provider: 'openai',
+    script: { tokens: Array.from({ length: TOKENS }, () => TOKEN) },
+  });
   cleanups.push(() => mock.close());
   let written = 0;
   const results = [];
@@ -33,7 +35,14 @@ test('a client that stops reading pauses the upstream transfer and keeps memory 
       written += chunk.length;
       return write.call(this, chunk, ...rest);
     };
-    results.push(mockStream(mock).pipe(res).then((summary) => ({ summary }), (error) => ({ error })));
+    results.push(
+      mockStream(mock)
+        .pipe(res)
+        .then(
+          (summary) => ({ summary }),
+          (error) => ({ error }),
+        ),
+    );
   });
   cleanups.push(() => server.close());
 

@@ -111,7 +111,13 @@ function inspect(raw) {
     }
     rest = rest.subarray(eol + 4 + size);
   }
-  return { heads: heads.length, cookie: cookie && cookie[1], body: Buffer.concat(body).toString('utf8'), complete, framingOk };
+  return {
+    heads: heads.length,
+    cookie: cookie && cookie[1],
+    body: Buffer.concat(body).toString('utf8'),
+    complete,
+    framingOk,
+  };
 }
 
 function client(port, id, leaveAfterMs) {
@@ -123,7 +129,9 @@ function client(port, id, leaveAfterMs) {
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', () => {});
     socket.on('connect', () => {
-      socket.write(`POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nx-client: ${id}\r\nContent-Length: 0\r\n\r\n`);
+      socket.write(
+        `POST /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nx-client: ${id}\r\nContent-Length: 0\r\n\r\n`,
+      );
       if (leaveAfterMs !== undefined) {
         timer = setTimeout(() => {
           left = true;
@@ -153,7 +161,12 @@ async function churn(direct, seed) {
     const id = String(req.headers['x-client']);
     res.setHeader('Set-Cookie', `client=${id}; HttpOnly`);
     const s = mockStream(mock, { body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: id }] } });
-    piped.push(s.pipe(res, { direct }).then(() => 'completed', (err) => err.code));
+    piped.push(
+      s.pipe(res, { direct }).then(
+        () => 'completed',
+        (err) => err.code,
+      ),
+    );
   });
   const ports = { relay: server.port, mock: new URL(mock.baseURL('openai')).port | 0 };
   // The baseline is taken with the engine running (its worker thread's
@@ -192,7 +205,8 @@ async function churn(direct, seed) {
         .filter((line) => line.startsWith('data: {"type":"text"'))
         .map((line) => JSON.parse(line.slice(6)).text)
         .join('');
-      if (text !== answerTokens(id).join('')) problems.push(`${id}: stayed but got the text ${JSON.stringify(text.slice(0, 60))}`);
+      if (text !== answerTokens(id).join(''))
+        problems.push(`${id}: stayed but got the text ${JSON.stringify(text.slice(0, 60))}`);
       if (!seen.body.includes('data: [DONE]')) problems.push(`${id}: stayed but got no [DONE]`);
     }
   }
@@ -204,14 +218,15 @@ async function churn(direct, seed) {
   await server.close();
   // (The mock provider runs in this process: its side of each pooled
   // connection is counted apart.)
-  const released = (c) => c.relay === 0 && c.upstream <= IDLE_UPSTREAM_LIMIT && c.mockSide <= c.upstream && c.other <= baseline.other;
+  const released = (c) =>
+    c.relay === 0 && c.upstream <= IDLE_UPSTREAM_LIMIT && c.mockSide <= c.upstream && c.other <= baseline.other;
   let fds = openFds(ports);
   for (let i = 0; i < 50 && !released(fds); i++) {
     await sleep(50);
     fds = openFds(ports);
   }
   await mock.close();
-  process.off("unhandledRejection", onUnhandled);
+  process.off('unhandledRejection', onUnhandled);
   return { problems, stayed, outcomes, fds, baseline, unhandled };
 }
 

@@ -13,7 +13,16 @@ const net = require('node:net');
 const express = require('express');
 const compression = require('compression');
 const { getTestCertificates } = require('../helpers/tls');
-const { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse, stalledReader } = require('./relay-helpers');
+const {
+  startServer,
+  startMockProvider,
+  mockStream,
+  within,
+  sleep,
+  rawRequest,
+  parseRawResponse,
+  stalledReader,
+} = require('./relay-helpers');
 
 const cleanups = [];
 afterEach(async () => {
@@ -46,7 +55,14 @@ async function relayServer(mock, { pipeOptions = { direct: true }, streamOptions
       res.once('close', done);
     });
     nodeBytes.push(measured);
-    results.push(mockStream(mock, streamOptions).pipe(res, pipeOptions).then((summary) => ({ summary }), (error) => ({ error })));
+    results.push(
+      mockStream(mock, streamOptions)
+        .pipe(res, pipeOptions)
+        .then(
+          (summary) => ({ summary }),
+          (error) => ({ error }),
+        ),
+    );
   });
   cleanups.push(() => server.close());
   return { ...server, results, nodeBytes };
@@ -118,7 +134,8 @@ describe('pipe() direct mode', () => {
         const { summary } = await relay.results[0];
         expect(summary.metrics.outcome).toBe('completed');
         const nodeWrote = await relay.nodeBytes[0];
-        if (direct) expect(nodeWrote).toBe(0); // head and body are all the worker's
+        if (direct)
+          expect(nodeWrote).toBe(0); // head and body are all the worker's
         else expect(nodeWrote).toBe(Buffer.byteLength(raw, 'latin1'));
         const { chunks, complete } = strictChunks(raw);
         expect(complete).toBe(true);
@@ -262,7 +279,10 @@ describe('pipe() direct mode', () => {
   }, 60000);
 
   test('an error mid-stream goes out as event: error, then the terminating chunk', async () => {
-    const mock = await mockWith({ tokens: ['a', 'b', 'c'], midStreamError: { after: 2, type: 'server_error', message: 'boom' } });
+    const mock = await mockWith({
+      tokens: ['a', 'b', 'c'],
+      midStreamError: { after: 2, type: 'server_error', message: 'boom' },
+    });
     const relay = await relayServer(mock, { streamOptions: { retry: { attempts: 0 } } });
     const client = rawRequest(relay.port);
     const raw = await within(client.closed, 5000, 'the response ending');
@@ -282,7 +302,10 @@ describe('pipe() direct mode', () => {
 
   test('text cannot carry an error: the body is cut short (no terminating chunk)', async () => {
     const mock = await mockWith({ tokens: ['a', 'b', 'c'], midStreamError: { after: 2 } });
-    const relay = await relayServer(mock, { pipeOptions: { format: 'text', direct: true }, streamOptions: { retry: { attempts: 0 } } });
+    const relay = await relayServer(mock, {
+      pipeOptions: { format: 'text', direct: true },
+      streamOptions: { retry: { attempts: 0 } },
+    });
     const client = rawRequest(relay.port);
     const raw = await within(client.closed, 5000, 'the connection closing');
     const { chunks, complete } = strictChunks(raw);
@@ -314,7 +337,10 @@ describe('pipe() direct mode', () => {
 
   test('heartbeats are written by the worker, each one a chunk of its own', async () => {
     const mock = await mockWith({ tokens: ['a', 'b', 'c', 'd'], stallAfter: 2 });
-    for (const [format, beat] of [['sse', ': ping\n\n'], ['ndjson', '\n']]) {
+    for (const [format, beat] of [
+      ['sse', ': ping\n\n'],
+      ['ndjson', '\n'],
+    ]) {
       const relay = await relayServer(mock, { pipeOptions: { format, heartbeatMs: 40, direct: true } });
       const client = rawRequest(relay.port);
       const framed = `${beat.length.toString(16)}\r\n${beat}\r\n`;
@@ -327,7 +353,12 @@ describe('pipe() direct mode', () => {
       );
       const { chunks } = strictChunks(client.text());
       const body = Buffer.concat(chunks).toString('utf8');
-      if (format === 'sse') expect(body.startsWith('data: {"type":"text","text":"a"}\n\ndata: {"type":"text","text":"b"}\n\n: ping\n\n: ping\n\n')).toBe(true);
+      if (format === 'sse')
+        expect(
+          body.startsWith(
+            'data: {"type":"text","text":"a"}\n\ndata: {"type":"text","text":"b"}\n\n: ping\n\n: ping\n\n',
+          ),
+        ).toBe(true);
       else expect(body).toMatch(/"text":"b"\}\n\n\n/);
       client.socket.destroy();
       const { error } = await within(relay.results[0], 2000, 'the pipe settling');
@@ -357,7 +388,10 @@ describe('pipe() direct mode', () => {
       expect(res.body).toContain('"text":"one "');
       expect(res.body).toContain('data: [DONE]');
     }
-    expect(await Promise.all(relay.results)).toEqual([expect.objectContaining({ summary: expect.anything() }), expect.objectContaining({ summary: expect.anything() })]);
+    expect(await Promise.all(relay.results)).toEqual([
+      expect.objectContaining({ summary: expect.anything() }),
+      expect.objectContaining({ summary: expect.anything() }),
+    ]);
     // Neither body went through Node's writes.
     expect(await Promise.all(relay.nodeBytes)).toEqual([0, 0]);
   });
@@ -405,9 +439,9 @@ describe('pipe() direct mode', () => {
     expect(await nodeWrites({}, '1')).toBe('worker');
     expect(await nodeWrites({ direct: false }, '1')).toBe('node');
     expect(await nodeWrites({ direct: true }, '0')).toBe('node');
-    expect(() => mockStream(mock).pipe(new http.ServerResponse(new http.IncomingMessage(new net.Socket())), { direct: 'yes' })).toThrow(
-      /Expected a boolean for direct/,
-    );
+    expect(() =>
+      mockStream(mock).pipe(new http.ServerResponse(new http.IncomingMessage(new net.Socket())), { direct: 'yes' }),
+    ).toThrow(/Expected a boolean for direct/);
   });
 
   test('with a socket idle timeout (server.timeout) Node writes the body, so its writes keep resetting the timer', async () => {
@@ -455,14 +489,17 @@ describe('pipe() direct mode', () => {
     cleanups.push(() => new Promise((resolve) => server.close(resolve)));
     const body = await within(
       new Promise((resolve, reject) => {
-        const req = https.request({ host: '127.0.0.1', port: server.address().port, method: 'POST', ca, agent: false }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => {
-            text += d;
-          });
-          res.on('end', () => resolve(text));
-        });
+        const req = https.request(
+          { host: '127.0.0.1', port: server.address().port, method: 'POST', ca, agent: false },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => {
+              text += d;
+            });
+            res.on('end', () => resolve(text));
+          },
+        );
         req.on('error', reject);
         req.end();
       }),

@@ -147,12 +147,12 @@ function parseRawResponse(raw) {
     }
   } else {
     body = rest;
-    complete = headers['content-length'] === undefined || Buffer.byteLength(body, 'latin1') >= Number(headers['content-length']);
+    complete =
+      headers['content-length'] === undefined || Buffer.byteLength(body, 'latin1') >= Number(headers['content-length']);
   }
   // The body went over the wire as UTF-8; the socket bytes were kept as latin1.
   return { status, headers, body: Buffer.from(body, 'latin1').toString('utf8'), complete, chunks };
 }
-
 
 /**
  * A raw HTTP/1.1 client that reads until the first token arrived, then stops
@@ -196,4 +196,13 @@ async function stalledReader(port) {
   };
 }
 
-module.exports = { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse, stalledReader };
+module.exports = {
+  startServer,
+  startMockProvider,
+  mockStream,
+  within,
+  sleep,
+  rawRequest,
+  parseRawResponse,
+  stalledReader,
+};

@@ -13,7 +13,15 @@ const compression = require('compression');
 const OpenAI = require('openai');
 const { parseJsonEventStream, uiMessageChunkSchema, readUIMessageStream } = require('ai');
 const { RelayError } = require('../../lib');
-const { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse } = require('./relay-helpers');
+const {
+  startServer,
+  startMockProvider,
+  mockStream,
+  within,
+  sleep,
+  rawRequest,
+  parseRawResponse,
+} = require('./relay-helpers');
 
 const cleanups = [];
 afterEach(async () => {
@@ -36,7 +44,12 @@ async function relayServer(mock, { pipeOptions = {}, streamOptions = {}, onPipe 
   const server = await startServer((req, res) => {
     const s = mockStream(mock, streamOptions);
     const promise = s.pipe(res, pipeOptions);
-    results.push(promise.then((summary) => ({ summary }), (error) => ({ error })));
+    results.push(
+      promise.then(
+        (summary) => ({ summary }),
+        (error) => ({ error }),
+      ),
+    );
     if (onPipe) onPipe(promise, s);
   });
   cleanups.push(() => server.close());
@@ -142,7 +155,11 @@ describe('pipe(res) on node:http', () => {
   });
 
   test('text: the answer as plain UTF-8 and nothing else', async () => {
-    const mock = await mockWith({ tokens: ['Grüße', ' 👋', ' end'], reasoning: 'thinking', toolCalls: [{ name: 'f', arguments: '{}' }] });
+    const mock = await mockWith({
+      tokens: ['Grüße', ' 👋', ' end'],
+      reasoning: 'thinking',
+      toolCalls: [{ name: 'f', arguments: '{}' }],
+    });
     const relay = await relayServer(mock, { pipeOptions: { format: 'text' } });
     const res = await fetch(relay.url);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
@@ -220,7 +237,10 @@ describe('pipe(res) on node:http', () => {
     let last;
     for await (const message of readUIMessageStream({ stream: chunks, terminateOnError: true })) last = message;
     expect(last.role).toBe('assistant');
-    const text = last.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
+    const text = last.parts
+      .filter((p) => p.type === 'text')
+      .map((p) => p.text)
+      .join('');
     expect(text).toBe('Hello from the relay');
     expect(last.metadata).toMatchObject({ usage: { inputTokens: 10, outputTokens: 4 } });
   });
@@ -234,7 +254,9 @@ describe('pipe(res) on node:http', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('x-trace')).toBe('a');
     await res.text();
-    const relay2 = await relayServer(mock, { pipeOptions: { headers: { 'X-Request-Id': 'r1', 'Set-Cookie': ['a=1', 'b=2'] } } });
+    const relay2 = await relayServer(mock, {
+      pipeOptions: { headers: { 'X-Request-Id': 'r1', 'Set-Cookie': ['a=1', 'b=2'] } },
+    });
     const res2 = await fetch(relay2.url);
     expect(res2.headers.get('x-request-id')).toBe('r1');
     expect(res2.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
@@ -288,7 +310,9 @@ describe('pipe(res) on node:http', () => {
       'a second heartbeat',
     );
     const { body } = parseRawResponse(client.text());
-    expect(body.startsWith('data: {"type":"text","text":"a"}\n\ndata: {"type":"text","text":"b"}\n\n: ping\n\n')).toBe(true);
+    expect(body.startsWith('data: {"type":"text","text":"a"}\n\ndata: {"type":"text","text":"b"}\n\n: ping\n\n')).toBe(
+      true,
+    );
     expect(body.split(': ping\n\n').length - 1).toBeGreaterThanOrEqual(2);
     client.socket.destroy();
     const [request] = mock.requests;
@@ -297,7 +321,10 @@ describe('pipe(res) on node:http', () => {
 
   test('no heartbeat bytes in the text format, and none at heartbeatMs: 0', async () => {
     const mock = await mockWith({ tokens: ['a', 'b', 'c'], stallAfter: 2 });
-    for (const pipeOptions of [{ format: 'text', heartbeatMs: 20 }, { format: 'sse', heartbeatMs: 0 }]) {
+    for (const pipeOptions of [
+      { format: 'text', heartbeatMs: 20 },
+      { format: 'sse', heartbeatMs: 0 },
+    ]) {
       const relay = await relayServer(mock, { pipeOptions });
       const client = rawRequest(relay.port);
       // Wait on the de-chunked body: 'a' and 'b' may travel in separate chunks.
@@ -332,7 +359,10 @@ describe('pipe(res) on node:http', () => {
   });
 
   test('an error after the 200 goes out as event: error, then the response ends', async () => {
-    const mock = await mockWith({ tokens: ['a', 'b', 'c'], midStreamError: { after: 2, type: 'server_error', message: 'boom' } });
+    const mock = await mockWith({
+      tokens: ['a', 'b', 'c'],
+      midStreamError: { after: 2, type: 'server_error', message: 'boom' },
+    });
     const relay = await relayServer(mock, { streamOptions: { retry: { attempts: 0 } } });
     const client = rawRequest(relay.port);
     const raw = await within(client.closed, 5000, 'the response ending');
@@ -373,7 +403,10 @@ describe('pipe(res) on node:http', () => {
 
   test('text cannot carry an error: the response is cut short instead of ending cleanly', async () => {
     const mock = await mockWith({ tokens: ['a', 'b', 'c'], midStreamError: { after: 2 } });
-    const relay = await relayServer(mock, { pipeOptions: { format: 'text' }, streamOptions: { retry: { attempts: 0 } } });
+    const relay = await relayServer(mock, {
+      pipeOptions: { format: 'text' },
+      streamOptions: { retry: { attempts: 0 } },
+    });
     const client = rawRequest(relay.port);
     const raw = await within(client.closed, 5000, 'the connection closing');
     const { status, body, complete } = parseRawResponse(raw);
@@ -385,13 +418,18 @@ describe('pipe(res) on node:http', () => {
 
   test('a provider 429 before the stream becomes HTTP 429 with Retry-After when errorStatus is on', async () => {
     const mock = await mockWith({ status: 429, headers: { 'retry-after': '7' } });
-    const relay = await relayServer(mock, { pipeOptions: { errorStatus: true, headers: { 'Access-Control-Allow-Origin': '*' } }, streamOptions: { retry: { attempts: 0 } } });
+    const relay = await relayServer(mock, {
+      pipeOptions: { errorStatus: true, headers: { 'Access-Control-Allow-Origin': '*' } },
+      streamOptions: { retry: { attempts: 0 } },
+    });
     const res = await fetch(relay.url, { method: 'POST' });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('7');
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
-    expect(await res.json()).toEqual({ error: { code: 'HTTP_STATUS', message: 'The provider answered HTTP 429', status: 429, retryAfterMs: 7000 } });
+    expect(await res.json()).toEqual({
+      error: { code: 'HTTP_STATUS', message: 'The provider answered HTTP 429', status: 429, retryAfterMs: 7000 },
+    });
     const { error } = await relay.results[0];
     expect(error.code).toBe('HTTP_STATUS');
     expect(error.status).toBe(429);
@@ -400,7 +438,10 @@ describe('pipe(res) on node:http', () => {
 
   test('Retry-After rounds a millisecond hint up to whole seconds', async () => {
     const mock = await mockWith({ status: 429, headers: { 'retry-after-ms': '1200' } });
-    const relay = await relayServer(mock, { pipeOptions: { errorStatus: true }, streamOptions: { retry: { attempts: 0 } } });
+    const relay = await relayServer(mock, {
+      pipeOptions: { errorStatus: true },
+      streamOptions: { retry: { attempts: 0 } },
+    });
     const res = await fetch(relay.url);
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('2');
@@ -414,18 +455,26 @@ describe('pipe(res) on node:http', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const body = await res.text();
-    expect(body).toBe('event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":7000}\n\n');
+    expect(body).toBe(
+      'event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":7000}\n\n',
+    );
   });
 
   test('errorStatus: a timeout before the stream is 504, another provider error is 502', async () => {
     const hanging = await mockWith({ hang: true });
-    const relay = await relayServer(hanging, { pipeOptions: { errorStatus: true }, streamOptions: { retry: { attempts: 0 }, timeouts: { firstByteMs: 150 } } });
+    const relay = await relayServer(hanging, {
+      pipeOptions: { errorStatus: true },
+      streamOptions: { retry: { attempts: 0 }, timeouts: { firstByteMs: 150 } },
+    });
     const res = await fetch(relay.url);
     expect(res.status).toBe(504);
     expect((await res.json()).error.code).toBe('TIMEOUT_FIRST_BYTE');
 
     const failing = await mockWith({ status: 401 });
-    const relay2 = await relayServer(failing, { pipeOptions: { errorStatus: true }, streamOptions: { retry: { attempts: 0 } } });
+    const relay2 = await relayServer(failing, {
+      pipeOptions: { errorStatus: true },
+      streamOptions: { retry: { attempts: 0 } },
+    });
     const res2 = await fetch(relay2.url);
     expect(res2.status).toBe(502);
     expect(res2.headers.get('retry-after')).toBe(null);
@@ -490,7 +539,12 @@ describe('pipe(res) on node:http', () => {
       const controller = new AbortController();
       controller.abort(new Error('gone'));
       const s = mockStream(mock, { signal: controller.signal });
-      results.push(s.pipe(res).then(() => 'resolved', (err) => err));
+      results.push(
+        s.pipe(res).then(
+          () => 'resolved',
+          (err) => err,
+        ),
+      );
     });
     cleanups.push(() => server.close());
     const client = rawRequest(server.port);
@@ -509,7 +563,9 @@ describe('pipe(res) on node:http', () => {
 describe('pipe(res) on the node:http2 compatibility API', () => {
   async function h2Relay(mock) {
     const server = http2.createServer((req, res) => {
-      mockStream(mock).pipe(res).catch(() => {});
+      mockStream(mock)
+        .pipe(res)
+        .catch(() => {});
     });
     const sessions = new Set();
     server.on('session', (session) => sessions.add(session));
@@ -608,7 +664,9 @@ describe('pipe(res) argument checks', () => {
     const { outcome, body } = await withResponse((s, res) => s.pipe(res, { format: 'xml' }));
     expect(outcome).toBeInstanceOf(RelayError);
     expect(outcome.code).toBe('INVALID_ARGUMENT');
-    expect(outcome.message).toBe("Expected format to be one of 'sse', 'openai', 'ui-message', 'ndjson', 'text' but received the string \"xml\"");
+    expect(outcome.message).toBe(
+      "Expected format to be one of 'sse', 'openai', 'ui-message', 'ndjson', 'text' but received the string \"xml\"",
+    );
     expect(body).toBe('untouched');
   });
 
@@ -664,7 +722,13 @@ describe('pipe(res) in Express 5', () => {
       'data: {"type":"text","text":"Ex"}\n\ndata: {"type":"text","text":"press"}\n\n' +
         'data: {"type":"finish","reason":"stop","raw":"stop"}\n\n<usage>data: [DONE]\n\n',
     );
-    await within((async () => { while (summaries.length === 0) await sleep(5); })(), 2000, 'the summary');
+    await within(
+      (async () => {
+        while (summaries.length === 0) await sleep(5);
+      })(),
+      2000,
+      'the summary',
+    );
     expect(summaries[0].text).toBe('Express');
   });
 
@@ -677,8 +741,16 @@ describe('pipe(res) in Express 5', () => {
     });
     const server = await startServer(app);
     cleanups.push(() => server.close());
-    const client = rawRequest(server.port, { method: 'GET', path: '/chat', headers: { 'Accept-Encoding': 'gzip, deflate, br' } });
-    const firstAt = await within(client.waitFor('"text":"one"').then(() => Date.now()), 5000, 'the first token');
+    const client = rawRequest(server.port, {
+      method: 'GET',
+      path: '/chat',
+      headers: { 'Accept-Encoding': 'gzip, deflate, br' },
+    });
+    const firstAt = await within(
+      client.waitFor('"text":"one"').then(() => Date.now()),
+      5000,
+      'the first token',
+    );
     await within(client.closed, 5000, 'the end of the response');
     const lastAt = Date.now();
     const { headers, body } = parseRawResponse(client.text());
@@ -708,7 +780,9 @@ describe('pipe(res) in Express 5', () => {
             decoded += d;
             if (first === undefined && decoded.includes('"text":"one"')) first = Date.now();
           });
-          gunzip.on('end', () => resolve({ encoding: res.headers['content-encoding'], firstAt: first, endAt: Date.now(), text: decoded }));
+          gunzip.on('end', () =>
+            resolve({ encoding: res.headers['content-encoding'], firstAt: first, endAt: Date.now(), text: decoded }),
+          );
           gunzip.on('error', reject);
           res.pipe(gunzip);
         });

@@ -7,7 +7,15 @@
 
 const { Readable } = require('node:stream');
 const { RelayError } = require('../../lib');
-const { startServer, startMockProvider, mockStream, within, sleep, rawRequest, parseRawResponse } = require('./relay-helpers');
+const {
+  startServer,
+  startMockProvider,
+  mockStream,
+  within,
+  sleep,
+  rawRequest,
+  parseRawResponse,
+} = require('./relay-helpers');
 
 const cleanups = [];
 afterEach(async () => {
@@ -90,7 +98,8 @@ describe('toResponse() as a route handler', () => {
       const body = await readAll(res.body);
       if (format === 'text') expect(body).toBe('ab');
       if (format === 'ndjson') expect(body.endsWith('{"type":"done"}\n')).toBe(true);
-      if (format === 'ui-message' || format === 'openai' || format === 'sse') expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
+      if (format === 'ui-message' || format === 'openai' || format === 'sse')
+        expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
     }
   });
 
@@ -172,7 +181,9 @@ describe('toResponse() as a route handler', () => {
     const route = routeHandler(mock, { streamOptions: { retry: { attempts: 0 } } });
     const res = await route.POST(chatRequest());
     const body = await readAll(res.body);
-    expect(body).toMatch(/^data: \{"type":"text","text":"a"\}\n\nevent: error\ndata: \{"code":"PROVIDER_ERROR","message":"[^"]*overloaded[^"]*"\}\n\n$/);
+    expect(body).toMatch(
+      /^data: \{"type":"text","text":"a"\}\n\nevent: error\ndata: \{"code":"PROVIDER_ERROR","message":"[^"]*overloaded[^"]*"\}\n\n$/,
+    );
   });
 
   test('an error before the first byte is a 200 with event: error', async () => {
@@ -180,12 +191,17 @@ describe('toResponse() as a route handler', () => {
     const route = routeHandler(mock, { streamOptions: { retry: { attempts: 0 } } });
     const res = await route.POST(chatRequest());
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe('event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":3000}\n\n');
+    expect(await res.text()).toBe(
+      'event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":3000}\n\n',
+    );
   });
 
   test('text cannot carry an error: its body errors instead of closing', async () => {
     const mock = await mockWith({ tokens: ['a', 'b'], midStreamError: { after: 1 } });
-    const route = routeHandler(mock, { responseOptions: { format: 'text' }, streamOptions: { retry: { attempts: 0 } } });
+    const route = routeHandler(mock, {
+      responseOptions: { format: 'text' },
+      streamOptions: { retry: { attempts: 0 } },
+    });
     const res = await route.POST(chatRequest());
     const reader = res.body.getReader();
     let text = '';
@@ -260,7 +276,13 @@ describe('toResponse() as a route handler', () => {
       // A minimal Next.js-style adapter: node request → Request, Response → node response.
       const controller = new AbortController();
       res.on('close', () => controller.abort());
-      const request = new Request(`http://localhost${req.url}`, { method: req.method, headers: req.headers, body: Readable.toWeb(req), duplex: 'half', signal: controller.signal });
+      const request = new Request(`http://localhost${req.url}`, {
+        method: req.method,
+        headers: req.headers,
+        body: Readable.toWeb(req),
+        duplex: 'half',
+        signal: controller.signal,
+      });
       const response = await route.POST(request);
       res.writeHead(response.status, Object.fromEntries(response.headers));
       res.flushHeaders();
@@ -269,7 +291,10 @@ describe('toResponse() as a route handler', () => {
       body.pipe(res);
     });
     cleanups.push(() => server.close());
-    const client = rawRequest(server.port, { body: JSON.stringify({ messages: [] }), headers: { 'Content-Type': 'application/json' } });
+    const client = rawRequest(server.port, {
+      body: JSON.stringify({ messages: [] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
     await within(client.waitFor('"text":"t1 "'), 5000, 'the first tokens');
     expect(parseRawResponse(client.text()).headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const [request] = await mock.waitForRequests(1);

@@ -88,7 +88,12 @@ describe('stream()', () => {
     await new Promise((r) => setTimeout(r, 150)); // the provider finished meanwhile
     const deltas = [];
     for await (const d of s) deltas.push(d);
-    expect(deltas.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe('late but whole');
+    expect(
+      deltas
+        .filter((d) => d.type === 'text')
+        .map((d) => d.text)
+        .join(''),
+    ).toBe('late but whole');
     expect(deltas.map((d) => d.type)).toContain('finish');
     expect((await s.done).text).toBe('late but whole');
   });
@@ -102,7 +107,10 @@ describe('stream()', () => {
   test('the raw sse provider yields events with their type, data and id', async () => {
     const sse = await startMockProvider({
       provider: 'sse',
-      script: { raw: 'event: greet\ndata: hello\nid: 7\n\ndata: line1\ndata: line2\n\n: comment\n\n', contentType: 'text/event-stream' },
+      script: {
+        raw: 'event: greet\ndata: hello\nid: 7\n\ndata: line1\ndata: line2\n\n: comment\n\n',
+        contentType: 'text/event-stream',
+      },
     });
     try {
       const events = [];
@@ -121,7 +129,11 @@ describe('stream()', () => {
     const { execFileSync } = require('node:child_process');
     const out = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', "import { stream, RelayError } from 'llm-relay'; import cjs from 'llm-relay'; console.log(typeof stream, stream === cjs.stream, typeof RelayError)"],
+      [
+        '--input-type=module',
+        '-e',
+        "import { stream, RelayError } from 'llm-relay'; import cjs from 'llm-relay'; console.log(typeof stream, stream === cjs.stream, typeof RelayError)",
+      ],
       { cwd: __dirname, encoding: 'utf8' },
     );
     expect(out.trim()).toBe('function true function');

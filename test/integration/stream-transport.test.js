@@ -12,7 +12,13 @@ describe('transport', () => {
   test('HTTPS against a self-signed server works inside Node with the tls.ca option', async () => {
     const mock = await startMockProvider({ provider: 'openai', tls: true, script: { tokens: 'over tls' } });
     try {
-      const done = await stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, tls: { ca: mock.ca } }).done;
+      const done = await stream({
+        provider: 'openai',
+        baseURL: mock.baseURL('openai'),
+        apiKey: 'k',
+        body,
+        tls: { ca: mock.ca },
+      }).done;
       expect(done.text).toBe('over tls');
       expect(mock.baseURL('openai')).toMatch(/^https:/);
     } finally {
@@ -21,10 +27,18 @@ describe('transport', () => {
   });
 
   test('HTTP/2 is negotiated over TLS for concurrent streams', async () => {
-    const mock = await startMockProvider({ provider: 'openai', tls: true, http2: true, script: { tokens: 'h2 answer', delayMs: 5 } });
+    const mock = await startMockProvider({
+      provider: 'openai',
+      tls: true,
+      http2: true,
+      script: { tokens: 'h2 answer', delayMs: 5 },
+    });
     try {
-      const streams = Array.from({ length: 20 }, () =>
-        stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, tls: { ca: mock.ca } }).done);
+      const streams = Array.from(
+        { length: 20 },
+        () =>
+          stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body, tls: { ca: mock.ca } }).done,
+      );
       const results = await Promise.all(streams);
       expect(results.every((r) => r.text === 'h2 answer')).toBe(true);
       expect(mock.requests.every((r) => r.httpVersion === '2.0')).toBe(true);
@@ -43,18 +57,27 @@ describe('transport', () => {
       st.on('end', () => {
         st.respond({ ':status': 200, 'content-type': 'text/event-stream' });
         st.write('data: {"choices":[{"index":0,"delta":{"content":"h2c "}}]}\n\n');
-        st.end('data: {"choices":[{"index":0,"delta":{"content":"answer"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+        st.end(
+          'data: {"choices":[{"index":0,"delta":{"content":"answer"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+        );
       });
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     try {
       const baseURL = `http://127.0.0.1:${server.address().port}/v1`;
-      const results = await Promise.all(Array.from({ length: 10 }, () =>
-        stream({ provider: 'openai', baseURL, apiKey: 'k', body, http2: 'prior-knowledge' }).done));
+      const results = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () => stream({ provider: 'openai', baseURL, apiKey: 'k', body, http2: 'prior-knowledge' }).done,
+        ),
+      );
       expect(results.map((r) => r.text)).toEqual(Array(10).fill('h2c answer'));
       // libcurl 8 multiplexes h2c on one connection; 7.x (Debian 12) cannot,
       // so there each stream gets its own connection.
-      const [major] = require('../..').__bench.curlVersion.match(/libcurl\/(\d+)/).slice(1).map(Number);
+      const [major] = require('../..')
+        .__bench.curlVersion.match(/libcurl\/(\d+)/)
+        .slice(1)
+        .map(Number);
       expect(sessions.size).toBe(major >= 8 ? 1 : 10);
     } finally {
       for (const session of sessions) session.destroy();
@@ -75,7 +98,13 @@ describe('transport', () => {
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n');
-        setTimeout(() => res.end('data: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'), 40);
+        setTimeout(
+          () =>
+            res.end(
+              'data: {"choices":[{"index":0,"delta":{"content":"b"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+            ),
+          40,
+        );
       });
     });
     server.on('connection', () => connections++);
@@ -88,7 +117,8 @@ describe('transport', () => {
         Array.from({ length: clients }, async (_, k) => {
           await new Promise((r) => setTimeout(r, k));
           let text = '';
-          for (let i = 0; i < 3; i++) text += (await stream({ provider: 'openai', baseURL, apiKey: 'k', body }).done).text;
+          for (let i = 0; i < 3; i++)
+            text += (await stream({ provider: 'openai', baseURL, apiKey: 'k', body }).done).text;
           return text;
         }),
       );
@@ -104,12 +134,20 @@ describe('transport', () => {
   test('500 concurrent streams all arrive whole', async () => {
     const mock = await startMockProvider({
       provider: 'openai',
-      script: (req) => ({ tokens: Array.from({ length: 20 }, (_, i) => `${req.body.messages[0].content}-${i} `), delayMs: 2 }),
+      script: (req) => ({
+        tokens: Array.from({ length: 20 }, (_, i) => `${req.body.messages[0].content}-${i} `),
+        delayMs: 2,
+      }),
     });
     try {
       const n = 500;
       const runs = Array.from({ length: n }, async (_, k) => {
-        const s = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: { model: 'm', messages: [{ role: 'user', content: `s${k}` }] } });
+        const s = stream({
+          provider: 'openai',
+          baseURL: mock.baseURL('openai'),
+          apiKey: 'k',
+          body: { model: 'm', messages: [{ role: 'user', content: `s${k}` }] },
+        });
         let text = '';
         for await (const d of s) if (d.type === 'text') text += d.text;
         return text === Array.from({ length: 20 }, (_, i) => `s${k}-${i} `).join('');

@@ -27,7 +27,9 @@ function streamInChild(baseURL, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', script, baseURL], { env: { ...process.env, ...env } });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
     child.on('error', reject);
     child.on('exit', () => {
@@ -37,7 +39,7 @@ function streamInChild(baseURL, env) {
   });
 }
 
-test('only the bundled mbedTLS libcurl asks for Node\'s trust store', () => {
+test("only the bundled mbedTLS libcurl asks for Node's trust store", () => {
   expect(binding.native.curlVersion).toMatch(bundled ? /mbedTLS/ : /GnuTLS/);
 });
 

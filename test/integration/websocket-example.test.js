@@ -10,7 +10,9 @@ const { launchChromium } = require('../helpers/chromium');
 
 async function settlesWithin(promise, ms) {
   let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
     return await Promise.race([promise.then(() => true), late]);
   } finally {
@@ -42,20 +44,29 @@ describe('the WebSocket example', () => {
   });
 
   const assistant = (i) => page.locator('.msg.assistant').nth(i);
-  const words = (i) => page.evaluate((n) => (document.querySelectorAll('.msg.assistant')[n]?.textContent || '').split(' ').length, i);
+  const words = (i) =>
+    page.evaluate((n) => (document.querySelectorAll('.msg.assistant')[n]?.textContent || '').split(' ').length, i);
 
   test('asking mid-answer interrupts it, aborts its provider request, and the new answer streams unmixed', async () => {
     await page.goto(demo.url);
     await page.fill('#input', 'first question');
     await page.click('#send');
-    await page.waitForFunction(() => (document.querySelector('.msg.assistant')?.textContent || '').split(' ').length >= 6, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('.msg.assistant')?.textContent || '').split(' ').length >= 6,
+      undefined,
+      { timeout: 10_000 },
+    );
     const [first] = await demo.mock.waitForRequests(1);
 
     await page.fill('#input', 'second question');
     await page.click('#send');
     await expect(settlesWithin(first.closed, 3000)).resolves.toBe(true);
     expect(first.completed).toBe(false);
-    await page.waitForFunction(() => document.querySelectorAll('.msg.assistant')[1]?.dataset.state === 'done', undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('.msg.assistant')[1]?.dataset.state === 'done',
+      undefined,
+      { timeout: 20_000 },
+    );
 
     await expect(assistant(0).getAttribute('data-state')).resolves.toBe('stopped');
     const interrupted = await assistant(0).textContent();
@@ -74,7 +85,11 @@ describe('the WebSocket example', () => {
   test('Stop ends the answer and its provider request; the page stays usable', async () => {
     await page.fill('#input', 'third question');
     await page.click('#send');
-    await page.waitForFunction(() => (document.querySelectorAll('.msg.assistant')[2]?.textContent || '').split(' ').length >= 4, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => (document.querySelectorAll('.msg.assistant')[2]?.textContent || '').split(' ').length >= 4,
+      undefined,
+      { timeout: 10_000 },
+    );
     const [, , third] = await demo.mock.waitForRequests(3);
     await page.click('#stop');
     await expect(settlesWithin(third.closed, 3000)).resolves.toBe(true);
@@ -88,17 +103,28 @@ describe('the WebSocket example', () => {
 
   test('a Node ws client gets the same messages: deltas, then {"type":"done"}', async () => {
     const ws = new WebSocket(demo.wsUrl);
-    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
     const messages = [];
-    const done = new Promise((resolve) => ws.on('message', (data) => {
-      const m = JSON.parse(data.toString());
-      messages.push(m);
-      if (m.type === 'done' || m.type === 'error') resolve();
-    }));
+    const done = new Promise((resolve) =>
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString());
+        messages.push(m);
+        if (m.type === 'done' || m.type === 'error') resolve();
+      }),
+    );
     ws.send(JSON.stringify({ messages: [{ role: 'user', content: 'from node' }] }));
     await done;
     ws.close();
     expect(messages[messages.length - 1]).toEqual({ type: 'done' });
-    expect(messages.filter((m) => m.type === 'text').map((m) => m.text).join('').startsWith('You said: “from node”.')).toBe(true);
+    expect(
+      messages
+        .filter((m) => m.type === 'text')
+        .map((m) => m.text)
+        .join('')
+        .startsWith('You said: “from node”.'),
+    ).toBe(true);
   }, 30_000);
 });

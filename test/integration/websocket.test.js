@@ -28,9 +28,18 @@ async function wsRelay(mock, { streamOptions = {}, pipeOptions, onStream } = {})
     ws.on('message', (data) => {
       const request = JSON.parse(data.toString());
       if (request.type === 'stop') return; // the relay in flight handles it
-      const s = mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(request.script) }] }, retry: false, ...streamOptions });
+      const s = mockStream(mock, {
+        body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify(request.script) }] },
+        retry: false,
+        ...streamOptions,
+      });
       const relayed = onStream ? onStream(s, ws, request) : s.pipeWebSocket(ws, pipeOptions);
-      results.push(relayed.then((summary) => ({ summary }), (error) => ({ error })));
+      results.push(
+        relayed.then(
+          (summary) => ({ summary }),
+          (error) => ({ error }),
+        ),
+      );
     });
   });
   cleanups.push(async () => {
@@ -76,7 +85,8 @@ async function connect(url) {
   const waitFor = async (test, ms = 5000) => {
     const deadline = Date.now() + ms;
     while (!messages.some((m) => test(JSON.parse(m.text)))) {
-      if (Date.now() > deadline) throw new Error(`no such message within ${ms} ms; got ${messages.map((m) => m.text).join(' | ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`no such message within ${ms} ms; got ${messages.map((m) => m.text).join(' | ')}`);
       await new Promise((resolve) => {
         waiters.push(resolve);
         setTimeout(resolve, 50);
@@ -107,7 +117,9 @@ test('a provider 429 arrives as an error message with its status and Retry-After
   const client = await connect(relay.url);
   client.ws.send(JSON.stringify({ script: { status: 429, headers: { 'retry-after': '20' } } }));
   await client.waitFor((m) => m.type === 'error');
-  expect(client.json()).toEqual([{ type: 'error', code: 'HTTP_STATUS', message: 'The provider answered HTTP 429', status: 429, retryAfterMs: 20000 }]);
+  expect(client.json()).toEqual([
+    { type: 'error', code: 'HTTP_STATUS', message: 'The provider answered HTTP 429', status: 429, retryAfterMs: 20000 },
+  ]);
   const { error } = await relay.results[0];
   expect(error.code).toBe('HTTP_STATUS');
 });
@@ -148,7 +160,12 @@ test('a stop then a new request on the same socket: the second answer never mixe
   const end = json.findIndex((m) => m.type === 'error');
   expect(json[end].code).toBe('ABORTED');
   expect(json.slice(0, end).every((m) => m.type !== 'text' || m.text === 'old ')).toBe(true);
-  expect(json.slice(end + 1).filter((m) => m.type === 'text').map((m) => m.text)).toEqual(['new ', 'answer']);
+  expect(
+    json
+      .slice(end + 1)
+      .filter((m) => m.type === 'text')
+      .map((m) => m.text),
+  ).toEqual(['new ', 'answer']);
   expect((await relay.results[1]).summary.text).toBe('new answer');
 });
 
@@ -163,7 +180,12 @@ test('a second pipeWebSocket on a busy socket stops the first, whose end message
   const json = client.json();
   const end = json.findIndex((m) => m.type === 'error');
   expect(json[end]).toEqual({ type: 'error', code: 'ABORTED', message: 'A new stream started on this WebSocket' });
-  expect(json.slice(end + 1).filter((m) => m.type === 'text').map((m) => m.text)).toEqual(['new']);
+  expect(
+    json
+      .slice(end + 1)
+      .filter((m) => m.type === 'text')
+      .map((m) => m.text),
+  ).toEqual(['new']);
   const [first] = await mock.waitForRequests(2);
   await within(first.closed, 2000, 'the first provider request closing');
   expect(first.completed).toBe(false);
@@ -185,11 +207,22 @@ test('a closed socket aborts the provider request', async () => {
 
 test('bad arguments throw INVALID_ARGUMENT and leave the stream unconsumed', async () => {
   const mock = await scriptedMock();
-  const s = mockStream(mock, { body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify({ tokens: 'ok' }) }] } });
-  expect(() => s.pipeWebSocket({})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('Expected a WebSocket from the ws package') }));
+  const s = mockStream(mock, {
+    body: { model: 'm', messages: [{ role: 'user', content: JSON.stringify({ tokens: 'ok' }) }] },
+  });
+  expect(() => s.pipeWebSocket({})).toThrow(
+    expect.objectContaining({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('Expected a WebSocket from the ws package'),
+    }),
+  );
   const fake = { send() {}, on() {}, ping() {}, readyState: 1 };
-  expect(() => s.pipeWebSocket(fake, { heartbeat: 5 })).toThrow('Unknown option "heartbeat" in the pipeWebSocket() options; expected one of heartbeatMs, maxBufferedBytes');
-  expect(() => s.pipeWebSocket(fake, { maxBufferedBytes: 0 })).toThrow('Expected a positive integer for maxBufferedBytes but received number 0');
+  expect(() => s.pipeWebSocket(fake, { heartbeat: 5 })).toThrow(
+    'Unknown option "heartbeat" in the pipeWebSocket() options; expected one of heartbeatMs, maxBufferedBytes',
+  );
+  expect(() => s.pipeWebSocket(fake, { maxBufferedBytes: 0 })).toThrow(
+    'Expected a positive integer for maxBufferedBytes but received number 0',
+  );
   expect((await s.done).text).toBe('ok');
 });
 
@@ -233,11 +266,18 @@ test('a client that stops reading pauses the provider transfer; reading again de
   // Bounded: the limit, plus what the worker handed over before the pause reached it (its outbox
   // holds at most 1 MiB before the worker stops reading; a second handoff may be on its way).
   expect(maxBuffered).toBeLessThan(4 * 1024 * 1024);
-  if (process.env.LLM_RELAY_REPORT) console.log(`ws backpressure: sent ${sent} of ${TOKENS * TOKEN.length} bytes before the pause held; max bufferedAmount ${maxBuffered}`);
+  if (process.env.LLM_RELAY_REPORT)
+    console.log(
+      `ws backpressure: sent ${sent} of ${TOKENS * TOKEN.length} bytes before the pause held; max bufferedAmount ${maxBuffered}`,
+    );
 
   client.ws._socket.resume();
   await client.waitFor((m) => m.type === 'done', 30_000);
-  const text = client.json().filter((m) => m.type === 'text').map((m) => m.text).join('');
+  const text = client
+    .json()
+    .filter((m) => m.type === 'text')
+    .map((m) => m.text)
+    .join('');
   expect(text.length).toBe(TOKENS * TOKEN.length);
   expect((await relay.results[0]).summary.text.length).toBe(TOKENS * TOKEN.length);
 }, 60_000);
@@ -247,7 +287,9 @@ test('heartbeats are WebSocket pings while the provider is silent', async () => 
   const relay = await wsRelay(mock, { pipeOptions: { heartbeatMs: 50 } });
   const client = await connect(relay.url);
   let pings = 0;
-  client.ws.on('ping', () => { pings += 1; });
+  client.ws.on('ping', () => {
+    pings += 1;
+  });
   client.ws.send(JSON.stringify({ script: { tokens: ['a', 'b'], ttftMs: 400 } }));
   await client.waitFor((m) => m.type === 'done');
   expect(pings).toBeGreaterThanOrEqual(3);

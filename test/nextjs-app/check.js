@@ -47,22 +47,43 @@ async function main() {
     ],
   });
   const port = await freePort();
-  const next = spawn(process.execPath, [require.resolve('next/dist/bin/next', { paths: [APP] }), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: APP,
-    env: { ...process.env, OPENAI_BASE_URL: mock.baseURL('openai'), OPENAI_API_KEY: 'test-key', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const next = spawn(
+    process.execPath,
+    [require.resolve('next/dist/bin/next', { paths: [APP] }), 'start', '-p', String(port), '-H', '127.0.0.1'],
+    {
+      cwd: APP,
+      env: {
+        ...process.env,
+        OPENAI_BASE_URL: mock.baseURL('openai'),
+        OPENAI_API_KEY: 'test-key',
+        NODE_ENV: 'production',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // A timeout (SIGTERM from .ci/stages/nextjs.sh) must not leave next start running.
   const killNext = () => next.kill('SIGKILL');
   process.once('exit', killNext);
   process.once('SIGTERM', () => process.exit(1));
   let serverLog = '';
-  next.stdout.on('data', (d) => { serverLog += d; });
-  next.stderr.on('data', (d) => { serverLog += d; });
+  next.stdout.on('data', (d) => {
+    serverLog += d;
+  });
+  next.stderr.on('data', (d) => {
+    serverLog += d;
+  });
   let browser;
   try {
     const origin = `http://127.0.0.1:${port}`;
-    await waitFor('next start answers', () => fetch(origin).then((r) => r.ok, () => false), 30000);
+    await waitFor(
+      'next start answers',
+      () =>
+        fetch(origin).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      30000,
+    );
     console.log(`ok - next start serves ${origin}`);
 
     browser = await launchChromium();
@@ -72,8 +93,13 @@ async function main() {
     // 1. The answer, rendered exactly.
     await page.fill('#prompt', 'Say hello');
     await page.click('#send');
-    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'ready' &&
-      document.querySelectorAll('#messages li[data-role="assistant"]').length === 1, null, { timeout: 30000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#status')?.textContent === 'ready' &&
+        document.querySelectorAll('#messages li[data-role="assistant"]').length === 1,
+      null,
+      { timeout: 30000 },
+    );
     const rendered = await page.textContent('#messages li[data-role="assistant"]');
     assert.equal(rendered, ANSWER);
     assert.equal(mock.requests[0].completed, true);
@@ -83,14 +109,26 @@ async function main() {
     // 2. Stop while streaming: the provider request is closed.
     await page.fill('#prompt', 'Tell me a long story');
     await page.click('#send');
-    await page.waitForFunction(() => /word3 /.test(document.querySelectorAll('#messages li[data-role="assistant"]')[1]?.textContent || ''), null, { timeout: 30000 });
+    await page.waitForFunction(
+      () => /word3 /.test(document.querySelectorAll('#messages li[data-role="assistant"]')[1]?.textContent || ''),
+      null,
+      { timeout: 30000 },
+    );
     const stoppedAt = Date.now();
     await page.click('#stop');
-    const upstream = await waitFor('the mock sees the second request close', () => mock.requests[1]?.closedAt !== undefined && mock.requests[1], 10000);
+    const upstream = await waitFor(
+      'the mock sees the second request close',
+      () => mock.requests[1]?.closedAt !== undefined && mock.requests[1],
+      10000,
+    );
     assert.equal(upstream.completed, false, 'the provider had not finished: the stop cut it short');
     assert.equal(upstream.endedByClient, true);
-    const partial = (await page.$$eval('#messages li[data-role="assistant"]', (items) => items.map((li) => li.textContent)))[1];
-    console.log(`ok - Stop closes the provider request ${upstream.closedAt - stoppedAt} ms after the click (${partial.length} characters shown)`);
+    const partial = (
+      await page.$$eval('#messages li[data-role="assistant"]', (items) => items.map((li) => li.textContent))
+    )[1];
+    console.log(
+      `ok - Stop closes the provider request ${upstream.closedAt - stoppedAt} ms after the click (${partial.length} characters shown)`,
+    );
   } catch (err) {
     console.error(`--- next start output ---\n${serverLog.slice(-4000)}`);
     throw err;
@@ -102,7 +140,10 @@ async function main() {
   }
 }
 
-main().then(() => console.log('ok - all checks passed'), (err) => {
-  console.error(`not ok - ${err.stack || err}`);
-  process.exit(1);
-});
+main().then(
+  () => console.log('ok - all checks passed'),
+  (err) => {
+    console.error(`not ok - ${err.stack || err}`);
+    process.exit(1);
+  },
+);

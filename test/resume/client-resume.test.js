@@ -23,7 +23,9 @@ let getStatus; // force a status on GETs
 
 beforeAll(async () => {
   // As test/unit/client.test.js: Node's own loader, outside Jest's sandbox.
-  const script = new vm.Script('(url) => import(url)', { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const script = new vm.Script('(url) => import(url)', {
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
   client = await script.runInThisContext()(pathToFileURL(path.join(__dirname, '../../lib/client/index.mjs')).href);
   mock = await startMockProvider({ provider: 'openai', script: { tokens: ANSWER, delayMs: 15 } });
 });
@@ -53,10 +55,15 @@ beforeEach(async () => {
     reconnects.push(req.headers['last-event-id']);
     if (getStatus !== undefined) {
       res.writeHead(getStatus, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: getStatus === 503 ? 'STORE_UNAVAILABLE' : 'NOT_FOUND', message: 'no' } }));
+      res.end(
+        JSON.stringify({ error: { code: getStatus === 503 ? 'STORE_UNAVAILABLE' : 'NOT_FOUND', message: 'no' } }),
+      );
       return;
     }
-    store.resume(url.pathname.split('/')[2], { lastEventId: req.headers['last-event-id'] }).pipe(res).catch(() => {});
+    store
+      .resume(url.pathname.split('/')[2], { lastEventId: req.headers['last-event-id'] })
+      .pipe(res)
+      .catch(() => {});
   });
 });
 
@@ -74,7 +81,14 @@ async function read(id, resume, options = {}) {
   } catch (err) {
     error = err;
   }
-  return { deltas, error, text: deltas.filter((d) => d.type === 'text').map((d) => d.text).join('') };
+  return {
+    deltas,
+    error,
+    text: deltas
+      .filter((d) => d.type === 'text')
+      .map((d) => d.text)
+      .join(''),
+  };
 }
 
 test('a body cut mid-stream (twice, the reconnect too) is resumed with Last-Event-ID: every delta once, in order', async () => {
@@ -98,8 +112,17 @@ test('a store that stays unavailable: backs off, then gives up after resume.retr
   drops.set('/chat', 120);
   getStatus = 503;
   const startedAt = Date.now();
-  const { error, text } = await read('r2', { url: `${server.url}/chat/r2/stream`, retries: 3, delayMs: 40, maxDelayMs: 100 });
-  expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, message: expect.stringContaining('gave up after 3 reconnect attempts') });
+  const { error, text } = await read('r2', {
+    url: `${server.url}/chat/r2/stream`,
+    retries: 3,
+    delayMs: 40,
+    maxDelayMs: 100,
+  });
+  expect(error).toMatchObject({
+    code: 'STORE_UNAVAILABLE',
+    status: 503,
+    message: expect.stringContaining('gave up after 3 reconnect attempts'),
+  });
   expect(reconnects.length).toBe(3);
   expect(Date.now() - startedAt).toBeGreaterThanOrEqual(120 + 40 + 80 + 100 - 20); // the drop, then 40, 80, 100 ms
   expect(ANSWER.startsWith(text)).toBe(true);
@@ -114,9 +137,11 @@ test('a reconnect answered 404 fails at once with NOT_FOUND; a stream without id
   // A plain relay (no ids): a cut body stays TRUNCATED, never replayed twice.
   const body = new Response('data: {"type":"text","text":"a"}\n\n');
   const seen = [];
-  await expect((async () => {
-    for await (const d of client.readStream(body, { resume: { url: `${server.url}/x`, delayMs: 0 } })) seen.push(d);
-  })()).rejects.toMatchObject({ code: 'TRUNCATED' });
+  await expect(
+    (async () => {
+      for await (const d of client.readStream(body, { resume: { url: `${server.url}/x`, delayMs: 0 } })) seen.push(d);
+    })(),
+  ).rejects.toMatchObject({ code: 'TRUNCATED' });
   expect(seen).toEqual([{ type: 'text', text: 'a' }]);
 });
 

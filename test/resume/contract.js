@@ -93,10 +93,17 @@ function storeContract(name, open) {
 
     test('an end record with an error reaches readers as it was written', async () => {
       const id = uid();
-      const terminal = { ok: false, error: { code: 'ABORTED', message: 'stopped', status: 499, retryAfterMs: 5 }, summary: { text: 'par' } };
+      const terminal = {
+        ok: false,
+        error: { code: 'ABORTED', message: 'stopped', status: 499, retryAfterMs: 5 },
+        summary: { text: 'par' },
+      };
       await finished(id, 4, 2, terminal);
       const { entries } = await collect(reader.read(id, { after: 4 }));
-      expect(entries).toEqual([{ type: 'meta', meta: META }, { type: 'end', ...terminal }]);
+      expect(entries).toEqual([
+        { type: 'meta', meta: META },
+        { type: 'end', ...terminal },
+      ]);
     });
 
     test('a stream with no deltas reads as its meta and its end', async () => {
@@ -104,7 +111,10 @@ function storeContract(name, open) {
       await producer.claim(id);
       await producer.end(id, { ok: true });
       const { entries } = await collect(reader.read(id));
-      expect(entries).toEqual([{ type: 'meta', meta: {} }, { type: 'end', ok: true }]);
+      expect(entries).toEqual([
+        { type: 'meta', meta: {} },
+        { type: 'end', ok: true },
+      ]);
     });
 
     test('an unknown id fails with NOT_FOUND and status 404', async () => {
@@ -201,7 +211,10 @@ function storeContract(name, open) {
 
     test('bad ids, batches and end records are refused with INVALID_ARGUMENT naming what was wrong', async () => {
       for (const bad of ['', 'a\nb', 'x{y}', 'z'.repeat(257), 42, undefined]) {
-        await expect(producer.claim(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('for id') });
+        await expect(producer.claim(bad)).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining('for id'),
+        });
         expect(() => reader.read(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
       }
       expect(() => reader.read('ok', { after: -1 })).toThrow(/non-negative integer .* for after/);
@@ -210,7 +223,9 @@ function storeContract(name, open) {
       expect(() => producer.append(id, batches(1, 1, 1)[0])).toThrow(/claimed, unfinished stream id for append/);
       await producer.claim(id);
       expect(() => producer.append(id, { first: 2, count: 1, data: '{},' })).toThrow(/Expected batch.first 1/);
-      expect(() => producer.append(id, { first: 1, count: 0, data: '{},' })).toThrow(/positive integer for batch.count/);
+      expect(() => producer.append(id, { first: 1, count: 0, data: '{},' })).toThrow(
+        /positive integer for batch.count/,
+      );
       expect(() => producer.append(id, { first: 1, count: 1, data: '{}' })).toThrow(/comma-terminated/);
       producer.append(id, { first: 1, count: 1, data: '{},' });
       expect(() => producer.append(id, { first: 1, count: 1, data: '{},' })).toThrow(/Expected batch.first 2/);

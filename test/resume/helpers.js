@@ -4,7 +4,7 @@
 
 /** Delta i as the worker writes it; commas, braces and quotes inside strings on purpose. */
 function deltaJson(i) {
-  return JSON.stringify({ type: 'text', text: `t${i}, "q" {b} [c] \\ é,` }) + ',';
+  return `${JSON.stringify({ type: 'text', text: `t${i}, "q" {b} [c] \\ é,` })},`;
 }
 
 /** Batches covering seqs from..to, `per` deltas each (the last may be shorter). */

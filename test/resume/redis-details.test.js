@@ -101,7 +101,11 @@ test('the log is bounded by maxBatches: a reader that needs trimmed events gets 
   const run = await raw.send(['HGET', 'llm-relay:{long}:meta', 'run']);
   expect(await raw.send(['XLEN', `llm-relay:{long}:log:${run}`])).toBeLessThan(300);
   const early = await collect(store.read('long'));
-  expect(early.error).toMatchObject({ code: 'LIMIT', status: 410, message: expect.stringContaining('no longer holds event 1') });
+  expect(early.error).toMatchObject({
+    code: 'LIMIT',
+    status: 410,
+    message: expect.stringContaining('no longer holds event 1'),
+  });
   const recent = await collect(store.read('long', { after: 990 }));
   expect(recent.error).toBeUndefined();
   expect(seqsOf(recent.entries)).toEqual(range(991, 1000));
@@ -144,13 +148,20 @@ test('url mode: AUTH and SELECT come from the URL; a wrong password gives STORE_
     stores.push(store);
     await store.claim('authed', { db: 3 });
     await store.end('authed', { ok: true });
-    const check = new RespConnection({ ...parseRedisUrl(`redis://:s3cret@127.0.0.1:${secured.port}/3`), connectTimeoutMs: 2000, commandTimeoutMs: 5000 });
+    const check = new RespConnection({
+      ...parseRedisUrl(`redis://:s3cret@127.0.0.1:${secured.port}/3`),
+      connectTimeoutMs: 2000,
+      commandTimeoutMs: 5000,
+    });
     await check.whenReady();
     expect(await check.send(['EXISTS', 'llm-relay:{authed}:meta'])).toBe(1);
     await check.close();
     const wrong = createRedisStore({ url: `redis://:nope@127.0.0.1:${secured.port}` });
     stores.push(wrong);
-    await expect(wrong.claim('x', {})).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/WRONGPASS|invalid password/) });
+    await expect(wrong.claim('x', {})).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringMatching(/WRONGPASS|invalid password/),
+    });
   } finally {
     await secured.stop();
   }
@@ -179,6 +190,8 @@ test('createRedisStore() checks its options', () => {
   expect(() => createRedisStore({ url: 'redis://h', client: {} })).toThrow(/received both/);
   expect(() => createRedisStore({ client: {} })).toThrow(/node-redis or ioredis client/);
   expect(() => createRedisStore({ url: redis.url, keyPrefix: 'a{b}' })).toThrow(/without braces/);
-  expect(() => createRedisStore({ url: redis.url, maxbatches: 1 })).toThrow(/Unknown option createRedisStore\(\) options.maxbatches/);
+  expect(() => createRedisStore({ url: redis.url, maxbatches: 1 })).toThrow(
+    /Unknown option createRedisStore\(\) options.maxbatches/,
+  );
   expect(() => createRedisStore({ url: redis.url, ttlSeconds: 0 })).toThrow(/ttlSeconds/);
 });

@@ -52,9 +52,13 @@ test('stop() on one instance reaches the onStop listener on the producing instan
 });
 
 test('a producer process killed with SIGKILL: the reader on another instance gets every logged delta, then PRODUCER_LOST within seconds', async () => {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'helpers', 'resume-producer.js'), redis.url, 'doomed', '25'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '..', 'helpers', 'resume-producer.js'), redis.url, 'doomed', '25'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     await new Promise((resolve, reject) => {
@@ -131,10 +135,14 @@ test('a connection dropped mid-stream ends the log with a STORE_UNAVAILABLE end 
   a.append('blip', batches(25, 26, 2)[0]);
   expect(a.stats().droppedAppends).toBe(3);
   await a.end('blip', { ok: true, summary: { text: 'whole answer' } });
-  const { entries, error } = await until(async () => {
-    const r = await collect(b.read('blip'));
-    return r.entries.length > 0 && r.entries[r.entries.length - 1].type === 'end' && r;
-  }, 5000, 'the end record');
+  const { entries, error } = await until(
+    async () => {
+      const r = await collect(b.read('blip'));
+      return r.entries.length > 0 && r.entries[r.entries.length - 1].type === 'end' && r;
+    },
+    5000,
+    'the end record',
+  );
   expect(error).toBeUndefined();
   expect(seqsOf(entries)).toEqual(range(1, 20));
   expect(entries[entries.length - 1]).toEqual({

@@ -20,7 +20,10 @@ storeContract('redis store (url)', async () => {
   return { producer, reader, close: () => Promise.all([producer.close(), reader.close()]) };
 });
 
-for (const [label, pkg] of [['node-redis', 'redis'], ['node-redis v4', 'redis4']]) {
+for (const [label, pkg] of [
+  ['node-redis', 'redis'],
+  ['node-redis v4', 'redis4'],
+]) {
   storeContract(`redis store (${label} client)`, async () => {
     const { createClient } = require(pkg);
     const clients = [createClient({ url: redis.url }), createClient({ url: redis.url })];

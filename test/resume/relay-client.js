@@ -15,30 +15,34 @@ const http = require('node:http');
 function readEvents(url, options = {}) {
   const { method = 'GET', headers = {}, body, leaveAfterIds, onHead } = options;
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, agent: false }, (res) => {
-      let text = '';
-      let done = false;
-      if (onHead) onHead(res.headers);
-      const finish = (left) => {
-        if (done) return;
-        done = true;
-        resolve({ status: res.statusCode, headers: res.headers, text, lastId: lastIdOf(text), left });
-      };
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => {
-        if (done) return;
-        text += chunk;
-        if (leaveAfterIds === undefined) return;
-        const cut = cutAfterIds(text, leaveAfterIds);
-        if (cut === -1) return;
-        text = text.slice(0, cut);
-        finish(true);
-        req.destroy();
-      });
-      res.on('end', () => finish(false));
-      res.on('error', () => finish(true));
-      res.on('close', () => finish(true));
-    });
+    const req = http.request(
+      url,
+      { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, agent: false },
+      (res) => {
+        let text = '';
+        let done = false;
+        if (onHead) onHead(res.headers);
+        const finish = (left) => {
+          if (done) return;
+          done = true;
+          resolve({ status: res.statusCode, headers: res.headers, text, lastId: lastIdOf(text), left });
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          if (done) return;
+          text += chunk;
+          if (leaveAfterIds === undefined) return;
+          const cut = cutAfterIds(text, leaveAfterIds);
+          if (cut === -1) return;
+          text = text.slice(0, cut);
+          finish(true);
+          req.destroy();
+        });
+        res.on('end', () => finish(false));
+        res.on('error', () => finish(true));
+        res.on('close', () => finish(true));
+      },
+    );
     req.on('error', (err) => reject(err));
     req.end(body);
   });

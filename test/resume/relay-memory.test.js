@@ -20,7 +20,12 @@ let producers; // id -> the pipe() promise, settled
 let streams; // id -> the LLMStream
 
 function llm() {
-  return stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-test', body: { model: 'gpt-4o-mini', messages: [] } });
+  return stream({
+    provider: 'openai',
+    baseURL: mock.baseURL('openai'),
+    apiKey: 'sk-test',
+    body: { model: 'gpt-4o-mini', messages: [] },
+  });
 }
 
 beforeAll(async () => {
@@ -46,12 +51,21 @@ beforeEach(async () => {
       const abandonAfterMs = url.searchParams.has('abandon') ? Number(url.searchParams.get('abandon')) : undefined;
       const direct = url.searchParams.get('direct') !== '0';
       const p = s.pipe(res, { format, direct, heartbeatMs: 0, resume: { store, id, abandonAfterMs } });
-      producers.set(id, p.then((summary) => ({ summary }), (error) => ({ error })));
+      producers.set(
+        id,
+        p.then(
+          (summary) => ({ summary }),
+          (error) => ({ error }),
+        ),
+      );
       return;
     }
     const id = url.pathname.split('/')[2];
     const heartbeatMs = url.searchParams.has('heartbeat') ? Number(url.searchParams.get('heartbeat')) : undefined;
-    store.resume(id, { lastEventId: req.headers['last-event-id'] }).pipe(res, { format, heartbeatMs }).catch(() => {});
+    store
+      .resume(id, { lastEventId: req.headers['last-event-id'] })
+      .pipe(res, { format, heartbeatMs })
+      .catch(() => {});
   });
 });
 
@@ -60,35 +74,42 @@ afterEach(async () => {
   await store.close();
 });
 
-const start = (id, query = '', options = {}) => readEvents(`${server.url}/chat?id=${id}${query}`, { method: 'POST', body: '{}', ...options });
-const resume = (id, lastEventId, query = '') => readEvents(`${server.url}/chat/${id}/stream${query}`, { headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId } });
+const start = (id, query = '', options = {}) =>
+  readEvents(`${server.url}/chat?id=${id}${query}`, { method: 'POST', body: '{}', ...options });
+const resume = (id, lastEventId, query = '') =>
+  readEvents(`${server.url}/chat/${id}/stream${query}`, {
+    headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+  });
 
 test.each([
   ['the worker writes the socket', '1'],
   ['Node writes the socket', '0'],
-])('a client that drops after 5 events reconnects with Last-Event-ID and gets exactly the rest, while the answer kept generating (%s)', async (_, direct) => {
-  const first = await start('c1', `&direct=${direct}`, { leaveAfterIds: 5 });
-  expect(first.left).toBe(true);
-  expect(first.headers['llm-relay-stream-id']).toBe('c1');
-  expect(first.lastId).toBe('5');
-  // The upstream goes on without the client.
-  await new Promise((r) => setTimeout(r, 150));
-  expect(mock.requests.at(-1).closedAt).toBeUndefined();
-  const rest = await resume('c1', first.lastId);
-  expect(rest.status).toBe(200);
-  const { summary } = await producers.get('c1');
-  expect(summary.text).toBe(ANSWER);
-  const request = mock.requests.at(-1);
-  expect(request.completed).toBe(true);
-  expect(request.endedByClient).toBe(false);
-  // No gap, no duplicate: what the client had and what it got is the whole answer, byte for byte.
-  const whole = await resume('c1', undefined);
-  expect(first.text + rest.text).toBe(whole.text);
-  expect(textOf(first.text + rest.text)).toBe(ANSWER);
-  const ids = idsOf(first.text + rest.text);
-  expect(ids).toEqual(ids.map((_, i) => i + 1));
-  expect(rest.text.endsWith('data: [DONE]\n\n')).toBe(true);
-});
+])(
+  'a client that drops after 5 events reconnects with Last-Event-ID and gets exactly the rest, while the answer kept generating (%s)',
+  async (_, direct) => {
+    const first = await start('c1', `&direct=${direct}`, { leaveAfterIds: 5 });
+    expect(first.left).toBe(true);
+    expect(first.headers['llm-relay-stream-id']).toBe('c1');
+    expect(first.lastId).toBe('5');
+    // The upstream goes on without the client.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(mock.requests.at(-1).closedAt).toBeUndefined();
+    const rest = await resume('c1', first.lastId);
+    expect(rest.status).toBe(200);
+    const { summary } = await producers.get('c1');
+    expect(summary.text).toBe(ANSWER);
+    const request = mock.requests.at(-1);
+    expect(request.completed).toBe(true);
+    expect(request.endedByClient).toBe(false);
+    // No gap, no duplicate: what the client had and what it got is the whole answer, byte for byte.
+    const whole = await resume('c1', undefined);
+    expect(first.text + rest.text).toBe(whole.text);
+    expect(textOf(first.text + rest.text)).toBe(ANSWER);
+    const ids = idsOf(first.text + rest.text);
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+    expect(rest.text.endsWith('data: [DONE]\n\n')).toBe(true);
+  },
+);
 
 test('every event carries an increasing id, with the direct socket and with Node writes', async () => {
   for (const direct of ['1', '0']) {
@@ -122,12 +143,16 @@ test('an unknown id answers 404 with a NOT_FOUND JSON body; a bad Last-Event-ID 
   expect(res.status).toBe(404);
   expect(res.headers['content-type']).toMatch(/application\/json/);
   expect(JSON.parse(res.text)).toEqual({ error: { code: 'NOT_FOUND', message: expect.stringContaining('"nobody"') } });
-  expect(() => store.resume('x', { lastEventId: 'abc' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  expect(() => store.resume('x', { lastEventId: 'abc' })).toThrow(
+    expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+  );
   expect(() => store.resume('', {})).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   expect(() => store.resume('x', { after: 1 })).toThrow(/Unknown option "after"/);
-  await expect((async () => {
-    for await (const d of store.resume('nobody')) void d;
-  })()).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  await expect(
+    (async () => {
+      for await (const d of store.resume('nobody')) void d;
+    })(),
+  ).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
 });
 
 test('two readers that join mid-stream each get every event once, in order, and the same bytes', async () => {
@@ -167,7 +192,10 @@ test('a second producer for a live id is refused: 409 with a JSON body, and its 
   await until(() => producers.has('c5'), 2000, 'the first producer');
   const second = await start('c5');
   expect(second.status).toBe(409);
-  expect(JSON.parse(second.text).error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('"c5"') });
+  expect(JSON.parse(second.text).error).toMatchObject({
+    code: 'INVALID_ARGUMENT',
+    message: expect.stringContaining('"c5"'),
+  });
   const { error } = await producers.get('c5');
   expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', status: 409 });
   // The refused stream was aborted: its upstream request does not run on.
@@ -183,7 +211,12 @@ test('a store that cannot take the claim answers 503 STORE_UNAVAILABLE', async (
 });
 
 test('each format, resumed after each event id, gives exactly the bytes the live client missed', async () => {
-  script = { tokens: 'Tools and text', delayMs: 2, toolCalls: [{ name: 'lookup', arguments: '{"q":"x"}' }], reasoning: 'Think' };
+  script = {
+    tokens: 'Tools and text',
+    delayMs: 2,
+    toolCalls: [{ name: 'lookup', arguments: '{"q":"x"}' }],
+    reasoning: 'Think',
+  };
   for (const format of ['sse', 'openai', 'ui-message', 'ndjson', 'text']) {
     const id = `f-${format}`;
     const live = await start(id, `&format=${format}`);
@@ -193,7 +226,11 @@ test('each format, resumed after each event id, gives exactly the bytes the live
     for (const at of idsOf(live.text)) {
       const marker = `\nid: ${at}\n\n`;
       const rest = await resume(id, String(at), `?format=${format}`);
-      expect({ format, at, text: live.text.slice(0, live.text.indexOf(marker) + marker.length) + rest.text }).toEqual({ format, at, text: live.text });
+      expect({ format, at, text: live.text.slice(0, live.text.indexOf(marker) + marker.length) + rest.text }).toEqual({
+        format,
+        at,
+        text: live.text,
+      });
     }
   }
 });
@@ -206,14 +243,21 @@ test('for await over store.resume() yields the deltas after lastEventId, then en
   const after = [];
   for await (const d of store.resume('c7', { lastEventId: '3' })) after.push(d);
   expect(after).toEqual(all.slice(3));
-  expect(all.filter((d) => d.type === 'text').map((d) => d.text).join('')).toBe(ANSWER);
+  expect(
+    all
+      .filter((d) => d.type === 'text')
+      .map((d) => d.text)
+      .join(''),
+  ).toBe(ANSWER);
   expect(all.at(-2)).toMatchObject({ type: 'finish', reason: 'stop' });
 });
 
 test('a reader following a stalled live stream gets heartbeats, then the rest', async () => {
   script = { tokens: ANSWER, stallAfter: 3 };
   const first = await start('c8', '', { leaveAfterIds: 3 });
-  const reader = readEvents(`${server.url}/chat/c8/stream?heartbeat=40`, { headers: { 'last-event-id': first.lastId } });
+  const reader = readEvents(`${server.url}/chat/c8/stream?heartbeat=40`, {
+    headers: { 'last-event-id': first.lastId },
+  });
   await new Promise((r) => setTimeout(r, 200));
   await store.stop('c8');
   const rest = await reader;
@@ -237,7 +281,10 @@ test('abandonAfterMs aborts a stream nobody reads, but not while a resumed reade
 
 test('a direct-socket client that stops reading and then leaves does not stall the stream for its readers', async () => {
   // 12 MB: more than the loopback socket buffers hold.
-  script = { tokens: Array.from({ length: 3000 }, (_, i) => `w${String(i).padStart(5, '0')} `.repeat(560)), eventsPerWrite: 20 };
+  script = {
+    tokens: Array.from({ length: 3000 }, (_, i) => `w${String(i).padStart(5, '0')} `.repeat(560)),
+    eventsPerWrite: 20,
+  };
   const net = require('node:net');
   const socket = net.connect(server.port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));

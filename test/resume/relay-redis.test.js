@@ -28,9 +28,19 @@ beforeAll(async () => {
   server = await startServer((req, res) => {
     const url = new URL(req.url, 'http://x');
     const id = url.searchParams.get('id');
-    const p = stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: { model: 'm', messages: [] } })
-      .pipe(res, { resume: { store: producer, id, abandonAfterMs: 400 } });
-    results.set(id, p.then((summary) => ({ summary }), (error) => ({ error })));
+    const p = stream({
+      provider: 'openai',
+      baseURL: mock.baseURL('openai'),
+      apiKey: 'k',
+      body: { model: 'm', messages: [] },
+    }).pipe(res, { resume: { store: producer, id, abandonAfterMs: 400 } });
+    results.set(
+      id,
+      p.then(
+        (summary) => ({ summary }),
+        (error) => ({ error }),
+      ),
+    );
   });
 });
 

@@ -15,7 +15,19 @@ const WIRE = Buffer.from(
     `*2\r\n*2\r\n$3\r\n1-0\r\n*4\r\n$1\r\nc\r\n$1\r\n2\r\n$1\r\nd\r\n$${Buffer.byteLength('{"t":"€,"},')}\r\n{"t":"€,"},\r\n*0\r\n` +
     `$3000\r\n${'ab'.repeat(1500)}\r\n`,
 );
-const EXPECTED = ['OK', 42, -7, 'hé\r\nx', '', null, null, [], new ReplyError('ERR bad thing'), [['1-0', ['c', '2', 'd', '{"t":"€,"},']], []], 'ab'.repeat(1500)];
+const EXPECTED = [
+  'OK',
+  42,
+  -7,
+  'hé\r\nx',
+  '',
+  null,
+  null,
+  [],
+  new ReplyError('ERR bad thing'),
+  [['1-0', ['c', '2', 'd', '{"t":"€,"},']], []],
+  'ab'.repeat(1500),
+];
 
 function parseChunked(sizes) {
   const out = [];
@@ -49,7 +61,10 @@ test('the reply parser gives the same replies whatever the chunking: whole, 1-by
 test('the reply parser skips decoding a top-level bulk string nobody wants, and only that', () => {
   const out = [];
   let skip = true;
-  const parser = new RespParser((v) => out.push(v), () => skip);
+  const parser = new RespParser(
+    (v) => out.push(v),
+    () => skip,
+  );
   parser.feed(Buffer.from('$3\r\n1-0\r\n*1\r\n$1\r\na\r\n'));
   skip = false;
   parser.feed(Buffer.from('$3\r\n2-0\r\n'));
@@ -75,7 +90,14 @@ test('the command writer encodes strings by UTF-8 length, numbers and bytes', ()
 
 test('redis URLs: scheme, auth, database and port', () => {
   expect(parseRedisUrl('redis://h')).toMatchObject({ host: 'h', port: 6379, tls: false, db: 0, password: undefined });
-  expect(parseRedisUrl('rediss://u%40x:p%3Aw@[::1]:7000/4')).toMatchObject({ host: '::1', port: 7000, tls: true, username: 'u@x', password: 'p:w', db: 4 });
+  expect(parseRedisUrl('rediss://u%40x:p%3Aw@[::1]:7000/4')).toMatchObject({
+    host: '::1',
+    port: 7000,
+    tls: true,
+    username: 'u@x',
+    password: 'p:w',
+    db: 4,
+  });
   expect(() => parseRedisUrl('redis://:secret@')).toThrow(/redis:\/\/ or rediss:\/\/ URL/);
   expect(() => parseRedisUrl('redis://:secret@h:1/x')).toThrow(/database number/);
   try {
@@ -117,7 +139,10 @@ test('a connection whose replies stop is dropped after commandTimeoutMs: the com
   try {
     await conn.whenReady();
     const t0 = Date.now();
-    await expect(conn.send(['GET', 'k'])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('no reply for 300 ms') });
+    await expect(conn.send(['GET', 'k'])).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining('no reply for 300 ms'),
+    });
     expect(Date.now() - t0).toBeLessThan(2000);
     await until(() => fake.connections() >= 2, 3000, 'a reconnect');
   } finally {
@@ -133,7 +158,11 @@ test('an idle subscriber connection PINGs, so a peer that went silent is noticed
     subscribed++;
     return '*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n';
   });
-  const conn = new RespConnection(options(fake.port, { handshake: [['SUBSCRIBE', 'c']], pingMs: 100 }), undefined, () => {});
+  const conn = new RespConnection(
+    options(fake.port, { handshake: [['SUBSCRIBE', 'c']], pingMs: 100 }),
+    undefined,
+    () => {},
+  );
   try {
     await conn.whenReady();
     await until(() => subscribed >= 2, 3000, 'a second connection that subscribes again');
@@ -151,7 +180,10 @@ test('while down, commands fail at once with STORE_UNAVAILABLE naming the addres
     expect(await conn.send(['PING'])).toBe('PONG');
     await fake.close();
     await until(() => !conn.ready, 2000, 'the close');
-    await expect(conn.send(['PING'])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining(`127.0.0.1:${fake.port}`) });
+    await expect(conn.send(['PING'])).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining(`127.0.0.1:${fake.port}`),
+    });
     await expect(conn.whenReady()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(conn.post(['PING'], () => {}, null)).toBe(false);
   } finally {
@@ -171,7 +203,11 @@ test('a connection closed during its handshake reconnects (the handshake reply c
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const conn = new RespConnection(options(server.address().port, { handshake: [['SUBSCRIBE', 'c']] }), undefined, () => {});
+  const conn = new RespConnection(
+    options(server.address().port, { handshake: [['SUBSCRIBE', 'c']] }),
+    undefined,
+    () => {},
+  );
   try {
     await until(() => conn.ready, 3000, 'the second connection to become ready');
     expect(attempts).toBe(2);

@@ -47,7 +47,14 @@ function freePort() {
 function startInstance(name, port) {
   const child = spawn(process.execPath, [EXAMPLE], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), INSTANCE: name, REDIS_URL: redis.url, OPENAI_BASE_URL: mock.baseURL('openai'), OPENAI_API_KEY: 'sk-test' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      INSTANCE: name,
+      REDIS_URL: redis.url,
+      OPENAI_BASE_URL: mock.baseURL('openai'),
+      OPENAI_API_KEY: 'sk-test',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -75,8 +82,16 @@ async function stopInstance(name, signal = 'SIGTERM') {
   await exited;
 }
 
-const chat = (id, body, options = {}) => readEvents(`${nginx.origin}/api/chat`, { method: 'POST', body: JSON.stringify({ id, messages: [{ role: 'user', content: body }] }), ...options });
-const resume = (id, lastEventId) => readEvents(`${nginx.origin}/api/chat/${id}/stream`, { headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId } });
+const chat = (id, body, options = {}) =>
+  readEvents(`${nginx.origin}/api/chat`, {
+    method: 'POST',
+    body: JSON.stringify({ id, messages: [{ role: 'user', content: body }] }),
+    ...options,
+  });
+const resume = (id, lastEventId) =>
+  readEvents(`${nginx.origin}/api/chat/${id}/stream`, {
+    headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
+  });
 const servedBy = (res) => res.headers['x-served-by'];
 // Redis was killed before the answer was complete: the provider was still sending then.
 const upstreamDoneAfter = () => requestFor('t4').completed && requestFor('t4').closedAt > redisKilledAt;
@@ -85,11 +100,15 @@ const requestFor = (id) => mock.requests.find((r) => r.body.messages && r.body.m
 
 beforeAll(async () => {
   redis = await startRedis();
-  mock = await startMockProvider({ provider: 'openai', script: (req) => SCRIPTS[req.body.messages[0].content.split('#')[0]] });
+  mock = await startMockProvider({
+    provider: 'openai',
+    script: (req) => SCRIPTS[req.body.messages[0].content.split('#')[0]],
+  });
   const [portA, portB] = [await freePort(), await freePort()];
   await Promise.all([startInstance('A', portA), startInstance('B', portB)]);
   const lines = SITE.match(/server 127\.0\.0\.1:\d+;/g);
-  if (!lines || lines.length !== 2) throw new Error('examples/resume/nginx.conf must keep its two "server 127.0.0.1:PORT;" lines');
+  if (!lines || lines.length !== 2)
+    throw new Error('examples/resume/nginx.conf must keep its two "server 127.0.0.1:PORT;" lines');
   // startNginx points the first server line at appPort; the second is pointed at B here.
   const site = SITE.replace(lines[1], `server 127.0.0.1:${portB};`);
   nginx = await startNginx({ siteConfig: site, appPort: portA });
@@ -134,7 +153,10 @@ test("stop sent to the other instance stops the producing instance's upstream wi
   expect(upstream.closedAt - sentAt).toBeLessThan(200);
   expect(upstream.completed).toBe(false);
   const rest = await resume('t2', first.lastId);
-  expect(parseSse(rest.text).events.at(-1)).toEqual({ event: 'error', data: expect.stringContaining('"code":"ABORTED"') });
+  expect(parseSse(rest.text).events.at(-1)).toEqual({
+    event: 'error',
+    data: expect.stringContaining('"code":"ABORTED"'),
+  });
 });
 
 test("kill -9 of the producing instance gives the other instance's reader PRODUCER_LOST after everything it logged", async () => {
@@ -192,11 +214,19 @@ test('a stream expires ttlSeconds after its end: then its id answers 404', async
   const store = createRedisStore({ url: redis.url, ttlSeconds: 1, keyPrefix: 'ttl-test:' });
   const app = await startServer((req, res) => {
     if (req.method === 'POST') {
-      stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'k', body: { model: 'm', messages: [{ role: 'user', content: 'fast#ttl' }] } })
+      stream({
+        provider: 'openai',
+        baseURL: mock.baseURL('openai'),
+        apiKey: 'k',
+        body: { model: 'm', messages: [{ role: 'user', content: 'fast#ttl' }] },
+      })
         .pipe(res, { resume: { store, id: 'ttl' } })
         .catch(() => {});
     } else {
-      store.resume('ttl').pipe(res).catch(() => {});
+      store
+        .resume('ttl')
+        .pipe(res)
+        .catch(() => {});
     }
   });
   try {

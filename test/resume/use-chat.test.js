@@ -45,7 +45,11 @@ class Chat extends AbstractChat {
   }
 }
 
-const textOf = (message) => message.parts.filter((p) => p.type === 'text').map((p) => p.text).join('');
+const textOf = (message) =>
+  message.parts
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text)
+    .join('');
 
 let mock;
 let store;
@@ -59,16 +63,30 @@ beforeAll(async () => {
   // The route pair of the README's useChat recipe.
   app.post('/api/chat', express.json(), (req, res) => {
     const { id, messages } = req.body;
-    const history = messages.map((m) => ({ role: m.role, content: m.parts.filter((p) => p.type === 'text').map((p) => p.text).join('') }));
+    const history = messages.map((m) => ({
+      role: m.role,
+      content: m.parts
+        .filter((p) => p.type === 'text')
+        .map((p) => p.text)
+        .join(''),
+    }));
     active.add(id);
-    stream({ provider: 'openai', baseURL: mock.baseURL('openai'), apiKey: 'sk-test', body: { model: 'gpt-4o-mini', messages: history } })
+    stream({
+      provider: 'openai',
+      baseURL: mock.baseURL('openai'),
+      apiKey: 'sk-test',
+      body: { model: 'gpt-4o-mini', messages: history },
+    })
       .pipe(res, { format: 'ui-message', resume: { store, id } })
       .catch(() => {})
       .finally(() => active.delete(id));
   });
   app.get('/api/chat/:id/stream', (req, res) => {
     if (!active.has(req.params.id)) return res.status(204).end();
-    store.resume(req.params.id).pipe(res, { format: 'ui-message' }).catch(() => {});
+    store
+      .resume(req.params.id)
+      .pipe(res, { format: 'ui-message' })
+      .catch(() => {});
   });
   server = await startServer(app);
 });
@@ -91,7 +109,11 @@ test('a chat that reloads mid-answer resumes it with resume: true; the answer is
   expect(textOf(first.messages[1]).length).toBeLessThan(ANSWER.length);
 
   // The reloaded page: the messages from its database (the user's), then useChat({ resume: true }).
-  const reloaded = new Chat({ id: 'chat-1', transport: new DefaultChatTransport({ api }), messages: [first.messages[0]] });
+  const reloaded = new Chat({
+    id: 'chat-1',
+    transport: new DefaultChatTransport({ api }),
+    messages: [first.messages[0]],
+  });
   await reloaded.resumeStream();
   expect(reloaded.status).toBe('ready');
   expect(reloaded.error).toBeUndefined();

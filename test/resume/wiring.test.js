@@ -22,13 +22,25 @@ test('Last-Event-ID: decimal ids become `after`; nothing means replay all; anyth
   expect(parseLastEventId(' 17 ')).toBe(17);
   expect(parseLastEventId(5)).toBe(5);
   for (const bad of ['abc', '-1', '1.5', '1e3', '9999999999999999', -3, {}]) {
-    expect(() => parseLastEventId(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('lastEventId') }));
+    expect(() => parseLastEventId(bad)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('lastEventId') }),
+    );
   }
 });
 
 test('a failed end record becomes the RelayError readers throw, with its code, status, retryAfterMs and partial', () => {
-  const err = terminalError({ ok: false, error: { code: 'HTTP_STATUS', message: 'openai answered HTTP 429', status: 429, retryAfterMs: 2000 }, summary: { text: 'pa' } });
+  const err = terminalError({
+    ok: false,
+    error: { code: 'HTTP_STATUS', message: 'openai answered HTTP 429', status: 429, retryAfterMs: 2000 },
+    summary: { text: 'pa' },
+  });
   expect(err).toBeInstanceOf(RelayError);
-  expect(err).toMatchObject({ code: 'HTTP_STATUS', status: 429, retryAfterMs: 2000, partial: { text: 'pa' }, message: 'openai answered HTTP 429' });
+  expect(err).toMatchObject({
+    code: 'HTTP_STATUS',
+    status: 429,
+    retryAfterMs: 2000,
+    partial: { text: 'pa' },
+    message: 'openai answered HTTP 429',
+  });
   expect(terminalError({ ok: false, error: { code: 'ABORTED', message: 'stopped' } }).name).toBe('AbortError');
 });

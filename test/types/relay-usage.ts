@@ -1,7 +1,15 @@
 // Compiled with `tsc --noEmit` by test/unit/types.test.js: resumable relays, resumed readers,
 // multi-step relays and the browser's resuming reader, as a TypeScript user writes them.
 import type { ServerResponse } from 'node:http';
-import { stream, createRelay, createMemoryStore, resumeStream, type Delta, type ResumeStore, type StreamSummary } from 'llm-relay';
+import {
+  createMemoryStore,
+  createRelay,
+  type Delta,
+  type ResumeStore,
+  resumeStream,
+  type StreamSummary,
+  stream,
+} from 'llm-relay';
 import { readStream } from 'llm-relay/client';
 import { useStream } from 'llm-relay/react';
 
@@ -9,15 +17,24 @@ const store = createMemoryStore();
 
 export async function producer(res: ServerResponse): Promise<string> {
   const s = stream({ provider: 'openai', body: { model: 'gpt-4o-mini', messages: [] } });
-  const summary: StreamSummary = await s.pipe(res, { format: 'ui-message', resume: { store, id: 'chat-1', abandonAfterMs: 60_000 } });
-  const web: Promise<Response> = stream({ provider: 'openai', body: {} }).toResponse({ resume: { store, id: 'chat-2' } });
+  const summary: StreamSummary = await s.pipe(res, {
+    format: 'ui-message',
+    resume: { store, id: 'chat-1', abandonAfterMs: 60_000 },
+  });
+  const web: Promise<Response> = stream({ provider: 'openai', body: {} }).toResponse({
+    resume: { store, id: 'chat-2' },
+  });
   const plain: Response = stream({ provider: 'openai', body: {} }).toResponse({ format: 'sse' });
   return summary.text + (await web).status + plain.status;
 }
 
 export async function reader(res: ServerResponse, lastEventId: string | undefined): Promise<number> {
-  const summary: unknown = await store.resume('chat-1', { lastEventId }).pipe(res, { format: 'sse', heartbeatMs: 5000 });
-  const response: Response = await store.resume('chat-1', { lastEventId: 7 }).toResponse({ format: 'ui-message', signal: AbortSignal.timeout(1000) });
+  const summary: unknown = await store
+    .resume('chat-1', { lastEventId })
+    .pipe(res, { format: 'sse', heartbeatMs: 5000 });
+  const response: Response = await store
+    .resume('chat-1', { lastEventId: 7 })
+    .toResponse({ format: 'ui-message', signal: AbortSignal.timeout(1000) });
   let n = 0;
   for await (const d of store.resume('chat-1')) {
     const delta: Delta = d;
@@ -27,7 +44,7 @@ export async function reader(res: ServerResponse, lastEventId: string | undefine
   const again = resumeStream(custom, 'chat-1', {});
   void again.id;
   void summary;
-  return n + response.status + (await store.hasReaders('chat-1') ? 1 : 0);
+  return n + response.status + ((await store.hasReaders('chat-1')) ? 1 : 0);
 }
 
 export async function agent(res: ServerResponse): Promise<number> {
@@ -48,7 +65,15 @@ export async function agent(res: ServerResponse): Promise<number> {
 export async function browser(): Promise<string> {
   let text = '';
   const response = fetch('/api/chat', { method: 'POST' });
-  for await (const d of readStream(response, { resume: { url: (id) => `/api/chat/${id}/stream`, retries: 3, delayMs: 100, maxDelayMs: 2000, headers: { authorization: 'x' } } })) {
+  for await (const d of readStream(response, {
+    resume: {
+      url: (id) => `/api/chat/${id}/stream`,
+      retries: 3,
+      delayMs: 100,
+      maxDelayMs: 2000,
+      headers: { authorization: 'x' },
+    },
+  })) {
     if (d.type === 'text') text += d.text;
   }
   return text;

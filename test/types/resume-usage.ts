@@ -4,15 +4,20 @@ import {
   createMemoryStore,
   createRedisStore,
   RelayError,
-  type ResumeStore,
-  type ResumeEntry,
   type ResumeBatch,
+  type ResumeEntry,
+  type ResumeStore,
   type ResumeTerminal,
 } from 'llm-relay';
 
 export async function resumeExample(signal: AbortSignal): Promise<string> {
   const memory = createMemoryStore({ maxBytes: 1 << 20, ttlSeconds: 60 });
-  const redis = createRedisStore({ url: 'redis://127.0.0.1:6379/0', keyPrefix: 'app:', ttlSeconds: 3600, maxBatches: 10_000 });
+  const redis = createRedisStore({
+    url: 'redis://127.0.0.1:6379/0',
+    keyPrefix: 'app:',
+    ttlSeconds: 3600,
+    maxBatches: 10_000,
+  });
   const stores: ResumeStore[] = [memory, redis];
   const batch: ResumeBatch = { first: 1, count: 1, data: '{"type":"text","text":"hi"},' };
   const done: ResumeTerminal = { ok: false, error: { code: 'ABORTED', message: 'stopped', retryAfterMs: 5 } };
@@ -30,7 +35,11 @@ export async function resumeExample(signal: AbortSignal): Promise<string> {
         if (e.type === 'end' && !e.ok) text += e.error.code;
       }
     } catch (err) {
-      if (err instanceof RelayError && (err.code === 'NOT_FOUND' || err.code === 'PRODUCER_LOST' || err.code === 'STORE_UNAVAILABLE')) text += err.code;
+      if (
+        err instanceof RelayError &&
+        (err.code === 'NOT_FOUND' || err.code === 'PRODUCER_LOST' || err.code === 'STORE_UNAVAILABLE')
+      )
+        text += err.code;
     }
     text += String(await store.stop('chat-1'));
     await store.close();

@@ -1,9 +1,10 @@
 // Compiled with `tsc --noEmit` by test/unit/types.test.js: the public API as
 // a TypeScript user writes it.
-import { stream, LLMStream, RelayError, type Delta, type StreamSummary } from 'llm-relay';
-import { startMockProvider } from 'llm-relay/testing';
-import { readStream, readWebSocket, RelayError as ClientRelayError } from 'llm-relay/client';
+
 import type { ServerResponse } from 'node:http';
+import { type Delta, type LLMStream, RelayError, type StreamSummary, stream } from 'llm-relay';
+import { RelayError as ClientRelayError, readStream, readWebSocket } from 'llm-relay/client';
+import { startMockProvider } from 'llm-relay/testing';
 
 export async function example(res: ServerResponse, signal: AbortSignal): Promise<string> {
   const mock = await startMockProvider({ provider: 'openai', script: { tokens: 'hi' } });
@@ -25,8 +26,14 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
   }
   const done: StreamSummary = await s.done;
   done.toolCalls.forEach((c) => c.argumentsValid);
-  const summary = await stream({ provider: 'anthropic', apiKey: 'k', body: {} }).pipe(res, { format: 'ui-message', heartbeatMs: 5000 });
-  const response: Response = stream({ provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k' }).toResponse({ format: 'openai', headers: { 'x-trace': 'b' } });
+  const summary = await stream({ provider: 'anthropic', apiKey: 'k', body: {} }).pipe(res, {
+    format: 'ui-message',
+    heartbeatMs: 5000,
+  });
+  const response: Response = stream({ provider: 'gemini', model: 'gemini-2.5-flash', apiKey: 'k' }).toResponse({
+    format: 'openai',
+    headers: { 'x-trace': 'b' },
+  });
   for await (const d of readStream(fetch('http://127.0.0.1/api/chat'), { signal })) {
     if (d.type === 'finish') text += d.reason;
     if (d.type === 'data') text += d.name;
@@ -56,11 +63,14 @@ export async function example(res: ServerResponse, signal: AbortSignal): Promise
 // What pipeWebSocket accepts: the ws package's socket, described structurally.
 import type { WsWebSocket } from 'llm-relay';
 export function relayOver(ws: WsWebSocket): Promise<StreamSummary> {
-  return stream({ provider: 'openai', apiKey: 'k', body: {} }).pipeWebSocket(ws, { heartbeatMs: 0, maxBufferedBytes: 1 << 20 });
+  return stream({ provider: 'openai', apiKey: 'k', body: {} }).pipeWebSocket(ws, {
+    heartbeatMs: 0,
+    maxBufferedBytes: 1 << 20,
+  });
 }
 
 // The React hook, as a client component calls it (its types need no @types/react).
-import { useStream, type UseStreamResult } from 'llm-relay/react';
+import { type UseStreamResult, useStream } from 'llm-relay/react';
 export function useChat(): string {
   const chat: UseStreamResult = useStream({ api: '/api/chat', batchMs: 50, onFinish: (r) => void r.finishReason });
   chat.send({ messages: [] });

@@ -69,20 +69,31 @@ describe('readStream options', () => {
     const whole = '{"type":"text","text":"a"}\n\n{"type":"text","text":"é"}\n{"type":"done"}\n';
     const bytes = encoder.encode(whole);
     const chunks = [];
-    for (let i = 0; i < bytes.length; i += 3) chunks.push(new TextDecoder().decode(bytes.subarray(i, i + 3), { stream: true }));
+    for (let i = 0; i < bytes.length; i += 3)
+      chunks.push(new TextDecoder().decode(bytes.subarray(i, i + 3), { stream: true }));
     // Chunks are re-encoded text here; the split points still fall inside lines.
     const { items, error } = await collect(responseOf(chunks), { format: 'ndjson' });
     expect(error).toBeUndefined();
-    expect(items).toEqual([{ type: 'text', text: 'a' }, { type: 'text', text: 'é' }]);
+    expect(items).toEqual([
+      { type: 'text', text: 'a' },
+      { type: 'text', text: 'é' },
+    ]);
   });
 
   test("format 'ndjson': an error line throws its code, status and retryAfterMs after the deltas before it", async () => {
     const { items, error } = await collect(
-      responseOf(['{"type":"text","text":"a"}\n{"type":"error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}\n']),
+      responseOf([
+        '{"type":"text","text":"a"}\n{"type":"error","code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}\n',
+      ]),
       { format: 'ndjson' },
     );
     expect(items).toEqual([{ type: 'text', text: 'a' }]);
-    expect(error).toMatchObject({ code: 'HTTP_STATUS', status: 429, retryAfterMs: 20000, message: 'The provider answered HTTP 429' });
+    expect(error).toMatchObject({
+      code: 'HTTP_STATUS',
+      status: 429,
+      retryAfterMs: 20000,
+      message: 'The provider answered HTTP 429',
+    });
   });
 
   test("format 'ndjson' without the done line throws TRUNCATED", async () => {
@@ -94,7 +105,10 @@ describe('readStream options', () => {
   test("format 'text' yields text deltas and ends with the body", async () => {
     const { items, error } = await collect(responseOf(['Hel', 'lo']), { format: 'text' });
     expect(error).toBeUndefined();
-    expect(items).toEqual([{ type: 'text', text: 'Hel' }, { type: 'text', text: 'lo' }]);
+    expect(items).toEqual([
+      { type: 'text', text: 'Hel' },
+      { type: 'text', text: 'lo' },
+    ]);
   });
 
   test('an unknown format or only throws INVALID_ARGUMENT naming it', async () => {
@@ -110,25 +124,37 @@ describe('readStream options', () => {
 describe('errors that keep their meaning', () => {
   test('an error event gives the RelayError its status and retryAfterMs', async () => {
     const { error } = await collect(
-      responseOf(['event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}\n\n']),
+      responseOf([
+        'event: error\ndata: {"code":"HTTP_STATUS","message":"The provider answered HTTP 429","status":429,"retryAfterMs":20000}\n\n',
+      ]),
     );
     expect(error).toBeInstanceOf(client.RelayError);
     expect(error).toMatchObject({ name: 'RelayError', code: 'HTTP_STATUS', status: 429, retryAfterMs: 20000 });
   });
 
   test("the relay's errorStatus answer keeps its code; another app's JSON error stays HTTP_STATUS", async () => {
-    const relayAnswer = new Response(JSON.stringify({ error: { code: 'TIMEOUT_FIRST_BYTE', message: 'No content within 60000 ms' } }), { status: 504 });
+    const relayAnswer = new Response(
+      JSON.stringify({ error: { code: 'TIMEOUT_FIRST_BYTE', message: 'No content within 60000 ms' } }),
+      { status: 504 },
+    );
     const { error } = await collect(relayAnswer);
     expect(error).toMatchObject({ code: 'TIMEOUT_FIRST_BYTE', status: 504, message: 'No content within 60000 ms' });
 
-    const limited = new Response(JSON.stringify({ error: { code: 'HTTP_STATUS', message: 'The provider answered HTTP 429', status: 429, retryAfterMs: 1500 } }), {
-      status: 429,
-      headers: { 'retry-after': '2' },
-    });
+    const limited = new Response(
+      JSON.stringify({
+        error: { code: 'HTTP_STATUS', message: 'The provider answered HTTP 429', status: 429, retryAfterMs: 1500 },
+      }),
+      {
+        status: 429,
+        headers: { 'retry-after': '2' },
+      },
+    );
     // The body's millisecond hint is more precise than the whole seconds of Retry-After.
     expect((await collect(limited)).error).toMatchObject({ code: 'HTTP_STATUS', status: 429, retryAfterMs: 1500 });
 
-    const other = new Response(JSON.stringify({ error: { code: 'rate_limit_exceeded', message: 'Slow down' } }), { status: 429 });
+    const other = new Response(JSON.stringify({ error: { code: 'rate_limit_exceeded', message: 'Slow down' } }), {
+      status: 429,
+    });
     expect((await collect(other)).error).toMatchObject({ code: 'HTTP_STATUS', status: 429, message: 'Slow down' });
   });
 

@@ -49,7 +49,11 @@ function bodyOf(chunks, { onCancel, close = true } = {}) {
 }
 
 function responseOf(chunks, init = {}, options = {}) {
-  return new Response(bodyOf(chunks, options), { status: 200, headers: { 'content-type': 'text/event-stream' }, ...init });
+  return new Response(bodyOf(chunks, options), {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream' },
+    ...init,
+  });
 }
 
 /** Splits `bytes` at the given cut positions. */
@@ -100,9 +104,13 @@ const DELTAS = [
   { type: 'event', event: 'e', data: 'd', id: '1' },
 ];
 const TRANSCRIPT =
-  DELTAS.slice(0, 3).map((d) => `data: ${JSON.stringify(d)}\n\n`).join('') +
+  DELTAS.slice(0, 3)
+    .map((d) => `data: ${JSON.stringify(d)}\n\n`)
+    .join('') +
   ': ping\n\n' +
-  DELTAS.slice(3).map((d) => `data: ${JSON.stringify(d)}\r\n\r\n`).join('') +
+  DELTAS.slice(3)
+    .map((d) => `data: ${JSON.stringify(d)}\r\n\r\n`)
+    .join('') +
   'data: [DONE]\n\n';
 const TRANSCRIPT_BYTES = encoder.encode(TRANSCRIPT);
 
@@ -125,7 +133,8 @@ describe('readStream over in-memory bodies', () => {
     // inside a UTF-8 sequence and some between the CR and LF of a CRLF.
     for (let p = 1; p < TRANSCRIPT_BYTES.length; p++) {
       const { deltas, error } = await collect(responseOf(cut(TRANSCRIPT_BYTES, [p])));
-      if (error || deltas.length !== DELTAS.length) throw new Error(`cut at byte ${p}: ${error?.message ?? deltas.length}`);
+      if (error || deltas.length !== DELTAS.length)
+        throw new Error(`cut at byte ${p}: ${error?.message ?? deltas.length}`);
       expect(deltas).toEqual(DELTAS);
     }
   });
@@ -201,7 +210,12 @@ describe('readStream over in-memory bodies', () => {
   });
 
   test('ignores a byte order mark at the start of the stream', async () => {
-    const body = new Uint8Array([0xef, 0xbb, 0xbf, ...encoder.encode('data: {"type":"text","text":"a"}\n\ndata: [DONE]\n\n')]);
+    const body = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...encoder.encode('data: {"type":"text","text":"a"}\n\ndata: [DONE]\n\n'),
+    ]);
     const { deltas, error } = await collect(responseOf([body.subarray(0, 2), body.subarray(2)]));
     expect(error).toBeUndefined();
     expect(deltas).toEqual([{ type: 'text', text: 'a' }]);
@@ -220,7 +234,18 @@ describe('readStream over in-memory bodies', () => {
   test('stops at [DONE] and cancels whatever follows it', async () => {
     let cancelled = false;
     const chunks = ['data: {"type":"text","text":"a"}\n\ndata: [DONE]\n\n', 'data: {"type":"text","text":"late"}\n\n'];
-    const { deltas, error } = await collect(responseOf(chunks, {}, { close: false, onCancel: () => { cancelled = true; } }));
+    const { deltas, error } = await collect(
+      responseOf(
+        chunks,
+        {},
+        {
+          close: false,
+          onCancel: () => {
+            cancelled = true;
+          },
+        },
+      ),
+    );
     expect(error).toBeUndefined();
     expect(deltas).toEqual([{ type: 'text', text: 'a' }]);
     expect(cancelled).toBe(true);
@@ -311,7 +336,11 @@ describe('readStream over in-memory bodies', () => {
 
 describe('readStream and non-2xx responses', () => {
   test.each([
-    ['an OpenAI-style error object', JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }), 'Rate limit reached'],
+    [
+      'an OpenAI-style error object',
+      JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }),
+      'Rate limit reached',
+    ],
     ['a top-level message', JSON.stringify({ message: 'Bad input' }), 'Bad input'],
     ['an error string', JSON.stringify({ error: 'nope' }), 'nope'],
     ['a plain-text body', 'upstream exploded', 'Too Many Requests'],
@@ -349,7 +378,14 @@ describe('readStream cancellation on in-memory bodies', () => {
     let pulled = false;
     let cancelled = false;
     const body = new ReadableStream(
-      { pull() { pulled = true; }, cancel() { cancelled = true; } },
+      {
+        pull() {
+          pulled = true;
+        },
+        cancel() {
+          cancelled = true;
+        },
+      },
       { highWaterMark: 0 },
     );
     const reason = new Error('user left');
@@ -365,7 +401,16 @@ describe('readStream cancellation on in-memory bodies', () => {
 
   test('breaking out of the loop cancels the body', async () => {
     let cancelled = false;
-    const response = responseOf(['data: {"type":"text","text":"a"}\n\n'], {}, { close: false, onCancel: () => { cancelled = true; } });
+    const response = responseOf(
+      ['data: {"type":"text","text":"a"}\n\n'],
+      {},
+      {
+        close: false,
+        onCancel: () => {
+          cancelled = true;
+        },
+      },
+    );
     for await (const delta of client.readStream(response)) {
       expect(delta.text).toBe('a');
       break;

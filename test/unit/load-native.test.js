@@ -29,7 +29,10 @@ function loadCopy(sub, { withPackageJson = false, env = {} } = {}) {
     } catch (err) {
       console.log(JSON.stringify({ loaded: false, code: err.code, message: err.message }));
     }`;
-  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LLM_RELAY_NATIVE: '', ...env } });
+  const out = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, LLM_RELAY_NATIVE: '', ...env },
+  });
   expect(out.status).toBe(0);
   return JSON.parse(out.stdout.trim());
 }

@@ -42,8 +42,12 @@ function openStream(url, body, until) {
         seen.dataEvents++;
         if (until(seen.text)) resolve({ req, res, seen });
       });
-      res.on('error', (err) => { seen.error = err; });
-      res.on('end', () => { seen.ended = true; });
+      res.on('error', (err) => {
+        seen.error = err;
+      });
+      res.on('end', () => {
+        seen.ended = true;
+      });
       res.on('close', () => resolve({ req, res, seen }));
     });
     req.on('error', (err) => {
@@ -70,7 +74,10 @@ describe('OpenAI Chat Completions bytes', () => {
   test('streams a role chunk, one chunk per token, a finish chunk, a usage chunk and [DONE]', async () => {
     mock = await startMockProvider({ script: { tokens: 'Hello world' } });
     const { status, headers, text } = await post(`${mock.baseURL('openai')}/chat/completions`, {
-      model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [],
+      model: 'gpt-4o-mini',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [],
     });
     expect(status).toBe(200);
     expect(headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -81,13 +88,28 @@ describe('OpenAI Chat Completions bytes', () => {
     const chunks = sseJson(text).map((e) => e.json);
     expect(chunks).toHaveLength(5);
     for (const c of chunks) {
-      expect(Object.keys(c)).toEqual(['id', 'object', 'created', 'model', 'service_tier', 'system_fingerprint', 'choices', 'usage', 'obfuscation']);
+      expect(Object.keys(c)).toEqual([
+        'id',
+        'object',
+        'created',
+        'model',
+        'service_tier',
+        'system_fingerprint',
+        'choices',
+        'usage',
+        'obfuscation',
+      ]);
       expect(c.object).toBe('chat.completion.chunk');
       expect(c.id).toBe(chunks[0].id);
       expect(c.model).toBe('gpt-4o-mini');
       expect(typeof c.obfuscation).toBe('string');
     }
-    expect(chunks[0].choices[0]).toEqual({ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null });
+    expect(chunks[0].choices[0]).toEqual({
+      index: 0,
+      delta: { role: 'assistant', content: '', refusal: null },
+      logprobs: null,
+      finish_reason: null,
+    });
     expect(chunks.slice(1, 3).map((c) => c.choices[0].delta.content)).toEqual(['Hello', ' world']);
     expect(chunks[3].choices[0]).toMatchObject({ delta: {}, finish_reason: 'stop' });
     expect(chunks.slice(0, 4).every((c) => c.usage === null)).toBe(true);
@@ -97,7 +119,10 @@ describe('OpenAI Chat Completions bytes', () => {
 
   test('leaves out the usage chunk and the usage key unless include_usage is asked, and obfuscation when turned off', async () => {
     mock = await startMockProvider({ script: { tokens: ['a'] } });
-    const { text } = await post(mock.endpoint('openai'), { stream: true, stream_options: { include_obfuscation: false } });
+    const { text } = await post(mock.endpoint('openai'), {
+      stream: true,
+      stream_options: { include_obfuscation: false },
+    });
     const chunks = sseJson(text).map((e) => e.json);
     expect(chunks).toHaveLength(3);
     for (const c of chunks) {
@@ -108,12 +133,21 @@ describe('OpenAI Chat Completions bytes', () => {
 
   test('streams tool calls as fragments keyed by index, the first carrying id, type and name', async () => {
     mock = await startMockProvider({
-      script: { toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' }, { name: 'now', arguments: ['{', '}'] }] },
+      script: {
+        toolCalls: [
+          { id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris","unit":"celsius"}' },
+          { name: 'now', arguments: ['{', '}'] },
+        ],
+      },
     });
     const { text } = await post(mock.endpoint('openai'));
     const chunks = sseJson(text).map((e) => e.json);
     const deltas = chunks.map((c) => c.choices[0]).filter(Boolean);
-    expect(deltas[0].delta).toMatchObject({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }] });
+    expect(deltas[0].delta).toMatchObject({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '' } }],
+    });
     const args = ['', ''];
     let fragments0 = 0;
     for (const d of deltas) {
@@ -145,34 +179,59 @@ describe('official OpenAI SDK as the client', () => {
   const OpenAI = require('openai');
 
   test('reads the Chat Completions stream, tool calls and usage through the SDK', async () => {
-    mock = await startMockProvider({ script: { tokens: 'Hello SDK', toolCalls: [{ id: 'call_7', name: 'f', arguments: '{"a":1}' }] } });
+    mock = await startMockProvider({
+      script: { tokens: 'Hello SDK', toolCalls: [{ id: 'call_7', name: 'f', arguments: '{"a":1}' }] },
+    });
     const client = new OpenAI({ apiKey: 'test-key', baseURL: mock.baseURL('openai'), maxRetries: 0 });
-    const runner = client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream_options: { include_usage: true } });
+    const runner = client.chat.completions.stream({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream_options: { include_usage: true },
+    });
     const final = await runner.finalChatCompletion();
-    expect(final.choices[0].message).toMatchObject({ content: 'Hello SDK', tool_calls: [{ id: 'call_7', function: { name: 'f', arguments: '{"a":1}' } }] });
+    expect(final.choices[0].message).toMatchObject({
+      content: 'Hello SDK',
+      tool_calls: [{ id: 'call_7', function: { name: 'f', arguments: '{"a":1}' } }],
+    });
     expect(final.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 4 });
     expect(mock.requests[0].headers.authorization).toBe('Bearer test-key');
   });
 
   test('reads the Responses stream through the SDK and surfaces a mid-stream error as an APIError', async () => {
-    mock = await startMockProvider({ script: [{ tokens: 'Hi', reasoning: 'r' }, { tokens: 'a b', midStreamError: { after: 1, message: 'boom' } }] });
+    mock = await startMockProvider({
+      script: [
+        { tokens: 'Hi', reasoning: 'r' },
+        { tokens: 'a b', midStreamError: { after: 1, message: 'boom' } },
+      ],
+    });
     const client = new OpenAI({ apiKey: 'k', baseURL: mock.baseURL('openai-responses'), maxRetries: 0 });
     const response = await client.responses.stream({ model: 'gpt-5', input: 'hi' }).finalResponse();
     expect(response.status).toBe('completed');
     expect(response.output_text).toBe('Hi');
     const chat = new OpenAI({ apiKey: 'k', baseURL: mock.baseURL('openai'), maxRetries: 0 });
-    await expect((async () => {
-      for await (const chunk of await chat.chat.completions.create({ model: 'm', messages: [], stream: true })) void chunk;
-    })()).rejects.toThrow('boom');
+    await expect(
+      (async () => {
+        for await (const chunk of await chat.chat.completions.create({ model: 'm', messages: [], stream: true }))
+          void chunk;
+      })(),
+    ).rejects.toThrow('boom');
   });
 });
 
 describe('OpenAI Responses bytes', () => {
   test('names every event on an event: line matching data.type, numbers them from 0 and ends with response.completed', async () => {
     mock = await startMockProvider({
-      script: { reasoning: ['Thinking', ' hard'], tokens: 'Hi there', toolCalls: [{ id: 'call_9', name: 'lookup', arguments: '{"q":"x"}' }] },
+      script: {
+        reasoning: ['Thinking', ' hard'],
+        tokens: 'Hi there',
+        toolCalls: [{ id: 'call_9', name: 'lookup', arguments: '{"q":"x"}' }],
+      },
     });
-    const { text, headers } = await post(mock.endpoint('openai-responses'), { model: 'gpt-5', input: 'hi', stream: true });
+    const { text, headers } = await post(mock.endpoint('openai-responses'), {
+      model: 'gpt-5',
+      input: 'hi',
+      stream: true,
+    });
     expect(headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(text).not.toContain('[DONE]');
     const events = sseJson(text);
@@ -184,7 +243,11 @@ describe('OpenAI Responses bytes', () => {
     expect(types.slice(0, 2)).toEqual(['response.created', 'response.in_progress']);
     expect(types[types.length - 1]).toBe('response.completed');
     const of = (type) => events.filter((e) => e.event === type).map((e) => e.json);
-    expect(of('response.reasoning_summary_text.delta').map((e) => e.delta).join('')).toBe('Thinking hard');
+    expect(
+      of('response.reasoning_summary_text.delta')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('Thinking hard');
     expect(of('response.output_text.delta').map((e) => e.delta)).toEqual(['Hi', ' there']);
     expect(of('response.output_text.done')[0].text).toBe('Hi there');
     const added = of('response.output_item.added').find((e) => e.item.type === 'function_call');
@@ -194,7 +257,11 @@ describe('OpenAI Responses bytes', () => {
     expect(argDeltas.map((e) => e.delta).join('')).toBe('{"q":"x"}');
     const completed = events[events.length - 1].json.response;
     expect(completed.status).toBe('completed');
-    expect(completed.usage).toMatchObject({ input_tokens: 10, output_tokens: 2 + 2 + argDeltas.length, output_tokens_details: { reasoning_tokens: 2 } });
+    expect(completed.usage).toMatchObject({
+      input_tokens: 10,
+      output_tokens: 2 + 2 + argDeltas.length,
+      output_tokens_details: { reasoning_tokens: 2 },
+    });
     expect(completed.output.map((o) => o.type)).toEqual(['reasoning', 'message', 'function_call']);
   });
 
@@ -210,9 +277,17 @@ describe('OpenAI Responses bytes', () => {
 describe('Anthropic Messages bytes', () => {
   test('streams message_start, blocks with deltas, a ping, message_delta and message_stop, each with an event: line', async () => {
     mock = await startMockProvider({
-      script: { reasoning: 'Let me think', tokens: 'Hello', toolCalls: [{ name: 'search', arguments: '{"q":"cats"}' }] },
+      script: {
+        reasoning: 'Let me think',
+        tokens: 'Hello',
+        toolCalls: [{ name: 'search', arguments: '{"q":"cats"}' }],
+      },
     });
-    const { text, headers } = await post(`${mock.baseURL('anthropic')}/v1/messages`, { model: 'claude-x', stream: true, max_tokens: 10 });
+    const { text, headers } = await post(`${mock.baseURL('anthropic')}/v1/messages`, {
+      model: 'claude-x',
+      stream: true,
+      max_tokens: 10,
+    });
     expect(headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(headers.get('request-id')).toMatch(/^req_/);
     // Anthropic spells the ping with a space, unlike every other event.
@@ -225,25 +300,49 @@ describe('Anthropic Messages bytes', () => {
     expect(types[1]).toBe('content_block_start');
     expect(types[2]).toBe('ping');
     expect(types.slice(-2)).toEqual(['message_delta', 'message_stop']);
-    expect(events[0].json.message).toMatchObject({ model: 'claude-x', role: 'assistant', content: [], usage: { input_tokens: 10 } });
+    expect(events[0].json.message).toMatchObject({
+      model: 'claude-x',
+      role: 'assistant',
+      content: [],
+      usage: { input_tokens: 10 },
+    });
     const deltas = events.filter((e) => e.event === 'content_block_delta').map((e) => e.json);
-    expect(deltas.filter((d) => d.delta.type === 'thinking_delta').map((d) => d.delta.thinking).join('')).toBe('Let me think');
+    expect(
+      deltas
+        .filter((d) => d.delta.type === 'thinking_delta')
+        .map((d) => d.delta.thinking)
+        .join(''),
+    ).toBe('Let me think');
     expect(deltas.filter((d) => d.delta.type === 'text_delta').map((d) => d.delta.text)).toEqual(['Hello']);
     const tool = events.find((e) => e.event === 'content_block_start' && e.json.content_block.type === 'tool_use').json;
     expect(tool.content_block).toMatchObject({ name: 'search', input: {} });
     expect(tool.content_block.id).toMatch(/^toolu_/);
-    const json = deltas.filter((d) => d.index === tool.index).map((d) => d.delta.partial_json).join('');
+    const json = deltas
+      .filter((d) => d.index === tool.index)
+      .map((d) => d.delta.partial_json)
+      .join('');
     expect(json).toBe('{"q":"cats"}');
-    expect(events[events.length - 2].json).toMatchObject({ delta: { stop_reason: 'tool_use' }, usage: { output_tokens: expect.any(Number) } });
+    expect(events[events.length - 2].json).toMatchObject({
+      delta: { stop_reason: 'tool_use' },
+      usage: { output_tokens: expect.any(Number) },
+    });
   });
 });
 
 describe('Gemini bytes', () => {
   test('frames every line with CRLF, writes ": " after keys and puts finishReason only on the last chunk', async () => {
     mock = await startMockProvider({
-      script: { reasoning: ['Hmm'], tokens: 'Hi you', toolCalls: [{ name: 'get_time', arguments: '{"tz":"UTC"}' }], usage: { inputTokens: 4, outputTokens: 9 } },
+      script: {
+        reasoning: ['Hmm'],
+        tokens: 'Hi you',
+        toolCalls: [{ name: 'get_time', arguments: '{"tz":"UTC"}' }],
+        usage: { inputTokens: 4, outputTokens: 9 },
+      },
     });
-    const { text, headers } = await post(`${mock.baseURL('gemini')}/models/gemini-2.5-pro:streamGenerateContent?alt=sse`, { contents: [] });
+    const { text, headers } = await post(
+      `${mock.baseURL('gemini')}/models/gemini-2.5-pro:streamGenerateContent?alt=sse`,
+      { contents: [] },
+    );
     expect(headers.get('content-type')).toBe('text/event-stream');
     expect(text.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
     const rawEvents = text.split('\r\n\r\n');
@@ -256,25 +355,43 @@ describe('Gemini bytes', () => {
     const chunks = sseJson(text).map((e) => e.json);
     expect(chunks[0].candidates[0].content.parts[0]).toEqual({ text: 'Hmm', thought: true });
     expect(chunks.slice(1, 3).map((c) => c.candidates[0].content.parts[0].text)).toEqual(['Hi', ' you']);
-    expect(chunks[3].candidates[0].content.parts[0]).toEqual({ functionCall: { name: 'get_time', args: { tz: 'UTC' } } });
+    expect(chunks[3].candidates[0].content.parts[0]).toEqual({
+      functionCall: { name: 'get_time', args: { tz: 'UTC' } },
+    });
     expect(chunks.slice(0, 3).every((c) => c.candidates[0].finishReason === undefined)).toBe(true);
     expect(chunks[3].candidates[0].finishReason).toBe('STOP');
-    expect(chunks[3].usageMetadata).toMatchObject({ promptTokenCount: 4, candidatesTokenCount: 8, thoughtsTokenCount: 1, totalTokenCount: 13 });
+    expect(chunks[3].usageMetadata).toMatchObject({
+      promptTokenCount: 4,
+      candidatesTokenCount: 8,
+      thoughtsTokenCount: 1,
+      totalTokenCount: 13,
+    });
     expect(chunks.every((c) => c.modelVersion === 'gemini-2.5-pro')).toBe(true);
   });
 
   test('answers 400 to a stream request without alt=sse', async () => {
     mock = await startMockProvider();
-    const { status, text } = await post(`${mock.origin}/v1beta/models/gemini-2.5-flash:streamGenerateContent`, { contents: [] });
+    const { status, text } = await post(`${mock.origin}/v1beta/models/gemini-2.5-flash:streamGenerateContent`, {
+      contents: [],
+    });
     expect(status).toBe(400);
-    expect(JSON.parse(text).error).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT', message: expect.stringContaining('alt=sse') });
+    expect(JSON.parse(text).error).toMatchObject({
+      code: 400,
+      status: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('alt=sse'),
+    });
   });
 });
 
 describe('Ollama bytes', () => {
   test('streams /api/chat as NDJSON lines ending with a done:true line carrying the counts', async () => {
     mock = await startMockProvider({
-      script: { reasoning: ['hm'], tokens: 'a <b>', toolCalls: [{ name: 'f', arguments: '{"z":1,"a":"&"}' }], usage: { inputTokens: 3, outputTokens: 7 } },
+      script: {
+        reasoning: ['hm'],
+        tokens: 'a <b>',
+        toolCalls: [{ name: 'f', arguments: '{"z":1,"a":"&"}' }],
+        usage: { inputTokens: 3, outputTokens: 7 },
+      },
     });
     const { text, headers } = await post(`${mock.baseURL('ollama')}/api/chat`, { model: 'qwen3', messages: [] });
     expect(headers.get('content-type')).toBe('application/x-ndjson');
@@ -340,7 +457,9 @@ describe('plain SSE and path inference', () => {
     expect(mock.baseURL('ollama')).toBe(o);
     expect(mock.endpoint()).toBe(`${o}/v1/chat/completions`);
     expect(mock.endpoint('anthropic')).toBe(`${o}/v1/messages`);
-    expect(mock.endpoint('gemini', 'gemini-2.0-flash')).toBe(`${o}/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse`);
+    expect(mock.endpoint('gemini', 'gemini-2.0-flash')).toBe(
+      `${o}/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse`,
+    );
     expect(mock.endpoint('ollama')).toBe(`${o}/api/chat`);
     expect(mock.endpoint('sse')).toBe(`${o}/sse`);
   });
@@ -370,18 +489,26 @@ describe('write splitting', () => {
     expect(res.complete).toBe(true);
     expect(res.chunks.length).toBe(res.body.length);
     expect(res.chunks.every((c) => c.length === 1)).toBe(true);
-    const text = sseJson(res.body.toString('utf8')).map((e) => e.json.choices[0].delta.content || '').join('');
+    const text = sseJson(res.body.toString('utf8'))
+      .map((e) => e.json.choices[0].delta.content || '')
+      .join('');
     expect(text).toBe('Hi ✓ there');
   });
 
   test('randomChunks splits the body the same way for the same seed, in writes of 1 to 32 bytes', async () => {
     const sizes = [];
     for (let run = 0; run < 2; run++) {
-      mock = await startMockProvider({ script: { tokens: 'The quick brown fox jumps over the lazy dog', randomChunks: 42, model: 'fixed' } });
+      mock = await startMockProvider({
+        script: { tokens: 'The quick brown fox jumps over the lazy dog', randomChunks: 42, model: 'fixed' },
+      });
       const res = await rawRequest({ port: mock.port, path: '/api/generate', body: {} });
       sizes.push(res.chunks.map((c) => c.length));
       expect(res.chunks.every((c) => c.length >= 1 && c.length <= 32)).toBe(true);
-      expect(parseNdjson(res.body.toString()).map((l) => l.response).join('')).toBe('The quick brown fox jumps over the lazy dog');
+      expect(
+        parseNdjson(res.body.toString())
+          .map((l) => l.response)
+          .join(''),
+      ).toBe('The quick brown fox jumps over the lazy dog');
       await mock.close();
       mock = undefined;
     }
@@ -395,7 +522,10 @@ describe('write splitting', () => {
   test('eventsPerWrite coalesces that many events into one write', async () => {
     mock = await startMockProvider({ script: { tokens: ['a', 'b', 'c', 'd', 'e'], eventsPerWrite: 3 } });
     const res = await rawRequest({ port: mock.port, path: '/sse', method: 'GET' });
-    expect(res.chunks.map((c) => c.toString())).toEqual(['data: a\n\ndata: b\n\ndata: c\n\n', 'data: d\n\ndata: e\n\n']);
+    expect(res.chunks.map((c) => c.toString())).toEqual([
+      'data: a\n\ndata: b\n\ndata: c\n\n',
+      'data: d\n\ndata: e\n\n',
+    ]);
   });
 
   test('waits ttftMs before the first event and delayMs between events, with headers sent at once', async () => {
@@ -404,11 +534,13 @@ describe('write splitting', () => {
     const times = [];
     let headersAt;
     await new Promise((resolve, reject) => {
-      http.get(`${mock.origin}/sse`, (res) => {
-        headersAt = Date.now() - start;
-        res.on('data', () => times.push(Date.now() - start));
-        res.on('end', resolve);
-      }).on('error', reject);
+      http
+        .get(`${mock.origin}/sse`, (res) => {
+          headersAt = Date.now() - start;
+          res.on('data', () => times.push(Date.now() - start));
+          res.on('end', resolve);
+        })
+        .on('error', reject);
     });
     expect(headersAt).toBeLessThan(120);
     expect(times[0]).toBeGreaterThanOrEqual(140);
@@ -417,7 +549,9 @@ describe('write splitting', () => {
 
   test('raw sends exactly the given bytes, split by chunkSize', async () => {
     const raw = Buffer.from('data: {"x":1}\r\n\r\n: c\n\ndata: \xff\n\n', 'latin1');
-    mock = await startMockProvider({ script: { raw, chunkSize: 5, contentType: 'text/event-stream', headers: { 'x-extra': 'yes' } } });
+    mock = await startMockProvider({
+      script: { raw, chunkSize: 5, contentType: 'text/event-stream', headers: { 'x-extra': 'yes' } },
+    });
     const res = await rawRequest({ port: mock.port, path: '/v1/chat/completions', body: { stream: true } });
     expect(res.body.equals(raw)).toBe(true);
     expect(res.chunks.map((c) => c.length)).toEqual([5, 5, 5, 5, 5, 5, 1]);
@@ -426,7 +560,9 @@ describe('write splitting', () => {
   });
 
   test('raw with a status sends those bytes under that status', async () => {
-    mock = await startMockProvider({ script: { raw: '<html>bad gateway</html>', status: 502, contentType: 'text/html' } });
+    mock = await startMockProvider({
+      script: { raw: '<html>bad gateway</html>', status: 502, contentType: 'text/html' },
+    });
     const res = await post(mock.endpoint('openai'));
     expect(res).toMatchObject({ status: 502, text: '<html>bad gateway</html>' });
     expect(res.headers.get('content-type')).toBe('text/html');
@@ -436,7 +572,11 @@ describe('write splitting', () => {
 describe('stalls, pings, resets and hangs', () => {
   test('stallAfter stops after n content events, keeps the connection open with pings, and records the client abort', async () => {
     mock = await startMockProvider({ script: { tokens: ['a', 'b', 'c', 'd'], stallAfter: 2, pingEveryMs: 30 } });
-    const { req, seen } = await openStream(mock.endpoint('openai'), { stream: true }, (t) => (t.match(/: ping\n\n/g) || []).length >= 2);
+    const { req, seen } = await openStream(
+      mock.endpoint('openai'),
+      { stream: true },
+      (t) => (t.match(/: ping\n\n/g) || []).length >= 2,
+    );
     const contents = sseJson(seen.text).map((e) => e.json.choices[0].delta.content);
     expect(contents).toEqual(['', 'a', 'b']);
     expect(seen.text).not.toContain('finish_reason":"stop');
@@ -453,7 +593,11 @@ describe('stalls, pings, resets and hangs', () => {
 
   test('pings the Anthropic way while stalled', async () => {
     mock = await startMockProvider({ script: { tokens: ['a', 'b'], stallAfter: 1, pingEveryMs: 20 } });
-    const { req, seen } = await openStream(mock.endpoint('anthropic'), { stream: true }, (t) => (t.match(/event: ping/g) || []).length >= 3);
+    const { req, seen } = await openStream(
+      mock.endpoint('anthropic'),
+      { stream: true },
+      (t) => (t.match(/event: ping/g) || []).length >= 3,
+    );
     const types = sseJson(seen.text).map((e) => e.event);
     expect(types.slice(0, 4)).toEqual(['message_start', 'content_block_start', 'ping', 'content_block_delta']);
     expect(types.slice(4).every((t) => t === 'ping')).toBe(true);
@@ -478,7 +622,9 @@ describe('stalls, pings, resets and hangs', () => {
       let text = '';
       const req = https.request(`${mock.origin}/sse`, { method: 'POST', ca: mock.ca }, (res) => {
         res.setEncoding('utf8');
-        res.on('data', (d) => { text += d; });
+        res.on('data', (d) => {
+          text += d;
+        });
         res.on('error', () => {});
       });
       // A FIN would surface as "socket hang up"; an RST as "read ECONNRESET".
@@ -502,7 +648,11 @@ describe('stalls, pings, resets and hangs', () => {
   test('hang accepts the request and never answers until the client gives up', async () => {
     mock = await startMockProvider({ script: { hang: true } });
     const controller = new AbortController();
-    const pending = fetch(mock.endpoint('openai'), { method: 'POST', body: '{"stream":true}', signal: controller.signal });
+    const pending = fetch(mock.endpoint('openai'), {
+      method: 'POST',
+      body: '{"stream":true}',
+      signal: controller.signal,
+    });
     const [record] = await mock.waitForRequests(1);
     await new Promise((r) => setTimeout(r, 50));
     controller.abort();
@@ -514,7 +664,7 @@ describe('stalls, pings, resets and hangs', () => {
 });
 
 describe('HTTP errors', () => {
-  test('answers a scripted status with the provider\'s error body and the scripted headers', async () => {
+  test("answers a scripted status with the provider's error body and the scripted headers", async () => {
     mock = await startMockProvider({ script: { status: 429, headers: { 'retry-after': '1' } } });
     const openai = await post(mock.endpoint('openai'));
     expect(openai.status).toBe(429);
@@ -523,7 +673,9 @@ describe('HTTP errors', () => {
     expect(JSON.parse(openai.text).error).toMatchObject({ type: 'requests', code: 'rate_limit_exceeded', param: null });
     const gemini = await post(mock.origin + GEMINI_PATH, {});
     expect(JSON.parse(gemini.text).error).toMatchObject({
-      code: 429, status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' }],
+      code: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' }],
     });
     const ollama = await post(mock.endpoint('ollama'), {});
     expect(JSON.parse(ollama.text)).toEqual({ error: expect.any(String) });
@@ -533,7 +685,11 @@ describe('HTTP errors', () => {
     mock = await startMockProvider({ script: [{ status: 529 }, { status: 503, errorBody: { oops: true } }] });
     const first = await post(mock.endpoint('anthropic'));
     expect(first.status).toBe(529);
-    expect(JSON.parse(first.text)).toMatchObject({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' }, request_id: expect.stringMatching(/^req_/) });
+    expect(JSON.parse(first.text)).toMatchObject({
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'Overloaded' },
+      request_id: expect.stringMatching(/^req_/),
+    });
     const second = await post(mock.endpoint('anthropic'));
     expect(second.status).toBe(503);
     expect(second.text).toBe('{"oops":true}');
@@ -541,23 +697,40 @@ describe('HTTP errors', () => {
 });
 
 describe('mid-stream errors and missing end markers', () => {
-  test('sends each provider\'s own mid-stream error after n content events and no end marker', async () => {
+  test("sends each provider's own mid-stream error after n content events and no end marker", async () => {
     const err = { after: 1, type: 'overloaded_error', message: 'Overloaded now' };
     mock = await startMockProvider({ script: { tokens: ['a', 'b', 'c'], midStreamError: err } });
 
     const openai = sseJson((await post(mock.endpoint('openai'))).text);
-    expect(openai.map((e) => (e.json.choices ? e.json.choices[0].delta.content : e.json.error.message))).toEqual(['', 'a', 'Overloaded now']);
-    expect(openai[2].json.error).toEqual({ message: 'Overloaded now', type: 'overloaded_error', param: null, code: null });
+    expect(openai.map((e) => (e.json.choices ? e.json.choices[0].delta.content : e.json.error.message))).toEqual([
+      '',
+      'a',
+      'Overloaded now',
+    ]);
+    expect(openai[2].json.error).toEqual({
+      message: 'Overloaded now',
+      type: 'overloaded_error',
+      param: null,
+      code: null,
+    });
 
     const anthropicText = (await post(mock.endpoint('anthropic'))).text;
     const anthropic = sseJson(anthropicText);
-    expect(anthropic[anthropic.length - 1]).toEqual({ event: 'error', json: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded now' } } });
+    expect(anthropic[anthropic.length - 1]).toEqual({
+      event: 'error',
+      json: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded now' } },
+    });
     expect(anthropicText).not.toContain('message_stop');
 
     const responses = sseJson((await post(mock.endpoint('openai-responses'))).text);
     const last = responses[responses.length - 1];
     expect(last.event).toBe('error');
-    expect(last.json).toMatchObject({ type: 'error', code: 'overloaded_error', message: 'Overloaded now', sequence_number: responses.length - 1 });
+    expect(last.json).toMatchObject({
+      type: 'error',
+      code: 'overloaded_error',
+      message: 'Overloaded now',
+      sequence_number: responses.length - 1,
+    });
 
     const gemini = sseJson((await post(mock.origin + GEMINI_PATH, {})).text);
     expect(gemini).toHaveLength(2);
@@ -568,7 +741,9 @@ describe('mid-stream errors and missing end markers', () => {
   });
 
   test('can fail a Responses stream with response.failed instead of an error event', async () => {
-    mock = await startMockProvider({ script: { tokens: 'x', midStreamError: { event: 'response.failed', message: 'boom' } } });
+    mock = await startMockProvider({
+      script: { tokens: 'x', midStreamError: { event: 'response.failed', message: 'boom' } },
+    });
     const events = sseJson((await post(mock.endpoint('openai-responses'))).text);
     const last = events[events.length - 1];
     expect(last.event).toBe('response.failed');
@@ -597,17 +772,33 @@ describe('fixture replay', () => {
   let dir;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mock-fixtures-'));
-    fs.writeFileSync(path.join(dir, 'chat.sse'), 'data: {"choices":[{"delta":{"content":"hi"}}]}\r\n\r\n: comment\n\ndata: [DONE]\n\n');
+    fs.writeFileSync(
+      path.join(dir, 'chat.sse'),
+      'data: {"choices":[{"delta":{"content":"hi"}}]}\r\n\r\n: comment\n\ndata: [DONE]\n\n',
+    );
     fs.writeFileSync(path.join(dir, 'rate.json'), '{"error":{"code":402,"message":"Insufficient credits"}}');
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify([
-      { name: 'chat', provider: 'openai', file: 'chat.sse', status: 200, contentType: 'text/event-stream', headers: { 'X-Generation-Id': 'gen-1' } },
-      { name: 'rate', provider: 'openai', file: 'rate.json', status: 402, contentType: 'application/json' },
-    ]));
+    fs.writeFileSync(
+      path.join(dir, 'manifest.json'),
+      JSON.stringify([
+        {
+          name: 'chat',
+          provider: 'openai',
+          file: 'chat.sse',
+          status: 200,
+          contentType: 'text/event-stream',
+          headers: { 'X-Generation-Id': 'gen-1' },
+        },
+        { name: 'rate', provider: 'openai', file: 'rate.json', status: 402, contentType: 'application/json' },
+      ]),
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('replays a recorded file byte for byte with its status, content type and headers', async () => {
-    mock = await startMockProvider({ fixturesDir: dir, script: [{ fixture: 'chat', chunkSize: 7 }, { fixture: 'rate' }, { fixture: 'nope' }] });
+    mock = await startMockProvider({
+      fixturesDir: dir,
+      script: [{ fixture: 'chat', chunkSize: 7 }, { fixture: 'rate' }, { fixture: 'nope' }],
+    });
     const first = await rawRequest({ port: mock.port, path: '/v1/chat/completions', body: { stream: true } });
     expect(first.body.equals(fs.readFileSync(path.join(dir, 'chat.sse')))).toBe(true);
     expect(first.headers['x-generation-id']).toBe('gen-1');
@@ -630,17 +821,30 @@ describe('fixture replay', () => {
     expect(manifest.length).toBeGreaterThan(0);
     mock = await startMockProvider({ script: (request) => ({ fixture: request.body.fixture, randomChunks: 7 }) });
     for (const entry of manifest) {
-      const res = await rawRequest({ port: mock.port, path: entry.path || '/sse', body: { fixture: entry.name, stream: true } });
+      const res = await rawRequest({
+        port: mock.port,
+        path: entry.path || '/sse',
+        body: { fixture: entry.name, stream: true },
+      });
       const expected = fs.readFileSync(path.join(fixturesDir, entry.file));
-      expect({ name: entry.name, status: res.status, same: res.body.equals(expected) }).toEqual({ name: entry.name, status: entry.status || 200, same: true });
+      expect({ name: entry.name, status: res.status, same: res.body.equals(expected) }).toEqual({
+        name: entry.name,
+        status: entry.status || 200,
+        same: true,
+      });
       if (entry.contentType) expect(res.headers['content-type']).toBe(entry.contentType);
     }
   });
 
-  test('cuts a fixture after n of its events and appends the provider\'s error', async () => {
-    mock = await startMockProvider({ fixturesDir: dir, script: { fixture: 'chat', midStreamError: { after: 1, message: 'cut' } } });
+  test("cuts a fixture after n of its events and appends the provider's error", async () => {
+    mock = await startMockProvider({
+      fixturesDir: dir,
+      script: { fixture: 'chat', midStreamError: { after: 1, message: 'cut' } },
+    });
     const { text } = await post(mock.endpoint('openai'));
-    expect(text).toBe('data: {"choices":[{"delta":{"content":"hi"}}]}\r\n\r\ndata: {"error":{"message":"cut","type":"server_error","param":null,"code":null}}\n\n');
+    expect(text).toBe(
+      'data: {"choices":[{"delta":{"content":"hi"}}]}\r\n\r\ndata: {"error":{"message":"cut","type":"server_error","param":null,"code":null}}\n\n',
+    );
   });
 });
 
@@ -649,13 +853,18 @@ describe('TLS and HTTP/2', () => {
     mock = await startMockProvider({ tls: true, script: { tokens: 'secure' } });
     expect(mock.origin).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(mock.ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    const get = (options) => new Promise((resolve, reject) => {
-      https.get(`${mock.origin}/sse`, options, (res) => {
-        let body = '';
-        res.on('data', (d) => { body += d; });
-        res.on('end', () => resolve({ body, version: res.httpVersion }));
-      }).on('error', reject);
-    });
+    const get = (options) =>
+      new Promise((resolve, reject) => {
+        https
+          .get(`${mock.origin}/sse`, options, (res) => {
+            let body = '';
+            res.on('data', (d) => {
+              body += d;
+            });
+            res.on('end', () => resolve({ body, version: res.httpVersion }));
+          })
+          .on('error', reject);
+      });
     await expect(get({ ca: mock.ca })).resolves.toEqual({ body: 'data: secure\n\n', version: '1.1' });
     await expect(get({})).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
   });
@@ -667,11 +876,15 @@ describe('TLS and HTTP/2', () => {
     expect(mock.origin).toMatch(/^https:\/\/localhost:\d+$/);
     expect(mock.ca).toBe(ca);
     const body = await new Promise((resolve, reject) => {
-      https.get(mock.endpoint('sse'), { ca }, (res) => {
-        let text = '';
-        res.on('data', (d) => { text += d; });
-        res.on('end', () => resolve(text));
-      }).on('error', reject);
+      https
+        .get(mock.endpoint('sse'), { ca }, (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
     });
     expect(body).toBe('data: own\n\ndata:  cert\n\n');
   });
@@ -680,16 +893,26 @@ describe('TLS and HTTP/2', () => {
     mock = await startMockProvider({ http2: true, script: { tokens: 'over h2' } });
     const session = http2.connect(mock.origin);
     const body = await new Promise((resolve, reject) => {
-      const req = session.request({ ':method': 'POST', ':path': '/v1/chat/completions', 'content-type': 'application/json' });
+      const req = session.request({
+        ':method': 'POST',
+        ':path': '/v1/chat/completions',
+        'content-type': 'application/json',
+      });
       let text = '';
       req.setEncoding('utf8');
-      req.on('data', (d) => { text += d; });
+      req.on('data', (d) => {
+        text += d;
+      });
       req.on('end', () => resolve(text));
       req.on('error', reject);
       req.end('{"stream":true}');
     });
     session.close();
-    expect(sseJson(body).map((e) => e.json.choices[0].delta.content).join('')).toBe('over h2');
+    expect(
+      sseJson(body)
+        .map((e) => e.json.choices[0].delta.content)
+        .join(''),
+    ).toBe('over h2');
     expect(mock.requests[0].httpVersion).toBe('2.0');
     expect(mock.requests[0].body).toEqual({ stream: true });
     await mock.requests[0].closed;
@@ -697,13 +920,18 @@ describe('TLS and HTTP/2', () => {
   });
 
   test('resets an HTTP/2 stream with RST_STREAM INTERNAL_ERROR and keeps the session', async () => {
-    mock = await startMockProvider({ http2: true, script: [{ tokens: ['a', 'b'], resetAfter: 1 }, { tokens: 'fine' }] });
+    mock = await startMockProvider({
+      http2: true,
+      script: [{ tokens: ['a', 'b'], resetAfter: 1 }, { tokens: 'fine' }],
+    });
     const session = http2.connect(mock.origin);
     const first = await new Promise((resolve) => {
       const req = session.request({ ':path': '/sse' });
       let text = '';
       req.setEncoding('utf8');
-      req.on('data', (d) => { text += d; });
+      req.on('data', (d) => {
+        text += d;
+      });
       req.on('error', () => {});
       req.on('close', () => resolve({ text, rstCode: req.rstCode }));
     });
@@ -712,7 +940,9 @@ describe('TLS and HTTP/2', () => {
       const req = session.request({ ':path': '/sse' });
       let text = '';
       req.setEncoding('utf8');
-      req.on('data', (d) => { text += d; });
+      req.on('data', (d) => {
+        text += d;
+      });
       req.on('end', () => resolve(text));
       req.on('error', reject);
     });
@@ -748,11 +978,15 @@ describe('TLS and HTTP/2', () => {
     });
     session.close();
     const viaHttp1 = await new Promise((resolve, reject) => {
-      https.get(`${mock.origin}/sse`, { ca: mock.ca }, (res) => {
-        let body = '';
-        res.on('data', (d) => { body += d; });
-        res.on('end', () => resolve(body));
-      }).on('error', reject);
+      https
+        .get(`${mock.origin}/sse`, { ca: mock.ca }, (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
     });
     expect(viaHttp1).toBe('data: both\n\n');
     expect(mock.requests.map((r) => r.httpVersion)).toEqual(['2.0', '1.1']);
@@ -783,7 +1017,15 @@ describe('request log, scripts and lifecycle', () => {
     expect(texts).toEqual(['data: one\n\n', 'data: two\n\n', 'data: two\n\n']);
     await waitFor(() => mock.requests.every((r) => r.closedAt !== undefined));
     const r = mock.requests[2];
-    expect(r).toMatchObject({ n: 2, method: 'POST', path: '/sse?i=2', body: { i: 2 }, httpVersion: '1.1', completed: true, endedByClient: false });
+    expect(r).toMatchObject({
+      n: 2,
+      method: 'POST',
+      path: '/sse?i=2',
+      body: { i: 2 },
+      httpVersion: '1.1',
+      completed: true,
+      endedByClient: false,
+    });
     expect(r.headers['x-test']).toBe('2');
     expect(r.startedAt).toBeLessThanOrEqual(r.closedAt);
   });
@@ -804,7 +1046,9 @@ describe('request log, scripts and lifecycle', () => {
   test('rejects unknown options and scenario keys with a message naming them', async () => {
     await expect(startMockProvider({ scirpt: {} })).rejects.toThrow(/unknown option "scirpt"/);
     await expect(startMockProvider({ script: { stallafter: 1 } })).rejects.toThrow(/unknown scenario key "stallafter"/);
-    await expect(startMockProvider({ script: [{}, { chunkSize: 0 }] })).rejects.toThrow(/script\[1\]: expected a positive integer for chunkSize but received 0/);
+    await expect(startMockProvider({ script: [{}, { chunkSize: 0 }] })).rejects.toThrow(
+      /script\[1\]: expected a positive integer for chunkSize but received 0/,
+    );
     await expect(startMockProvider({ script: { stallAfter: 1, resetAfter: 1 } })).rejects.toThrow(/only one of/);
   });
 
@@ -830,7 +1074,12 @@ describe('request log, scripts and lifecycle', () => {
     const hanging = openStream(`${mock.origin}/sse`, {}, () => false);
     const agent = new http.Agent({ keepAlive: true });
     await new Promise((resolve, reject) => {
-      http.get(`${mock.origin}/sse`, { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject);
+      http
+        .get(`${mock.origin}/sse`, { agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+        .on('error', reject);
     });
     await mock.waitForRequests(3);
     const start = Date.now();

@@ -7,7 +7,9 @@ test('the public .d.ts files type-check a realistic usage file (tsc --noEmit)', 
   const tsc = require.resolve('typescript/bin/tsc');
   let output = '';
   try {
-    output = execFileSync(process.execPath, [tsc, '-p', path.join(__dirname, '..', 'types', 'tsconfig.json')], { encoding: 'utf8' });
+    output = execFileSync(process.execPath, [tsc, '-p', path.join(__dirname, '..', 'types', 'tsconfig.json')], {
+      encoding: 'utf8',
+    });
   } catch (err) {
     output = `${err.stdout}${err.stderr}`;
   }

@@ -17,7 +17,10 @@ module.exports = {
 
     // The SDK's own Stream, iterated directly (no wrapper generator).
     function open(knobs, signal) {
-      return client(anthropicBase(ctx.mockOrigin, knobs)).messages.create({ ...ANTHROPIC_BODY, stream: true }, { signal });
+      return client(anthropicBase(ctx.mockOrigin, knobs)).messages.create(
+        { ...ANTHROPIC_BODY, stream: true },
+        { signal },
+      );
     }
 
     return {

@@ -44,7 +44,12 @@ module.exports = {
         const out = new SseOut(res);
         let finish = null;
         try {
-          const s = await run(knobs, ac.signal, (t) => out.text(t), (f) => (finish = f));
+          const s = await run(
+            knobs,
+            ac.signal,
+            (t) => out.text(t),
+            (f) => (finish = f),
+          );
           out.head();
           for await (const bytes of s.r.body) {
             s.parser.feed(s.decoder.decode(bytes, { stream: true }));

@@ -67,13 +67,22 @@ const resumeRedis = {
     // A short TTL keeps Redis's memory bounded over a long run (finished streams expire).
     const store = relay.createRedisStore({ url, ttlSeconds: 60, keyPrefix: `bench:${process.pid}:` });
     let n = 0;
-    const options = (knobs, signal) => ({ provider: 'openai', baseURL: openaiBase(ctx.mockOrigin, knobs), apiKey: 'x', body: OPENAI_BODY, signal });
+    const options = (knobs, signal) => ({
+      provider: 'openai',
+      baseURL: openaiBase(ctx.mockOrigin, knobs),
+      apiKey: 'x',
+      body: OPENAI_BODY,
+      signal,
+    });
     const impl = {
       warnings: [],
       handle(req, res, knobs) {
         // abandonAfterMs: a stream whose client left (the runner cuts every stream at the end of
         // a window) and that nobody resumes stops after a second, as an app would configure it.
-        relay.stream(options(knobs)).pipe(res, { format: 'sse', resume: { store, id: `s${n++}`, abandonAfterMs: 1000 } }).catch(() => {});
+        relay
+          .stream(options(knobs))
+          .pipe(res, { format: 'sse', resume: { store, id: `s${n++}`, abandonAfterMs: 1000 } })
+          .catch(() => {});
       },
       async consume(knobs, onText, signal) {
         try {
@@ -84,7 +93,10 @@ const resumeRedis = {
       },
     };
     const { text } = await selfTest(impl.handle, 'tokens=5,pace_us=1000');
-    if (text !== expectedText(5)) throw new Unavailable(`self-test: expected ${JSON.stringify(expectedText(5))} but received ${JSON.stringify(text)}`);
+    if (text !== expectedText(5))
+      throw new Unavailable(
+        `self-test: expected ${JSON.stringify(expectedText(5))} but received ${JSON.stringify(text)}`,
+      );
     // The log is in Redis: a reader of the last stream gets the same text.
     let logged = '';
     for await (const d of store.resume(`s${n - 1}`)) if (d.type === 'text') logged += d.text;
@@ -97,7 +109,13 @@ const multistep = {
   ...base('llm-relay-multistep', 'llm-relay createRelay(res), two forwarded steps'),
   async create(ctx) {
     const relay = loadRelay('createRelay');
-    const options = (knobs, signal) => ({ provider: 'openai', baseURL: openaiBase(ctx.mockOrigin, knobs), apiKey: 'x', body: OPENAI_BODY, signal });
+    const options = (knobs, signal) => ({
+      provider: 'openai',
+      baseURL: openaiBase(ctx.mockOrigin, knobs),
+      apiKey: 'x',
+      body: OPENAI_BODY,
+      signal,
+    });
     const impl = {
       warnings: [],
       handle(req, res, knobs) {
@@ -121,7 +139,9 @@ const multistep = {
     };
     const { text, body } = await selfTest(impl.handle, 'tokens=6,pace_us=1000');
     if (text !== expectedText(6) || body.match(/\[DONE\]/g).length !== 1) {
-      throw new Unavailable(`self-test: expected ${JSON.stringify(expectedText(6))} and one [DONE] but received ${JSON.stringify(body.slice(0, 300))}`);
+      throw new Unavailable(
+        `self-test: expected ${JSON.stringify(expectedText(6))} and one [DONE] but received ${JSON.stringify(body.slice(0, 300))}`,
+      );
     }
     return impl;
   },

@@ -93,7 +93,9 @@ function make({ name, label, provider, h2 }) {
         }
       }
       if (failures.length === TRIES) throw new Unavailable(`self-test: ${failures[0]}`);
-      const warnings = failures.length ? [`self-test: ${failures.length} of ${TRIES} streams wrong: ${failures[0]}`] : [];
+      const warnings = failures.length
+        ? [`self-test: ${failures.length} of ${TRIES} streams wrong: ${failures[0]}`]
+        : [];
       if (h2) {
         const after = await mockStats(ctx.mockOrigin);
         if (!after.h2) throw new Unavailable('the mock was built without HTTP/2 (libnghttp2-dev missing)');

@@ -1,7 +1,7 @@
 'use client';
 
-import { useState } from 'react';
 import { useStream } from 'llm-relay/react';
+import { useState } from 'react';
 
 const bubble = (role) => ({
   alignSelf: role === 'user' ? 'flex-end' : 'flex-start',
@@ -14,11 +14,20 @@ const bubble = (role) => ({
   color: role === 'user' ? '#fff' : 'inherit',
 });
 
-const button = (background) => ({ font: 'inherit', fontWeight: 600, border: 0, borderRadius: 10, padding: '0 18px', color: '#fff', background });
+const button = (background) => ({
+  font: 'inherit',
+  fontWeight: 600,
+  border: 0,
+  borderRadius: 10,
+  padding: '0 18px',
+  color: '#fff',
+  background,
+});
 
 /** What to tell the reader about a failed answer: the RelayError keeps the server's meaning. */
 function describe(error) {
-  if (error.status === 429 && error.retryAfterMs !== undefined) return `rate limited, retry in ${Math.ceil(error.retryAfterMs / 1000)} s`;
+  if (error.status === 429 && error.retryAfterMs !== undefined)
+    return `rate limited, retry in ${Math.ceil(error.retryAfterMs / 1000)} s`;
   return `${error.message} (${error.code})`;
 }
 
@@ -40,9 +49,31 @@ export default function Page() {
   };
 
   return (
-    <main style={{ maxWidth: 760, margin: '0 auto', padding: 16, height: '100vh', boxSizing: 'border-box', display: 'flex', flexDirection: 'column' }}>
+    <main
+      style={{
+        maxWidth: 760,
+        margin: '0 auto',
+        padding: 16,
+        height: '100vh',
+        boxSizing: 'border-box',
+        display: 'flex',
+        flexDirection: 'column',
+      }}
+    >
       <h1 style={{ fontSize: 20 }}>llm-relay × Next.js</h1>
-      <section style={{ flex: 1, overflowY: 'auto', background: '#fff', border: '1px solid #e3e6eb', borderRadius: 12, padding: 16, display: 'flex', flexDirection: 'column', gap: 10 }}>
+      <section
+        style={{
+          flex: 1,
+          overflowY: 'auto',
+          background: '#fff',
+          border: '1px solid #e3e6eb',
+          borderRadius: 12,
+          padding: 16,
+          display: 'flex',
+          flexDirection: 'column',
+          gap: 10,
+        }}
+      >
         {turns.map((m, i) => (
           <div key={i} className={`msg ${m.role}`} style={bubble(m.role)}>
             {m.content}
@@ -68,7 +99,14 @@ export default function Page() {
           Stop
         </button>
       </form>
-      <p id="status" style={{ fontSize: 12, color: status === 'error' || status === 'stopped' ? '#d64545' : '#6b7280', minHeight: 18 }}>
+      <p
+        id="status"
+        style={{
+          fontSize: 12,
+          color: status === 'error' || status === 'stopped' ? '#d64545' : '#6b7280',
+          minHeight: 18,
+        }}
+      >
         {status === 'streaming' && 'Streaming…'}
         {status === 'done' && 'Done.'}
         {status === 'stopped' && 'Stopped.'}

@@ -72,9 +72,13 @@ function* events(ctx) {
 
   if (scenario.reasoning.length > 0) {
     yield* block({ type: 'thinking', thinking: '', signature: '' });
-    for (const token of scenario.reasoning) yield { data: delta({ type: 'thinking_delta', thinking: token }), content: true };
+    for (const token of scenario.reasoning)
+      yield { data: delta({ type: 'thinking_delta', thinking: token }), content: true };
     // The opaque signature arrives just before the thinking block stops.
-    yield { data: delta({ type: 'signature_delta', signature: Buffer.from(randomHex(64)).toString('base64') }), content: false };
+    yield {
+      data: delta({ type: 'signature_delta', signature: Buffer.from(randomHex(64)).toString('base64') }),
+      content: false,
+    };
     yield { data: stop(), content: false };
   }
   if (scenario.tokens.length > 0) {
@@ -86,14 +90,19 @@ function* events(ctx) {
     yield* block({ type: 'tool_use', id: call.id || `toolu_01${base62(22)}`, name: call.name, input: {} });
     // The first input_json_delta is usually empty.
     yield { data: delta({ type: 'input_json_delta', partial_json: '' }), content: false };
-    for (const fragment of call.fragments) yield { data: delta({ type: 'input_json_delta', partial_json: fragment }), content: true };
+    for (const fragment of call.fragments)
+      yield { data: delta({ type: 'input_json_delta', partial_json: fragment }), content: true };
     yield { data: stop(), content: false };
   }
   if (!pinged) yield { data: PING, content: false };
 
   const stopReason = scenario.finishReason || (scenario.toolCalls.length > 0 ? 'tool_use' : 'end_turn');
   yield {
-    data: ev({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }),
+    data: ev({
+      type: 'message_delta',
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: { output_tokens: outputTokens },
+    }),
     content: false,
   };
   if (!ctx.omitEndMarker) yield { data: ev({ type: 'message_stop' }), content: false };
@@ -108,7 +117,11 @@ function errorBody(status, ctx, message) {
   const [type, text] = ERRORS[status] || (status >= 500 ? ERRORS[500] : ERRORS[400]);
   return {
     contentType: 'application/json',
-    body: JSON.stringify({ type: 'error', error: { type, message: message || text }, request_id: `req_011${base62(21)}` }),
+    body: JSON.stringify({
+      type: 'error',
+      error: { type, message: message || text },
+      request_id: `req_011${base62(21)}`,
+    }),
   };
 }
 

@@ -17,7 +17,10 @@ const STATUS = {
   403: ['PERMISSION_DENIED', 'Permission denied: API key not valid.'],
   404: ['NOT_FOUND', 'Requested entity was not found.'],
   429: ['RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).'],
-  500: ['INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'],
+  500: [
+    'INTERNAL',
+    'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  ],
   503: ['UNAVAILABLE', 'The model is overloaded. Please try again later.'],
   504: ['DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'],
 };
@@ -28,7 +31,9 @@ function parseArgs(call) {
   try {
     return JSON.parse(call.arguments);
   } catch {
-    throw new TypeError(`gemini sends function call args as a whole JSON object: toolCalls "${call.name}" arguments must be valid JSON but received ${JSON.stringify(call.arguments)}`);
+    throw new TypeError(
+      `gemini sends function call args as a whole JSON object: toolCalls "${call.name}" arguments must be valid JSON but received ${JSON.stringify(call.arguments)}`,
+    );
   }
 }
 
@@ -40,7 +45,9 @@ function* events(ctx) {
   for (const token of scenario.reasoning) parts.push({ part: { text: token, thought: true }, thought: true });
   for (const token of scenario.tokens) parts.push({ part: { text: token }, thought: false });
   for (const call of scenario.toolCalls) {
-    const functionCall = call.id ? { id: call.id, name: call.name, args: parseArgs(call) } : { name: call.name, args: parseArgs(call) };
+    const functionCall = call.id
+      ? { id: call.id, name: call.name, args: parseArgs(call) }
+      : { name: call.name, args: parseArgs(call) };
     parts.push({ part: { functionCall }, thought: false });
   }
   const finishReason = scenario.finishReason || 'STOP';
@@ -61,7 +68,9 @@ function* events(ctx) {
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: inputTokens }],
     };
     if (thoughts > 0) usageMetadata.thoughtsTokenCount = thoughts;
-    return sseEvent(googleJson({ candidates: [candidate], usageMetadata, modelVersion: ctx.model, responseId }), { eol: EOL });
+    return sseEvent(googleJson({ candidates: [candidate], usageMetadata, modelVersion: ctx.model, responseId }), {
+      eol: EOL,
+    });
   };
 
   for (let i = 0; i < parts.length; i++) {
@@ -75,7 +84,7 @@ function* events(ctx) {
 /** Mid-stream error: `data: {"error": {…}}` in the Google error envelope. */
 function errorEvents(ctx, err) {
   const status = err.type || 'INTERNAL';
-  const code = typeof err.code === 'number' ? err.code : (CODE_OF_STATUS[status] || 500);
+  const code = typeof err.code === 'number' ? err.code : CODE_OF_STATUS[status] || 500;
   const message = err.message || (STATUS[code] ? STATUS[code][1] : 'An internal error has occurred.');
   return [sseEvent(googleJson({ error: { code, message, status } }), { eol: EOL })];
 }
@@ -86,7 +95,12 @@ function errorBody(status, ctx, message, headers = {}) {
   const error = { code: status, message: message || text, status: statusName };
   if (status === 429) {
     const seconds = Number(headers['retry-after']);
-    error.details = [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Number.isFinite(seconds) ? seconds : 30}s` }];
+    error.details = [
+      {
+        '@type': 'type.googleapis.com/google.rpc.RetryInfo',
+        retryDelay: `${Number.isFinite(seconds) ? seconds : 30}s`,
+      },
+    ];
   }
   return { contentType: 'application/json; charset=UTF-8', body: `${JSON.stringify({ error }, null, 2)}\n` };
 }

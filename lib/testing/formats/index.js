@@ -31,14 +31,24 @@ const BASE_PATHS = {
 
 function endpointPath(provider, model) {
   switch (provider) {
-    case 'openai': return '/v1/chat/completions';
-    case 'openai-completions': return '/v1/completions';
-    case 'openai-responses': return '/v1/responses';
-    case 'anthropic': return '/v1/messages';
-    case 'gemini': return `/v1beta/models/${encodeURIComponent(model || FORMATS.gemini.defaultModel)}:streamGenerateContent?alt=sse`;
-    case 'ollama': return '/api/chat';
-    case 'sse': return '/sse';
-    default: throw new TypeError(`Expected a provider (${Object.keys(FORMATS).join(', ')}) but received ${JSON.stringify(provider)}`);
+    case 'openai':
+      return '/v1/chat/completions';
+    case 'openai-completions':
+      return '/v1/completions';
+    case 'openai-responses':
+      return '/v1/responses';
+    case 'anthropic':
+      return '/v1/messages';
+    case 'gemini':
+      return `/v1beta/models/${encodeURIComponent(model || FORMATS.gemini.defaultModel)}:streamGenerateContent?alt=sse`;
+    case 'ollama':
+      return '/api/chat';
+    case 'sse':
+      return '/sse';
+    default:
+      throw new TypeError(
+        `Expected a provider (${Object.keys(FORMATS).join(', ')}) but received ${JSON.stringify(provider)}`,
+      );
   }
 }
 
@@ -58,7 +68,8 @@ function resolveFormat(pathname, forced) {
     if (forced === 'openai' && /\/completions$/.test(pathname) && !/\/chat\/completions$/.test(pathname)) {
       return { provider: 'openai-completions' };
     }
-    if (forced === 'ollama') return { provider: 'ollama', variant: /\/api\/generate$/.test(pathname) ? 'generate' : 'chat' };
+    if (forced === 'ollama')
+      return { provider: 'ollama', variant: /\/api\/generate$/.test(pathname) ? 'generate' : 'chat' };
     if (forced === 'gemini') return { provider: 'gemini', model: geminiModel, method: gemini ? gemini[2] : undefined };
     return { provider: forced };
   }

@@ -23,7 +23,9 @@ function parseArgs(call) {
     // Go marshals map[string]any with sorted keys.
     return sortKeysDeep(JSON.parse(call.arguments));
   } catch {
-    throw new TypeError(`ollama sends tool call arguments as a whole JSON object: toolCalls "${call.name}" arguments must be valid JSON but received ${JSON.stringify(call.arguments)}`);
+    throw new TypeError(
+      `ollama sends tool call arguments as a whole JSON object: toolCalls "${call.name}" arguments must be valid JSON but received ${JSON.stringify(call.arguments)}`,
+    );
   }
 }
 
@@ -48,7 +50,8 @@ function metrics(ctx) {
 
 function* chatEvents(ctx) {
   const { scenario } = ctx;
-  const message = (fields) => line({ model: ctx.model, created_at: createdAt(), message: { role: 'assistant', ...fields }, done: false });
+  const message = (fields) =>
+    line({ model: ctx.model, created_at: createdAt(), message: { role: 'assistant', ...fields }, done: false });
   for (const token of scenario.reasoning) yield { data: message({ content: '', thinking: token }), content: true };
   for (const token of scenario.tokens) yield { data: message({ content: token }), content: true };
   for (const call of scenario.toolCalls) {
@@ -77,13 +80,19 @@ function* generateEvents(ctx) {
     throw new TypeError('ollama /api/generate has no tool calls: use /api/chat or remove toolCalls from the scenario');
   }
   for (const token of scenario.reasoning) {
-    yield { data: line({ model: ctx.model, created_at: createdAt(), response: '', thinking: token, done: false }), content: true };
+    yield {
+      data: line({ model: ctx.model, created_at: createdAt(), response: '', thinking: token, done: false }),
+      content: true,
+    };
   }
   for (const token of scenario.tokens) {
     yield { data: line({ model: ctx.model, created_at: createdAt(), response: token, done: false }), content: true };
   }
   if (ctx.omitEndMarker) return;
-  const context = Array.from({ length: Math.min(8, scenario.usage.inputTokens + scenario.usage.outputTokens) }, (_, i) => 128000 + i);
+  const context = Array.from(
+    { length: Math.min(8, scenario.usage.inputTokens + scenario.usage.outputTokens) },
+    (_, i) => 128000 + i,
+  );
   yield {
     data: line({
       model: ctx.model,

@@ -9,12 +9,21 @@ const openai = require('./openai');
 function* events(ctx) {
   const { scenario } = ctx;
   if (scenario.toolCalls.length > 0 || scenario.reasoning.length > 0) {
-    throw new TypeError('openai legacy completions (/v1/completions) stream text only: remove toolCalls and reasoning from the scenario');
+    throw new TypeError(
+      'openai legacy completions (/v1/completions) stream text only: remove toolCalls and reasoning from the scenario',
+    );
   }
   const { includeUsage } = openai.streamOptions(ctx);
   const id = `cmpl-${randomAlnum(29)}`;
   const chunk = (choices, usage) => {
-    const object = { id, object: 'text_completion', created: ctx.created, choices, model: ctx.model, system_fingerprint: null };
+    const object = {
+      id,
+      object: 'text_completion',
+      created: ctx.created,
+      choices,
+      model: ctx.model,
+      system_fingerprint: null,
+    };
     if (includeUsage) object.usage = usage === undefined ? null : usage;
     return `data: ${JSON.stringify(object)}\n\n`;
   };
@@ -24,7 +33,14 @@ function* events(ctx) {
   yield { data: chunk(choice('', scenario.finishReason || 'stop')), content: false };
   if (includeUsage) {
     const { inputTokens, outputTokens } = scenario.usage;
-    yield { data: chunk([], { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens }), content: false };
+    yield {
+      data: chunk([], {
+        prompt_tokens: inputTokens,
+        completion_tokens: outputTokens,
+        total_tokens: inputTokens + outputTokens,
+      }),
+      content: false,
+    };
   }
   if (!ctx.omitEndMarker) yield { data: 'data: [DONE]\n\n', content: false };
 }

@@ -9,7 +9,11 @@ const { sseEvent, sseComment } = require('./sse-frame');
 const openai = require('./openai');
 
 // finishReason values that end in response.incomplete, mapped to incomplete_details.reason.
-const INCOMPLETE = { incomplete: 'max_output_tokens', max_output_tokens: 'max_output_tokens', content_filter: 'content_filter' };
+const INCOMPLETE = {
+  incomplete: 'max_output_tokens',
+  max_output_tokens: 'max_output_tokens',
+  content_filter: 'content_filter',
+};
 
 function includeObfuscation(ctx) {
   return openai.streamOptions(ctx).includeObfuscation;
@@ -81,7 +85,10 @@ function* events(ctx) {
     const outputIndex = output.length;
     const itemId = `rs_${randomHex(48)}`;
     const ids = { item_id: itemId, output_index: outputIndex, summary_index: 0 };
-    yield ev('response.output_item.added', { output_index: outputIndex, item: { id: itemId, type: 'reasoning', summary: [] } });
+    yield ev('response.output_item.added', {
+      output_index: outputIndex,
+      item: { id: itemId, type: 'reasoning', summary: [] },
+    });
     yield ev('response.reasoning_summary_part.added', { ...ids, part: { type: 'summary_text', text: '' } });
     for (const token of scenario.reasoning) {
       yield ev('response.reasoning_summary_text.delta', pad({ ...ids, delta: token }), true);
@@ -102,7 +109,10 @@ function* events(ctx) {
       output_index: outputIndex,
       item: { id: itemId, type: 'message', status: 'in_progress', content: [], role: 'assistant' },
     });
-    yield ev('response.content_part.added', { ...ids, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
+    yield ev('response.content_part.added', {
+      ...ids,
+      part: { type: 'output_text', annotations: [], logprobs: [], text: '' },
+    });
     for (const token of scenario.tokens) {
       yield ev('response.output_text.delta', pad({ ...ids, delta: token, logprobs: [] }), true);
     }
@@ -121,13 +131,35 @@ function* events(ctx) {
     const callId = call.id || `call_${randomAlnum(24)}`;
     yield ev('response.output_item.added', {
       output_index: outputIndex,
-      item: { id: itemId, type: 'function_call', status: 'in_progress', arguments: '', call_id: callId, name: call.name },
+      item: {
+        id: itemId,
+        type: 'function_call',
+        status: 'in_progress',
+        arguments: '',
+        call_id: callId,
+        name: call.name,
+      },
     });
     for (const fragment of call.fragments) {
-      yield ev('response.function_call_arguments.delta', pad({ item_id: itemId, output_index: outputIndex, delta: fragment }), true);
+      yield ev(
+        'response.function_call_arguments.delta',
+        pad({ item_id: itemId, output_index: outputIndex, delta: fragment }),
+        true,
+      );
     }
-    yield ev('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, arguments: call.arguments });
-    const item = { id: itemId, type: 'function_call', status: 'completed', arguments: call.arguments, call_id: callId, name: call.name };
+    yield ev('response.function_call_arguments.done', {
+      item_id: itemId,
+      output_index: outputIndex,
+      arguments: call.arguments,
+    });
+    const item = {
+      id: itemId,
+      type: 'function_call',
+      status: 'completed',
+      arguments: call.arguments,
+      call_id: callId,
+      name: call.name,
+    };
     output.push(item);
     yield ev('response.output_item.done', { output_index: outputIndex, item });
   }
@@ -136,14 +168,20 @@ function* events(ctx) {
   const finish = scenario.finishReason || 'completed';
   if (finish === 'failed') {
     const error = { code: 'server_error', message: 'The model failed to generate a response.' };
-    yield ev('response.failed', { response: responseObject(ctx, state, 'failed', output, usageObject(ctx), { error }) });
+    yield ev('response.failed', {
+      response: responseObject(ctx, state, 'failed', output, usageObject(ctx), { error }),
+    });
   } else if (INCOMPLETE[finish]) {
     const incompleteDetails = { reason: INCOMPLETE[finish] };
-    yield ev('response.incomplete', { response: responseObject(ctx, state, 'incomplete', output, usageObject(ctx), { incompleteDetails }) });
+    yield ev('response.incomplete', {
+      response: responseObject(ctx, state, 'incomplete', output, usageObject(ctx), { incompleteDetails }),
+    });
   } else if (finish === 'completed') {
     yield ev('response.completed', { response: responseObject(ctx, state, 'completed', output, usageObject(ctx)) });
   } else {
-    throw new TypeError(`openai-responses: expected finishReason 'completed', 'incomplete', 'max_output_tokens', 'content_filter' or 'failed' but received ${JSON.stringify(finish)}`);
+    throw new TypeError(
+      `openai-responses: expected finishReason 'completed', 'incomplete', 'max_output_tokens', 'content_filter' or 'failed' but received ${JSON.stringify(finish)}`,
+    );
   }
 }
 
@@ -157,12 +195,20 @@ function errorEvents(ctx, err) {
   // numbered one more event that the cut then dropped).
   if (ctx.emitted !== undefined) state.seq = ctx.emitted;
   const message = err.message || 'An error occurred while processing your request.';
-  const code = err.code === undefined ? (err.type || 'server_error') : err.code;
+  const code = err.code === undefined ? err.type || 'server_error' : err.code;
   if (err.event === 'response.failed') {
     const response = responseObject(ctx, state, 'failed', [], null, { error: { code, message } });
-    return [sseEvent(JSON.stringify({ type: 'response.failed', sequence_number: state.seq++, response }), { event: 'response.failed' })];
+    return [
+      sseEvent(JSON.stringify({ type: 'response.failed', sequence_number: state.seq++, response }), {
+        event: 'response.failed',
+      }),
+    ];
   }
-  return [sseEvent(JSON.stringify({ type: 'error', sequence_number: state.seq++, code, message, param: null }), { event: 'error' })];
+  return [
+    sseEvent(JSON.stringify({ type: 'error', sequence_number: state.seq++, code, message, param: null }), {
+      event: 'error',
+    }),
+  ];
 }
 
 module.exports = {

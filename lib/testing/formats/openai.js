@@ -28,7 +28,10 @@ function openaiHeaders() {
 
 function streamOptions(ctx) {
   const body = ctx.request.body;
-  const options = body && typeof body === 'object' && body.stream_options && typeof body.stream_options === 'object' ? body.stream_options : {};
+  const options =
+    body && typeof body === 'object' && body.stream_options && typeof body.stream_options === 'object'
+      ? body.stream_options
+      : {};
   return {
     includeUsage: options.include_usage === true,
     // Obfuscation is on unless the request turns it off.
@@ -72,7 +75,8 @@ function* events(ctx) {
     if (includeObfuscation) object.obfuscation = obfuscation();
     return sseEvent(JSON.stringify(object));
   };
-  const delta = (d, finishReason = null) => chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finishReason }]);
+  const delta = (d, finishReason = null) =>
+    chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finishReason }]);
   const toolHeader = (call, index) => ({
     index,
     id: call.id || `call_${randomAlnum(24)}`,
@@ -96,7 +100,10 @@ function* events(ctx) {
   for (let i = 0; i < scenario.toolCalls.length; i++) {
     const call = scenario.toolCalls[i];
     if (i === 0 && !textual) {
-      yield { data: delta({ role: 'assistant', content: null, tool_calls: [toolHeader(call, i)], refusal: null }), content: false };
+      yield {
+        data: delta({ role: 'assistant', content: null, tool_calls: [toolHeader(call, i)], refusal: null }),
+        content: false,
+      };
     } else {
       yield { data: delta({ tool_calls: [toolHeader(call, i)] }), content: false };
     }
@@ -112,14 +119,18 @@ function* events(ctx) {
 
 /** Mid-stream error: a `data:` event with a top-level `error` object and no `choices`. */
 function errorEvents(ctx, err) {
-  return [sseEvent(JSON.stringify({
-    error: {
-      message: err.message || 'The server had an error while processing your request. Sorry about that!',
-      type: err.type || 'server_error',
-      param: null,
-      code: err.code === undefined ? null : err.code,
-    },
-  }))];
+  return [
+    sseEvent(
+      JSON.stringify({
+        error: {
+          message: err.message || 'The server had an error while processing your request. Sorry about that!',
+          type: err.type || 'server_error',
+          param: null,
+          code: err.code === undefined ? null : err.code,
+        },
+      }),
+    ),
+  ];
 }
 
 module.exports = {

@@ -11,12 +11,21 @@ function* events(ctx) {
   for (const token of scenario.reasoning) yield { data: sseEvent(token, { event: 'reasoning' }), content: true };
   for (const token of scenario.tokens) yield { data: sseEvent(token), content: true };
   for (const call of scenario.toolCalls) {
-    yield { data: sseEvent(JSON.stringify({ id: call.id || null, name: call.name, arguments: call.arguments }), { event: 'tool_call' }), content: true };
+    yield {
+      data: sseEvent(JSON.stringify({ id: call.id || null, name: call.name, arguments: call.arguments }), {
+        event: 'tool_call',
+      }),
+      content: true,
+    };
   }
 }
 
 function errorEvents(ctx, err) {
-  return [sseEvent(JSON.stringify({ type: err.type || 'server_error', message: err.message || 'The upstream failed.' }), { event: 'error' })];
+  return [
+    sseEvent(JSON.stringify({ type: err.type || 'server_error', message: err.message || 'The upstream failed.' }), {
+      event: 'error',
+    }),
+  ];
 }
 
 function errorBody(status, ctx, message) {

@@ -27,8 +27,12 @@ export default function Page() {
         }}
       >
         <input id="prompt" value={input} onChange={(e) => setInput(e.target.value)} />
-        <button id="send" type="submit" disabled={busy}>Send</button>
-        <button id="stop" type="button" onClick={() => stop()} disabled={!busy}>Stop</button>
+        <button id="send" type="submit" disabled={busy}>
+          Send
+        </button>
+        <button id="stop" type="button" onClick={() => stop()} disabled={!busy}>
+          Stop
+        </button>
       </form>
       <p id="status">{status}</p>
       {error ? <p id="error">{String(error.message || error)}</p> : null}

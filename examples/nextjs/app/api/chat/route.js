@@ -18,7 +18,10 @@ export async function POST(req) {
     messages = undefined;
   }
   if (!Array.isArray(messages) || messages.length === 0 || !messages.every(isChatMessage)) {
-    return Response.json({ error: 'Expected { messages: [{ role: "user" | "assistant", content: string }, …] }' }, { status: 400 });
+    return Response.json(
+      { error: 'Expected { messages: [{ role: "user" | "assistant", content: string }, …] }' },
+      { status: 400 },
+    );
   }
   return stream({
     provider: 'openai',
@@ -30,5 +33,10 @@ export async function POST(req) {
 }
 
 function isChatMessage(m) {
-  return m !== null && typeof m === 'object' && (m.role === 'user' || m.role === 'assistant') && typeof m.content === 'string';
+  return (
+    m !== null &&
+    typeof m === 'object' &&
+    (m.role === 'user' || m.role === 'assistant') &&
+    typeof m.content === 'string'
+  );
 }

@@ -9,7 +9,10 @@ export async function POST(req) {
   const { messages } = await req.json();
   const chat = messages.map((m) => ({
     role: m.role,
-    content: m.parts.filter((p) => p.type === 'text').map((p) => p.text).join(''),
+    content: m.parts
+      .filter((p) => p.type === 'text')
+      .map((p) => p.text)
+      .join(''),
   }));
   return stream({
     provider: 'openai',
