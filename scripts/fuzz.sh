@@ -9,7 +9,7 @@
 #   FUZZ_JOBS=2 bash scripts/fuzz.sh      two targets at a time (one core each)
 #   bash scripts/fuzz.sh sse_parser_fuzz  only the named targets
 #
-# Each target links the native core (src/core, src/framing, src/providers,
+# Each target links the native core (src/base, src/framing, src/providers,
 # src/encoders; no Node, no curl). Work files live in build-fuzz/: the
 # binaries, each target's corpus (kept between runs, so later runs start
 # where earlier ones stopped) and crash reproducers in build-fuzz/artifacts/.

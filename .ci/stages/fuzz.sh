@@ -3,7 +3,7 @@
 # adapter (scripts/fuzz.sh), each target for a bounded time starting from its
 # committed seed corpus (test/fuzz/corpus/<target>/, made from the recorded
 # transcripts by test/fuzz/make-corpus.js). Two targets run at a time, one per
-# core: 7 targets x 40 s / 2, plus about a minute of building, stays under
+# core: 8 targets x 40 s / 2, plus about a minute of building, stays under
 # 4 minutes on a 2-core machine. A crash, sanitizer report, leak or hang
 # fails the stage; the log names the reproducer and prints its bytes.
 #
