@@ -231,7 +231,7 @@ class LLMStream extends ReadableStream {
    * `reserved` (true when the caller reserved the stream with kReserve), and
    * `direct`, called once the stream is known
    * to be free: it returns `{ socketFd, preamble }` to have the worker write
-   * the head and body to that socket itself (lib/server/node.js), or null.
+   * the head and body to that socket itself (lib/server/node-relay.js), or null.
    * Format, heartbeat and socket travel in one command, so no byte of this
    * format can reach JavaScript first and then race the worker's own writes.
    */
