@@ -163,7 +163,7 @@ module.exports = {
    * bytes after `heartbeatMs` without a write (none before the provider's
    * head with `heartbeatAfterHead`); `socketFd` + `preamble` to have the
    * worker write the response head and body to the client's socket itself
-   * (the fd is duplicated inside this call; lib/server/node.js); `firstSeq`
+   * (the fd is duplicated inside this call; lib/server/node-direct.js); `firstSeq`
    * (> 0) to make it resumable: every delta is logged with a sequence
    * number from there on (records carry the entries) and SSE events carry
    * them as ids, and with `outlivesClient` a client that leaves does not end

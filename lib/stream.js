@@ -1,14 +1,18 @@
 'use strict';
 
+// stream() and LLMStream: one provider request as a web ReadableStream of
+// deltas. The worker's records arrive in #onRecord, one call per batch;
+// how the stream ends is in stream-end.js.
+
 const diagnostics = require('node:diagnostics_channel');
 const binding = require('./binding');
-const { RelayError, fromNative } = require('./errors');
+const { RelayError } = require('./errors');
 const { normalize } = require('./options');
 const { redact, redactURL } = require('./redact');
 const { kRelay, kReserve, kPause, kResume, kInfo } = require('./internal');
+const { finish, abortError, emptySummary } = require('./stream-end');
 
 const startChannel = diagnostics.channel('llm-relay:stream:start');
-const endChannel = diagnostics.channel('llm-relay:stream:end');
 
 // Pause the provider transfer when this much delta text (UTF-16 code units,
 // plus a fixed cost per delta) waits unread. Counted in text, not in deltas:
@@ -231,7 +235,7 @@ class LLMStream extends ReadableStream {
    * `reserved` (true when the caller reserved the stream with kReserve), and
    * `direct`, called once the stream is known
    * to be free: it returns `{ socketFd, preamble }` to have the worker write
-   * the head and body to that socket itself (lib/server/node.js), or null.
+   * the head and body to that socket itself (lib/server/node-relay.js), or null.
    * Format, heartbeat and socket travel in one command, so no byte of this
    * format can reach JavaScript first and then race the worker's own writes.
    */
@@ -319,7 +323,7 @@ class LLMStream extends ReadableStream {
       if (data !== undefined) s.relay.data(data);
       // A resumable relay's log entries (binding.parseLog), after the bytes.
       if (log !== undefined && s.relay.log !== undefined) s.relay.log(log);
-      if (end !== undefined) this.#finish(JSON.parse(end), tail);
+      if (end !== undefined) finish(s, JSON.parse(end), tail);
       return;
     }
     if (data !== undefined && s.mode === 'json' && !s.abortError) {
@@ -332,67 +336,7 @@ class LLMStream extends ReadableStream {
         binding.command(s.id, binding.Command.PAUSE);
       }
     }
-    if (end !== undefined) this.#finish(JSON.parse(end), tail);
-  }
-
-  #finish(record, tail) {
-    const s = this[kState];
-    s.ended = true;
-    if (s.signal && s.onAbort) s.signal.removeEventListener('abort', s.onAbort);
-    const summary = record.summary;
-    let error;
-    if (s.abortError && (!record.ok || s.relay === undefined)) {
-      // Also when the worker completed before the abort reached it: abort()
-      // promises ABORTED, and the deltas that arrived after it were dropped
-      // (#onRecord), so a clean end would pass a cut answer off as whole.
-      error = s.abortError;
-      error.partial = summary;
-    } else if (!record.ok) {
-      error = fromNative(record.error, s.provider, summary);
-    }
-    s.finalError = error;
-    s.finalSummary = summary;
-    if (s.relay !== undefined) {
-      s.relay.end(error, summary, tail, false, record.direct);
-    } else if (error === undefined) {
-      try {
-        s.controller.close();
-      } catch {
-        // cancelled by the reader
-      }
-    } else if (s.abortError) {
-      // An abort drops what the reader has not read yet.
-      try {
-        s.controller.error(error);
-      } catch {
-        // cancelled by the reader
-      }
-    } else {
-      // controller.error() drops queued chunks; the deltas that arrived
-      // before the failure are part of the answer, so let the reader have
-      // them first (pull() raises the error once the queue is empty).
-      if (s.controller.desiredSize !== null && s.controller.desiredSize < 0) {
-        s.pendingError = error;
-      } else {
-        try {
-          s.controller.error(error);
-        } catch {
-          // cancelled by the reader
-        }
-      }
-    }
-    if (error === undefined) s.resolveDone(summary);
-    else s.rejectDone(error);
-    if (endChannel.hasSubscribers) {
-      endChannel.publish({
-        id: s.id,
-        provider: s.provider,
-        model: s.model,
-        format: s.relay !== undefined ? s.mode : undefined,
-        summary,
-        error,
-      });
-    }
+    if (end !== undefined) finish(s, JSON.parse(end), tail);
   }
 }
 
@@ -401,41 +345,6 @@ function alreadyConsumed() {
     'INVALID_ARGUMENT',
     "This stream is already being consumed; pipe()/toResponse() (or a relay's forward()) must be its only consumer",
   );
-}
-
-function abortError(reason) {
-  return new RelayError(
-    'ABORTED',
-    reason instanceof Error && reason.message ? `The stream was aborted: ${reason.message}` : 'The stream was aborted',
-    {
-      cause: reason,
-    },
-  );
-}
-
-function emptySummary(outcome) {
-  return {
-    text: '',
-    reasoning: '',
-    toolCalls: [],
-    finishReason: null,
-    rawFinishReason: null,
-    usage: null,
-    metrics: {
-      outcome,
-      ttfbMs: null,
-      ttftMs: null,
-      durationMs: 0,
-      deltas: 0,
-      bytes: 0,
-      retries: 0,
-      gapP50Ms: 0,
-      gapP99Ms: 0,
-      gapMaxMs: 0,
-      deltasPerSecond: null,
-      outputTokensPerSecond: null,
-    },
-  };
 }
 
 /**

@@ -1,15 +1,10 @@
 'use strict';
 
-// The Redis resume store. Keys of stream <id> (one cluster slot, by the
-// `{<id>}` hash tag):
-//   <prefix>{<id>}:meta         hash: run (claim token), meta (JSON)
-//   <prefix>{<id>}:owner        string: the producing run, PX 3000, refreshed every second
-//   <prefix>{<id>}:log:<run>    stream: entries <first>-0 {c, d}, then <last+1>-0 {e}
-// and one pub/sub channel <prefix>stop carrying the ids to stop.
+// The Redis resume store (key names: redis-keys.js; options:
+// redis-options.js; reads: redis-reader.js and redis-follow.js).
 // The producer side never waits on Redis per append: appends are queued on
 // the command connection and leave in one write per main-loop turn.
 
-const crypto = require('node:crypto');
 const { invalidArgument } = require('../errors');
 const v = require('./validate');
 const { createAdapter } = require('./redis-adapters');
@@ -19,37 +14,12 @@ const { HEARTBEAT, RELEASE, CLAIM, END, runScript, sendScript } = require('./red
 const { unavailable, claimConflict } = require('./errors');
 const { addStopListener, fireStop } = require('./stop');
 const { Producing, endRecordText } = require('./redis-producing');
+const { nextRun, keyNames } = require('./redis-keys');
+const { redisStoreOptions } = require('./redis-options');
 
 const OWNER_TTL_MS = 3000;
-
-// Run tokens (one per claim: a stream replaced under the same id never mixes
-// with the old one's readers): random per process, then counted, which is
-// unique across instances without a random draw per stream.
-const RUN_PREFIX = crypto.randomBytes(9).toString('base64url');
-let runCount = 0;
-function nextRun() {
-  runCount += 1;
-  return `${RUN_PREFIX}${runCount.toString(36)}`;
-}
 const HEARTBEAT_MS = 1000;
 const READERS_TTL_MS = 2500;
-const DEFAULTS = {
-  keyPrefix: 'llm-relay:',
-  ttlSeconds: 3600,
-  maxBatches: 100_000,
-  connectTimeoutMs: 5000,
-  commandTimeoutMs: 5000,
-};
-const OPTIONS = [
-  'url',
-  'client',
-  'tls',
-  'keyPrefix',
-  'ttlSeconds',
-  'maxBatches',
-  'connectTimeoutMs',
-  'commandTimeoutMs',
-];
 
 function noop() {}
 
@@ -72,36 +42,16 @@ class RedisStore {
   #onAppended;
 
   constructor(options) {
-    const opts = v.checkOptions(options, OPTIONS, 'createRedisStore() options');
-    if (opts.url === undefined && opts.client === undefined) {
-      throw invalidArgument(
-        'Expected url (a redis:// URL) or client (a node-redis or ioredis client) for createRedisStore() but received neither',
-      );
-    }
-    const prefix = opts.keyPrefix === undefined ? DEFAULTS.keyPrefix : opts.keyPrefix;
-    if (typeof prefix !== 'string' || /[{}\u0000-\u001f]/.test(prefix)) {
-      throw invalidArgument(
-        `Expected a string without braces or control characters for keyPrefix but received ${JSON.stringify(prefix)}`,
-      );
-    }
-    this.#prefix = prefix;
-    this.#ttlSeconds = opts.ttlSeconds === undefined ? DEFAULTS.ttlSeconds : v.checkTtl(opts.ttlSeconds, 'ttlSeconds');
-    this.#maxBatches =
-      opts.maxBatches === undefined ? DEFAULTS.maxBatches : v.checkPositiveInteger(opts.maxBatches, 'maxBatches');
-    const connectTimeoutMs =
-      opts.connectTimeoutMs === undefined
-        ? DEFAULTS.connectTimeoutMs
-        : v.checkPositiveInteger(opts.connectTimeoutMs, 'connectTimeoutMs');
-    const commandTimeoutMs =
-      opts.commandTimeoutMs === undefined
-        ? DEFAULTS.commandTimeoutMs
-        : v.checkPositiveInteger(opts.commandTimeoutMs, 'commandTimeoutMs');
+    const opts = redisStoreOptions(options);
+    this.#prefix = opts.keyPrefix;
+    this.#ttlSeconds = opts.ttlSeconds;
+    this.#maxBatches = opts.maxBatches;
     this.#adapter = createAdapter({
       url: opts.url,
       client: opts.client,
       tls: opts.tls,
-      connectTimeoutMs,
-      commandTimeoutMs,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      commandTimeoutMs: opts.commandTimeoutMs,
     });
     this.#adapter.onState((state) => this.#onState(state));
     this.#connection = this.#adapter.connection || null;
@@ -117,13 +67,7 @@ class RedisStore {
 
   /** The key names of stream `id` (`log` only with the run). */
   keys(id, run) {
-    const base = `${this.#prefix}{${id}}`;
-    return {
-      meta: `${base}:meta`,
-      owner: `${base}:owner`,
-      readers: `${base}:readers`,
-      log: run === undefined ? undefined : `${base}:log:${run}`,
-    };
+    return keyNames(this.#prefix, id, run);
   }
 
   async claim(id, meta, options) {
