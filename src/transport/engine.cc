@@ -1,15 +1,14 @@
 #include "transport/engine.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <utility>
 #include <vector>
 
+#include "transport/descriptors.h"
 #include "transport/transfer.h"
 
 namespace llmrelay {
@@ -23,38 +22,6 @@ constexpr long kMaxIdleConnections = 64;
 // How long a stream that completed at its end marker may keep reading the
 // rest of an open body so its connection can be reused.
 constexpr uint64_t kLingerMs = 1000;
-
-// This process's open descriptors (Linux: /proc/self/fd; elsewhere none, and
-// MarkNewDescriptorsCloseOnExec does nothing).
-std::vector<int> OpenDescriptors() {
-  std::vector<int> fds;
-#ifdef __linux__
-  if (DIR* dir = ::opendir("/proc/self/fd")) {
-    const int own = ::dirfd(dir);
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-      const int fd = std::atoi(entry->d_name);
-      if (fd != own) fds.push_back(fd);
-    }
-    ::closedir(dir);
-  }
-  std::sort(fds.begin(), fds.end());
-#endif
-  return fds;
-}
-
-// Sets FD_CLOEXEC on every descriptor opened since `before` was taken. Used
-// around library calls that open descriptors we cannot ask them to mark (a
-// descriptor another thread opened meanwhile only loses inheritance across
-// exec, which nothing in a Node process relies on: child stdio is set up by
-// dup2 in the child).
-void MarkNewDescriptorsCloseOnExec(const std::vector<int>& before) {
-  for (const int fd : OpenDescriptors()) {
-    if (std::binary_search(before.begin(), before.end(), fd)) continue;
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-  }
-}
 
 size_t DiscardBytes(char* /*data*/, size_t size, size_t nmemb, void* /*userp*/) { return size * nmemb; }
 
