@@ -25,11 +25,8 @@
 //   processUIMessageStream throws ("Received text-delta for missing text
 //   part"); finish-step forgets every open text/reasoning part, so parts are
 //   ended before it.
-// - tool-input-available carries the arguments as a JSON value, but a model
-//   may stream arguments that are not JSON; those become tool-input-error,
-//   which carries the raw string instead. Arguments are re-serialized
-//   compactly rather than copied, because a pretty-printed argument string
-//   holds raw newlines that would split the SSE `data:` line.
+// - Tool call arguments that are not JSON, or pretty-printed JSON: see
+//   ui_message_tools.h, which writes the tool-call parts.
 // - "finish" is held back until Done: OpenAI reports usage in a chunk after
 //   the finish reason, and that usage should reach the message metadata
 //   before the client sees the end of the message.
@@ -42,7 +39,6 @@
 //   {event, data, id?}: the protocol's extension point for app data, so they
 //   show up in message.parts instead of vanishing. They carry no part id on
 //   purpose: data parts with equal ids replace each other.
-#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,59 +46,16 @@
 #include <unordered_map>
 #include <vector>
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
-
 #include "base/json_writer.h"
 #include "encoders/delta_json.h"
 #include "encoders/formats.h"
+#include "encoders/ui_message_tools.h"
 
 namespace llmrelay {
 
 namespace {
 
-bool IsJsonWhitespace(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
-}
-
-// Appends `json` re-serialized compactly. On failure appends nothing and
-// writes a description to `error`. Iterative parsing keeps deeply nested
-// input from exhausting the worker thread's stack.
-bool AppendCompactJson(std::string& out, const std::string& json, std::string& error) {
-  // An embedded NUL would end rapidjson's StringStream early and let
-  // trailing bytes pass unchecked; raw NUL is never valid JSON anyway.
-  if (json.find('\0') != std::string::npos) {
-    error.assign("NUL byte in tool call arguments");
-    return false;
-  }
-  const size_t mark = out.size();
-  rapidjson::StringStream stream(json.c_str());
-  CompactJsonWriter writer(out);
-  rapidjson::Reader reader;
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
-  const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, writer);
-  if (result) return true;
-  out.resize(mark);
-  error.assign("Tool call arguments are not valid JSON: ");
-  error.append(rapidjson::GetParseError_En(result.Code()));
-  error.append(" (at byte ");
-  AppendInt(error, static_cast<int64_t>(result.Offset()));
-  error.push_back(')');
-  return false;
-}
-
 enum class PartKind : uint8_t { kNone, kText, kReasoning };
-
-// One tool call of the current step. The arguments are kept whole because
-// tool-input-available needs them parsed at the end.
-struct ToolSlot {
-  uint32_t index = 0;
-  std::string id;
-  std::string name;
-  std::string arguments;
-  bool started = false;  // tool-input-start was sent
-};
 
 class UiMessageEncoder final : public Encoder {
  public:
@@ -133,7 +86,7 @@ class UiMessageEncoder final : public Encoder {
     if (closed_) return;
     EnsureStep(out);
     ClosePart(out);
-    ToolSlot& slot = SlotFor(index);
+    UiToolSlot& slot = SlotFor(index);
     // Once tool-input-start went out, the id and name are fixed; adapters
     // only repeat them anyway.
     if (!slot.started) {
@@ -145,10 +98,10 @@ class UiMessageEncoder final : public Encoder {
       // tool-input-start requires a toolName: hold the fragments back until
       // the name arrives (or until the end of the step).
       if (slot.name.empty()) return;
-      StartTool(out, slot);
-      if (!slot.arguments.empty()) ToolInputDelta(out, slot, slot.arguments);
+      AppendToolInputStart(out, slot, message_id_);
+      if (!slot.arguments.empty()) AppendToolInputDelta(out, slot, slot.arguments);
     } else if (!arguments_delta.empty()) {
-      ToolInputDelta(out, slot, arguments_delta);
+      AppendToolInputDelta(out, slot, arguments_delta);
     }
   }
 
@@ -288,7 +241,7 @@ class UiMessageEncoder final : public Encoder {
 
   // O(1) per fragment: consecutive fragments of one call hit the cached slot,
   // others go through the map.
-  ToolSlot& SlotFor(uint32_t index) {
+  UiToolSlot& SlotFor(uint32_t index) {
     if (last_slot_ < tools_.size() && tools_[last_slot_].index == index) {
       return tools_[last_slot_];
     }
@@ -304,70 +257,15 @@ class UiMessageEncoder final : public Encoder {
     return tools_[last_slot_];
   }
 
-  void StartTool(std::string& out, ToolSlot& slot) {
-    if (slot.id.empty()) {
-      // toolCallId is required and must be unique within the message; some
-      // providers (Gemini, Ollama) send no id at all.
-      if (!message_id_.empty()) {
-        slot.id.assign(message_id_);
-        slot.id.push_back('-');
-      }
-      slot.id.append("call-");
-      AppendInt(slot.id, slot.index);
-    }
-    slot.started = true;
-    out.append(R"(data: {"type":"tool-input-start","toolCallId":)");
-    AppendJsonString(out, slot.id);
-    out.append(R"(,"toolName":)");
-    AppendJsonString(out, slot.name);
-    out.append("}\n\n");
-  }
-
-  static void ToolInputDelta(std::string& out, const ToolSlot& slot, std::string_view delta) {
-    out.append(R"(data: {"type":"tool-input-delta","toolCallId":)");
-    AppendJsonString(out, slot.id);
-    out.append(R"(,"inputTextDelta":)");
-    AppendJsonString(out, delta);
-    out.append("}\n\n");
-  }
-
-  void ToolInputFinal(std::string& out, const ToolSlot& slot) {
-    const size_t mark = out.size();
-    out.append(R"(data: {"type":"tool-input-available","toolCallId":)");
-    AppendJsonString(out, slot.id);
-    out.append(R"(,"toolName":)");
-    AppendJsonString(out, slot.name);
-    out.append(R"(,"input":)");
-    // A tool without parameters may stream no argument bytes at all.
-    if (IsJsonWhitespace(slot.arguments)) {
-      out.append("{}}\n\n");
-      return;
-    }
-    if (AppendCompactJson(out, slot.arguments, scratch_)) {
-      out.append("}\n\n");
-      return;
-    }
-    out.resize(mark);
-    out.append(R"(data: {"type":"tool-input-error","toolCallId":)");
-    AppendJsonString(out, slot.id);
-    out.append(R"(,"toolName":)");
-    AppendJsonString(out, slot.name);
-    out.append(R"(,"input":)");
-    AppendJsonString(out, slot.arguments);
-    out.append(R"(,"errorText":)");
-    AppendJsonString(out, scratch_);
-    out.append("}\n\n");
-  }
-
   // Ends the current step: open parts, then every tool call's final input,
   // then finish-step. Starts the message first if nothing was sent yet, so
   // even an empty answer is a well-formed message.
   void EndStep(std::string& out) {
     Start(out);
     ClosePart(out);
-    for (ToolSlot& slot : tools_) {
-      if (!slot.started) StartTool(out, slot);
-      ToolInputFinal(out, slot);
+    for (UiToolSlot& slot : tools_) {
+      if (!slot.started) AppendToolInputStart(out, slot, message_id_);
+      AppendToolInputFinal(out, slot, scratch_);
     }
     tools_.clear();
     slot_of_index_.clear();
@@ -397,7 +295,7 @@ class UiMessageEncoder final : public Encoder {
   uint32_t part_count_ = 0;  // numbers text/reasoning part ids
   bool has_finish_reason_ = false;
   FinishReason finish_reason_ = FinishReason::kStop;
-  std::vector<ToolSlot> tools_;
+  std::vector<UiToolSlot> tools_;
   std::unordered_map<uint32_t, size_t> slot_of_index_;
   size_t last_slot_ = 0;
   std::string scratch_;  // error texts, reused

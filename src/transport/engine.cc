@@ -1,15 +1,16 @@
+// Engine (engine.h): starting and stopping the worker, the commands, the
+// connection limit, publishing, and the curl multi handle's sockets and
+// timer on the uv loop. Lingering handles are in engine_linger.cc.
 #include "transport/engine.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cstdlib>
 #include <utility>
 #include <vector>
 
+#include "transport/descriptors.h"
 #include "transport/transfer.h"
 
 namespace llmrelay {
@@ -20,43 +21,6 @@ namespace {
 
 // Idle connections kept for reuse (UpdateConnectionLimit).
 constexpr long kMaxIdleConnections = 64;
-// How long a stream that completed at its end marker may keep reading the
-// rest of an open body so its connection can be reused.
-constexpr uint64_t kLingerMs = 1000;
-
-// This process's open descriptors (Linux: /proc/self/fd; elsewhere none, and
-// MarkNewDescriptorsCloseOnExec does nothing).
-std::vector<int> OpenDescriptors() {
-  std::vector<int> fds;
-#ifdef __linux__
-  if (DIR* dir = ::opendir("/proc/self/fd")) {
-    const int own = ::dirfd(dir);
-    while (const dirent* entry = ::readdir(dir)) {
-      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-      const int fd = std::atoi(entry->d_name);
-      if (fd != own) fds.push_back(fd);
-    }
-    ::closedir(dir);
-  }
-  std::sort(fds.begin(), fds.end());
-#endif
-  return fds;
-}
-
-// Sets FD_CLOEXEC on every descriptor opened since `before` was taken. Used
-// around library calls that open descriptors we cannot ask them to mark (a
-// descriptor another thread opened meanwhile only loses inheritance across
-// exec, which nothing in a Node process relies on: child stdio is set up by
-// dup2 in the child).
-void MarkNewDescriptorsCloseOnExec(const std::vector<int>& before) {
-  for (const int fd : OpenDescriptors()) {
-    if (std::binary_search(before.begin(), before.end(), fd)) continue;
-    const int flags = ::fcntl(fd, F_GETFD);
-    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-  }
-}
-
-size_t DiscardBytes(char* /*data*/, size_t size, size_t nmemb, void* /*userp*/) { return size * nmemb; }
 
 // One uv_poll_t per socket curl asks us to watch. The poll watches our own
 // duplicate of curl's descriptor, never curl's number: libcurl before 8.5.0
@@ -271,57 +235,6 @@ void Engine::FlushDirty() {
   }
   dirty_.clear();
   host_->AfterPublish();
-}
-
-// Runs on the worker thread, outside curl callbacks.
-void Engine::Linger(CURL* easy, std::unique_ptr<HeaderList> headers, const std::string& body) {
-  Lingering entry;
-  entry.easy = easy;
-  entry.headers = std::move(headers);
-  entry.body = std::make_unique<std::string>(body);
-  entry.until_us = NowUs() + kLingerMs * 1000;
-  // Nothing of the Transfer may be reached from here on: it is about to be
-  // freed. The request went out already; these keep curl's pointers valid.
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, nullptr);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &DiscardBytes);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, nullptr);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &DiscardBytes);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, nullptr);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDS, entry.body->data());
-  lingering_.push_back(std::move(entry));
-  UpdateConnectionLimit();
-  // A paused transfer would never read the rest.
-  curl_easy_pause(easy, CURLPAUSE_CONT);
-  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&linger_timer_))) {
-    uv_timer_start(&linger_timer_, &Engine::OnLingerTimer, kLingerMs, 0);
-  }
-}
-
-// Runs on the worker thread.
-void Engine::OnLingerTimer(uv_timer_t* handle) {
-  auto* self = static_cast<Engine*>(handle->data);
-  self->ReleaseExpiredLingering();
-  if (!self->lingering_.empty()) {
-    const uint64_t now = NowUs();
-    const uint64_t next = self->lingering_.front().until_us;
-    uv_timer_start(handle, &Engine::OnLingerTimer, next > now ? (next - now + 999) / 1000 : 0, 0);
-  }
-}
-
-void Engine::ReleaseExpiredLingering() {
-  const uint64_t now = NowUs();
-  // Oldest first: entries are appended in time order.
-  while (!lingering_.empty() && lingering_.front().until_us <= now) ReleaseLingering(lingering_.front().easy);
-}
-
-void Engine::ReleaseLingering(CURL* easy) {
-  auto it = std::find_if(lingering_.begin(), lingering_.end(), [easy](const Lingering& l) { return l.easy == easy; });
-  if (it == lingering_.end()) return;
-  if (multi_ != nullptr) curl_multi_remove_handle(multi_, easy);
-  curl_easy_cleanup(easy);
-  lingering_.erase(it);
-  UpdateConnectionLimit();
 }
 
 void Engine::Finished(Transfer* transfer) {
