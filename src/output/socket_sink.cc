@@ -81,7 +81,7 @@ Sink::Flow SocketSink::Write(std::string& bytes) {
 bool SocketSink::End(std::string& tail, EndRecord& end) {
   if (fd_.valid() && !failed() && !tail_written_) {
     tail_written_ = true;
-    // Mirrors lib/server/node.js: a clean end, or an error the format can
+    // Mirrors lib/server/node-relay.js: a clean end, or an error the format can
     // carry, goes out as the tail plus the last-chunk; text cannot carry an
     // error, so its body is left unterminated for JavaScript to cut short.
     if (end.ok || (!text_format_ && !tail.empty())) {

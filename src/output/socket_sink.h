@@ -1,7 +1,7 @@
 // Direct downstream writes: the worker thread writes one stream's encoded
 // bytes straight to the relayed client's plain HTTP/1.1 socket, as
 // chunked-encoding chunks, so the main thread does no work per token
-// (lib/server/node.js decides when; lib/server/node-internals.js holds the
+// (lib/server/node-direct.js decides when; lib/server/node-internals.js holds the
 // Node specifics). The end record still goes to JavaScript, through the
 // sink behind this one, once the socket took the last bytes.
 //

@@ -219,7 +219,7 @@ class Host {
     // socket pair stays ours (Node's), closed when the host goes.
     relay.socket = UniqueFd(::fcntl(pair[0], F_DUPFD_CLOEXEC, 0));
     relay.preamble = s.preamble;
-    if (mode == "sse") {  // as lib/server/node.js: a comment, only where the format has them
+    if (mode == "sse") {  // as lib/server/node-relay.js: a comment, only where the format has them
       relay.heartbeat = ": ping\n\n";
       relay.heartbeat_ms = 5;
     }
