@@ -65,6 +65,7 @@ struct AddonData {
   bool cleaned_up = false;
   std::vector<Handoff::Ready> ready;  // reused across wakeups
   std::string log_scratch;            // reused across wakeups
+  std::vector<uint32_t> drained;      // streams whose backlog this wakeup took
 };
 
 void Cleanup(void* arg) {
@@ -121,6 +122,7 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
   napi_get_reference_value(env, data->handler, &callback);
   if (callback == nullptr) return;
   data->ready.clear();
+  data->drained.clear();
   data->handoff->Drain(data->ready);
   if (data->ready.empty()) return;
 
@@ -162,12 +164,7 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
       napi_set_element(env, records, base + kSlotLog, entries);
     }
     base += kRecordSlots;
-    if (box.backlog_paused && box.end.empty()) {
-      Command command;
-      command.kind = CommandKind::kResumeBacklog;
-      command.id = ready.id;
-      data->engine->Post(std::move(command));
-    }
+    if (box.backlog_paused && box.end.empty()) data->drained.push_back(ready.id);
     // A parked stream (answer complete, no consumer chosen yet) must not keep
     // the process alive: nothing is in flight, and an abandoned stream would
     // otherwise hold the loop until timeouts.totalMs. A park that crossed a
@@ -192,6 +189,18 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
   napi_value undefined;
   napi_get_undefined(env, &undefined);
   napi_call_function(env, undefined, callback, 1, &records, nullptr);
+  // The backlogs are resumed after JavaScript saw the records: a consumer
+  // that is full now (a slow socket) has posted its kPause already, and the
+  // worker applies both in order, so it never reads another batch between
+  // the two. Posted before the call, each pause let one more batch through.
+  if (data->cleaned_up) return;
+  for (const uint32_t id : data->drained) {
+    Command command;
+    command.kind = CommandKind::kResumeBacklog;
+    command.id = id;
+    data->engine->Post(std::move(command));
+  }
+  data->drained.clear();
 }
 
 Napi::Value SetHandler(const Napi::CallbackInfo& info) {

@@ -263,8 +263,10 @@ test('a client that stops reading pauses the provider transfer; reading again de
   expect(Date.now() - stableSince).toBeGreaterThanOrEqual(600); // the sends did stop
   expect(sent).toBeLessThan(0.6 * TOKENS * TOKEN.length);
   expect(record.completed).toBe(false);
-  // Bounded: the limit, plus what the worker handed over before the pause reached it (its outbox
-  // holds at most 1 MiB before the worker stops reading; a second handoff may be on its way).
+  // Bounded: the limit, plus the batch that crossed it (written whole), plus at most one batch the
+  // worker filled while JavaScript wrote that one. A batch is the worker's outbox: it stops reading
+  // past 1 MiB, so a batch is 1 MiB plus what one socket wakeup read (~3 MB in all at most). The
+  // backlog resume is posted after JavaScript's pause, so no third batch slips in between.
   expect(maxBuffered).toBeLessThan(4 * 1024 * 1024);
   if (process.env.LLM_RELAY_REPORT)
     console.log(
