@@ -513,8 +513,20 @@ function h2Table(S) {
       continue;
     }
     const L = r.load;
+    if (L.validRounds === 0 && L.saturatedRounds > 0) {
+      lines.push(
+        `| ${r.label} | mock and load client saturated in every round (no figure of the system under test) | | | | ${big(L.lost)} | ${f(L.h2Connections, 0)} |`,
+      );
+      continue;
+    }
     lines.push(
       `| ${r.label} | ${f(L.mainUsPerToken, 2)} | ${f(L.procUsPerToken, 2)} | ${f(L.rssPerStreamKiB, 1)} | ${f(L.gapP99Ms, 1)} | ${big(L.lost)} | ${f(L.h2Connections, 0)} |`,
+    );
+  }
+  if (S.h2.some((r) => r.load && r.load.h2Connections > 1)) {
+    lines.push(
+      '',
+      "- libcurl 7.x cannot multiplex h2c (prior knowledge) streams on one connection, so a source build on it gives each stream its own (h2 over TLS multiplexes, and the prebuilt binary's libcurl 8 multiplexes h2c too); a thousand upstream connections saturate the mock's core.",
     );
   }
   return lines;
@@ -556,7 +568,7 @@ function notes(S) {
     }
     if (r.burst && r.burst.abortPropagated === false) {
       out.push(
-        `${r.name}: in ${r.burst.abortLeaks} of ${r.burst.rounds} rounds the upstream burst stream was still running 3 s after the client disconnected.`,
+        `${r.name}: in ${r.burst.abortLeaks} of ${r.burst.rounds} rounds the upstream burst stream was still running 3 s after the client disconnected${r.name.includes('resume') ? ' (as it should: a resumable relay keeps generating for a reader that reconnects, until it ends, is stopped or abandonAfterMs passes)' : ''}.`,
       );
     }
   }
