@@ -96,6 +96,7 @@ async function main() {
     await procs.stop(mock.child, 500);
     return 1;
   }
+  const before = await atRest(sut);
   console.log(
     `soak: ${variant.name}, ${conns} streams × ${1e6 / paceUs} tok/s for ${minutes} min (SUT on core ${SUT_CORE})`,
   );
@@ -110,10 +111,14 @@ async function main() {
         rssKb,
         heapUsed: p ? p.heapUsed : null,
         eldP99Ms: p ? p.eld.p99 : null,
+        fds: p ? p.fds : null,
+        resources: p ? total(p.resources) : null,
+        threads: threads(sut.pid),
       });
       const last = samples[samples.length - 1];
       console.log(
-        `  t=${last.t.toFixed(0)} s  RSS ${(rssKb / 1024).toFixed(1)} MiB  heap ${p ? (p.heapUsed / 2 ** 20).toFixed(1) : '?'} MiB`,
+        `  t=${last.t.toFixed(0)} s  RSS ${(rssKb / 1024).toFixed(1)} MiB  heap ${p ? (p.heapUsed / 2 ** 20).toFixed(1) : '?'} MiB` +
+          `  fds ${last.fds}  resources ${last.resources}  threads ${last.threads}`,
       );
     }
   }, sampleS * 1000);
