@@ -17,9 +17,15 @@ const ARRIVAL_SPREAD_MS = 300;
 const LEAVE_WITHIN_MS = 400;
 const TOKENS_PER_ANSWER = 12;
 
-// The engine keeps at most this many idle upstream connections for reuse
-// (src/transport/engine.cc, CURLMOPT_MAXCONNECTS).
+// The engine keeps about this many idle upstream connections for reuse
+// (src/transport/engine.cc, CURLMOPT_MAXCONNECTS). curl checks the limit only
+// when a connection comes back, against a limit that counts every handle in
+// the multi handle, including streams still connecting or aborted before
+// they had a connection: under churn the pool can end a few above it (65 has
+// been seen, in about one run in ten under load). IDLE_UPSTREAM_SLACK allows
+// that much and no more: a leak would leave hundreds.
 const IDLE_UPSTREAM_LIMIT = 64;
+const IDLE_UPSTREAM_SLACK = 4;
 
 /**
  * This process's descriptors, sorted by what they are: TCP sockets by the
@@ -219,7 +225,10 @@ async function churn(direct, seed) {
   // (The mock provider runs in this process: its side of each pooled
   // connection is counted apart.)
   const released = (c) =>
-    c.relay === 0 && c.upstream <= IDLE_UPSTREAM_LIMIT && c.mockSide <= c.upstream && c.other <= baseline.other;
+    c.relay === 0 &&
+    c.upstream <= IDLE_UPSTREAM_LIMIT + IDLE_UPSTREAM_SLACK &&
+    c.mockSide <= c.upstream &&
+    c.other <= baseline.other;
   let fds = openFds(ports);
   for (let i = 0; i < 50 && !released(fds); i++) {
     await sleep(50);
@@ -239,7 +248,7 @@ describe('churn: 500 concurrent relayed streams, half the clients leaving at ran
       expect(outcomes.filter((o) => o === 'completed').length).toBeGreaterThanOrEqual(stayed);
       expect(outcomes.every((o) => o === 'completed' || o === 'ABORTED')).toBe(true);
       expect(fds.relay).toBe(0);
-      expect(fds.upstream).toBeLessThanOrEqual(IDLE_UPSTREAM_LIMIT);
+      expect(fds.upstream).toBeLessThanOrEqual(IDLE_UPSTREAM_LIMIT + IDLE_UPSTREAM_SLACK);
       expect(fds.mockSide).toBeLessThanOrEqual(fds.upstream);
       expect(fds.other).toBeLessThanOrEqual(baseline.other);
       expect(unhandled).toEqual([]);
