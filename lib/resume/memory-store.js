@@ -11,7 +11,7 @@ const { EntryIterator } = require('./iterator');
 const { cutBatch, dataText } = require('./batch');
 const v = require('./validate');
 const { notFound, unavailable, claimConflict, logTrimmed } = require('./errors');
-const { addStopListener, fireStop } = require('./stop');
+const { fireStop, onStop } = require('./stop');
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_TTL_SECONDS = 3600;
@@ -207,13 +207,7 @@ class MemoryStore {
   }
 
   onStop(id, listener) {
-    v.checkId(id);
-    if (typeof listener !== 'function')
-      throw invalidArgument(`Expected a function for onStop() listener but received ${typeof listener}`);
-    const s = this.#live.get(id);
-    if (s === undefined)
-      throw invalidArgument(`Expected a claimed, unfinished stream id for onStop() but received ${JSON.stringify(id)}`);
-    return addStopListener(s, listener);
+    return onStop(this.#live, id, listener);
   }
 
   /** Counters for monitoring. */

@@ -12,7 +12,7 @@ const { RedisFollow } = require('./redis-follow');
 const { readRedis } = require('./redis-reader');
 const { HEARTBEAT, RELEASE, CLAIM, END, runScript, sendScript } = require('./redis-scripts');
 const { unavailable, claimConflict } = require('./errors');
-const { addStopListener, fireStop } = require('./stop');
+const { fireStop, onStop } = require('./stop');
 const { Producing, endRecordText } = require('./redis-producing');
 const { nextRun, keyNames } = require('./redis-keys');
 const { redisStoreOptions } = require('./redis-options');
@@ -220,13 +220,7 @@ class RedisStore {
   }
 
   onStop(id, listener) {
-    v.checkId(id);
-    if (typeof listener !== 'function')
-      throw invalidArgument(`Expected a function for onStop() listener but received ${typeof listener}`);
-    const s = this.#live.get(id);
-    if (s === undefined)
-      throw invalidArgument(`Expected a claimed, unfinished stream id for onStop() but received ${JSON.stringify(id)}`);
-    return addStopListener(s, listener);
+    return onStop(this.#live, id, listener);
   }
 
   /** Counters for monitoring: `available` is false while Redis is out of reach. */

@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { requireBinary } = require('./system');
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 
@@ -23,14 +24,7 @@ const ARGS = [
 
 /** Throws a message that says how to get Chromium when the binary is missing. */
 function requireChromium() {
-  try {
-    fs.accessSync(CHROMIUM, fs.constants.X_OK);
-  } catch {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: run \`apt-get install chromium\` (CI's .ci/run installs it), or set CHROMIUM_BIN`,
-    );
-  }
-  return CHROMIUM;
+  return requireBinary(CHROMIUM, { name: 'Chromium', pkg: 'chromium', envVar: 'CHROMIUM_BIN' });
 }
 
 /**
@@ -65,4 +59,19 @@ async function launchChromium({ viewport = { width: 900, height: 700 } } = {}) {
   return { context, close };
 }
 
-module.exports = { launchChromium, requireChromium, CHROMIUM_ARGS: ARGS };
+/**
+ * A new page of `browser` whose uncaught errors and console errors are pushed to `errors`
+ * (a test ends by expecting it empty).
+ * @param {{ context: import('playwright-core').BrowserContext }} browser
+ * @param {string[]} errors
+ */
+async function newWatchedPage(browser, errors) {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  return page;
+}
+
+module.exports = { launchChromium, newWatchedPage, requireChromium, CHROMIUM_ARGS: ARGS };

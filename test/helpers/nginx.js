@@ -9,33 +9,17 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const { freePort, requireBinary } = require('./system');
 
 const NGINX = process.env.NGINX_BIN || '/usr/sbin/nginx';
 const READY_TIMEOUT_MS = 10_000;
 
 /** Throws a message that says how to get nginx when the binary is missing. */
 function requireNginx() {
-  try {
-    fs.accessSync(NGINX, fs.constants.X_OK);
-  } catch {
-    throw new Error(
-      `nginx not found at ${NGINX}: run \`apt-get install nginx\` (CI's .ci/run installs it), or set NGINX_BIN`,
-    );
-  }
-  return NGINX;
+  return requireBinary(NGINX, { name: 'nginx', pkg: 'nginx', envVar: 'NGINX_BIN' });
 }
 
 /** A port that was free a moment ago (nginx binds it itself; startNginx retries on a clash). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function canConnect(port) {
   return new Promise((resolve) => {

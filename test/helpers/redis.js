@@ -10,30 +10,13 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const { freePort, requireBinary } = require('./system');
 
 const REDIS = process.env.REDIS_SERVER_BIN || '/usr/bin/redis-server';
 const READY_TIMEOUT_MS = 10_000;
 
 function requireRedis() {
-  try {
-    fs.accessSync(REDIS, fs.constants.X_OK);
-  } catch {
-    throw new Error(
-      `redis-server not found at ${REDIS}: run \`apt-get install redis-server\` (CI's .ci/run installs it), or set REDIS_SERVER_BIN`,
-    );
-  }
-  return REDIS;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
+  return requireBinary(REDIS, { name: 'redis-server', pkg: 'redis-server', envVar: 'REDIS_SERVER_BIN' });
 }
 
 /**

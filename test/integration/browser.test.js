@@ -5,24 +5,10 @@
 // provider request really ended. Leaves a screenshot at /tmp/demo.png.
 
 const { start } = require('../../examples/express/server.js');
-const { launchChromium } = require('../helpers/chromium');
+const { launchChromium, newWatchedPage } = require('../helpers/chromium');
+const { settlesWithin, sleep } = require('../helpers/time');
 
 const SCREENSHOT = '/tmp/demo.png';
-
-/** Whether `promise` settles within `ms` (the timer is cleared either way). */
-async function settlesWithin(promise, ms) {
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the Express demo in headless Chromium', () => {
   let demo;
@@ -34,11 +20,7 @@ describe('the Express demo in headless Chromium', () => {
     // Its own mock provider at the demo's human pace (~45 ms per token, ~85 tokens).
     demo = await start({ port: 0, mock: true, log: () => {} });
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    page = await newWatchedPage(browser, pageErrors);
   }, 60_000);
 
   afterAll(async () => {

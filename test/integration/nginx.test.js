@@ -18,6 +18,7 @@ const express = require('express');
 const { stream } = require('llm-relay');
 const { startMockProvider } = require('llm-relay/testing');
 const { startNginx } = require('../helpers/nginx');
+const { settlesWithin } = require('../helpers/time');
 
 const EXAMPLE = fs.readFileSync(path.join(__dirname, '../../examples/nginx.conf'), 'utf8');
 const TOKENS = Array.from({ length: 20 }, (_, i) => `tok${i} `);
@@ -40,19 +41,6 @@ function expectLive(arrivals) {
     throw new Error(
       `Expected the first token within 1000 ms and the rest spread over more than 1500 ms; arrivals (ms): ${times.join(', ')}`,
     );
-  }
-}
-
-/** Whether `promise` settles within `ms` (the timer is cleared either way). */
-async function settlesWithin(promise, ms) {
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

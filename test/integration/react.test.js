@@ -8,7 +8,7 @@
 const path = require('node:path');
 const esbuild = require('esbuild');
 const { startServer, startMockProvider, mockStream, within, sleep } = require('./relay-helpers');
-const { launchChromium } = require('../helpers/chromium');
+const { launchChromium, newWatchedPage } = require('../helpers/chromium');
 const { createMemoryStore } = require('../../lib');
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -152,11 +152,7 @@ beforeAll(async () => {
     return undefined;
   });
   browser = await launchChromium();
-  page = await browser.context.newPage();
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
+  page = await newWatchedPage(browser, pageErrors);
 }, 60_000);
 
 afterAll(async () => {

@@ -7,6 +7,7 @@
 
 const fs = require('node:fs');
 const net = require('node:net');
+const { freePort } = require('../helpers/system');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startMockProvider } = require('../../lib/testing');
@@ -23,15 +24,6 @@ function resumeBlocks() {
   const at = readme.indexOf('\n## Resume\n');
   const end = readme.indexOf('\n## ', at + 1);
   return [...readme.slice(at, end).matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startApp(name, code, env) {

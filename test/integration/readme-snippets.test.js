@@ -5,7 +5,7 @@
 // user would point them at a gateway).
 
 const fs = require('node:fs');
-const net = require('node:net');
+const { freePort } = require('../helpers/system');
 const path = require('node:path');
 const { spawn, execFile } = require('node:child_process');
 const { startMockProvider } = require('../../lib/testing');
@@ -19,15 +19,6 @@ function snippet(heading) {
   if (at < 0) throw new Error(`README has no section ${heading}`);
   const match = /```js\n([\s\S]*?)```/.exec(readme.slice(at));
   return match[1];
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function sseText(response) {

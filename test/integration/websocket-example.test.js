@@ -6,21 +6,8 @@
 
 const { WebSocket } = require('ws');
 const { start } = require('../../examples/websocket/server.js');
-const { launchChromium } = require('../helpers/chromium');
-
-async function settlesWithin(promise, ms) {
-  let timer;
-  const late = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const { launchChromium, newWatchedPage } = require('../helpers/chromium');
+const { settlesWithin, sleep } = require('../helpers/time');
 
 describe('the WebSocket example', () => {
   let demo;
@@ -31,11 +18,7 @@ describe('the WebSocket example', () => {
   beforeAll(async () => {
     demo = await start({ port: 0, mock: true, log: () => {} });
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
-    });
+    page = await newWatchedPage(browser, pageErrors);
   }, 60_000);
 
   afterAll(async () => {

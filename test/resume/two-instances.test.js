@@ -6,7 +6,7 @@
 // producing instance is killed, and when Redis goes away.
 
 const fs = require('node:fs');
-const net = require('node:net');
+const { freePort } = require('../helpers/system');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { startMockProvider } = require('../../lib/testing');
@@ -31,17 +31,6 @@ let redis;
 let mock;
 let nginx;
 const instances = {}; // name -> { port, child, exited }
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts (or restarts) instance `name` of the example on `port`; resolves once it listens. */
 function startInstance(name, port) {
