@@ -125,7 +125,7 @@ async function trustStoreChecks() {
 
 async function slowReader() {
   const token = 'x'.repeat(1000);
-  const count = 16000;
+  const count = 40000; // ~46 MB upstream: far more than the loopback buffers absorb (5-16 MB measured)
   const mock = await startMockProvider({
     provider: 'openai',
     script: { tokens: Array.from({ length: count }, () => token) },

@@ -252,7 +252,10 @@ describe('pipe() direct mode', () => {
 
   test('backpressure: a client that stops reading pauses the upstream, then everything arrives', async () => {
     const TOKEN = 'y'.repeat(1000);
-    const TOKENS = 16_000;
+    // ~46 MB on the upstream wire. The loopback buffers between the mock and the client absorbed 11-16 MB
+    // when measured here (a receive buffer autotunes up to tcp_rmem's 32 MiB): an answer of 16,000 tokens
+    // sometimes fit whole under load and the mock completed although the relay had paused.
+    const TOKENS = 40_000;
     const mock = await mockWith({ tokens: Array.from({ length: TOKENS }, () => TOKEN) });
     const relay = await relayServer(mock);
     const client = await stalledReader(relay.port);

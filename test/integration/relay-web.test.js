@@ -252,9 +252,10 @@ describe('toResponse() as a route handler', () => {
 
   test('a body nobody reads pauses the provider transfer, and resumes when read', async () => {
     const token = 'x'.repeat(1000);
-    // ~12 MB of text (~16 MB upstream): more than the loopback socket buffers
-    // hold, and far above the body's 64 KiB queue.
-    const count = 12_000;
+    // ~30 MB of text (~40 MB upstream): far more than the loopback socket buffers hold (the mock had
+    // written 5-11 MB when measured here; a receive buffer autotunes up to tcp_rmem's max), and far
+    // above the body's 64 KiB queue.
+    const count = 30_000;
     const mock = await mockWith({ tokens: Array.from({ length: count }, () => token) });
     const route = routeHandler(mock, { responseOptions: { format: 'text' } });
     const res = await route.POST(chatRequest());

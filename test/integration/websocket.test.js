@@ -228,9 +228,9 @@ test('bad arguments throw INVALID_ARGUMENT and leave the stream unconsumed', asy
 
 test('a client that stops reading pauses the provider transfer; reading again delivers every delta', async () => {
   const TOKEN = 'y'.repeat(1000);
-  // ~20 MB of text: far more than the loopback socket buffers hold (several MB on Linux, which
+  // ~40 MB of text: far more than the loopback socket buffers hold (several MB on Linux, which
   // autotunes them up to tcp_wmem / tcp_rmem max), so the relay must stop sending.
-  const TOKENS = 20_000;
+  const TOKENS = 40_000;
   const mock = await scriptedMock();
   let sent = 0;
   let maxBuffered = 0;
