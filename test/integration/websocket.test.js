@@ -81,12 +81,19 @@ async function connect(url) {
   });
   cleanups.push(() => ws.terminate());
   const closed = new Promise((resolve) => ws.once('close', resolve));
-  /** Resolves once a message satisfies `test`. */
+  /** Resolves once a message satisfies `test` (each message is parsed and tested once). */
   const waitFor = async (test, ms = 5000) => {
     const deadline = Date.now() + ms;
-    while (!messages.some((m) => test(JSON.parse(m.text)))) {
-      if (Date.now() > deadline)
-        throw new Error(`no such message within ${ms} ms; got ${messages.map((m) => m.text).join(' | ')}`);
+    let checked = 0;
+    const found = () => {
+      for (; checked < messages.length; checked++) if (test(JSON.parse(messages[checked].text))) return true;
+      return false;
+    };
+    while (!found()) {
+      if (Date.now() > deadline) {
+        const last = messages.slice(-5).map((m) => m.text.slice(0, 200));
+        throw new Error(`no such message within ${ms} ms; got ${messages.length}, the last: ${last.join(' | ')}`);
+      }
       await new Promise((resolve) => {
         waiters.push(resolve);
         setTimeout(resolve, 50);
