@@ -5,14 +5,13 @@
 
 namespace llmrelay {
 
-SinkPtr LogBatchSink::Create(uv_loop_t* loop, uint64_t interval_ms, Notify notify, void* owner, SinkPtr next) {
-  return SinkPtr(new LogBatchSink(loop, interval_ms, notify, owner, std::move(next)));
+SinkPtr LogBatchSink::Create(LogPacer* pacer, Notify notify, void* owner, SinkPtr next) {
+  return SinkPtr(new LogBatchSink(pacer, notify, owner, std::move(next)));
 }
 
-LogBatchSink::LogBatchSink(uv_loop_t* loop, uint64_t interval_ms, Notify notify, void* owner, SinkPtr next)
-    : ForwardingSink(std::move(next)), interval_ms_(interval_ms), notify_(notify), owner_(owner) {
-  uv_timer_init(loop, &timer_);
-  timer_.data = this;
+LogBatchSink::LogBatchSink(LogPacer* pacer, Notify notify, void* owner, SinkPtr next)
+    : ForwardingSink(std::move(next)), pacer_(pacer), notify_(notify), owner_(owner) {
+  pacer_->AddRelay();
 }
 
 void LogBatchSink::Log(std::string& entries, uint64_t first_seq, uint32_t count) {
@@ -26,20 +25,16 @@ void LogBatchSink::Log(std::string& entries, uint64_t first_seq, uint32_t count)
   entries.clear();
   held_count_ += count;
   if (held_.size() >= kMaxHeldBytes) {
-    PassOn();
+    PassOn();  // inside the transfer's own callback: it publishes afterwards
     return;
   }
-  if (!armed_) {
-    armed_ = true;
-    uv_timer_start(&timer_, &LogBatchSink::OnUvTimer, interval_ms_, 0);
+  if (!queued_) {
+    queued_ = true;
+    pacer_->Enqueue(this);
   }
 }
 
 void LogBatchSink::PassOn() {
-  if (armed_) {
-    armed_ = false;
-    uv_timer_stop(&timer_);
-  }
   if (held_count_ == 0) return;
   const uint32_t count = held_count_;
   held_count_ = 0;
@@ -59,27 +54,18 @@ void LogBatchSink::Stop() {
   ForwardingSink::Stop();
 }
 
-// Runs on the worker thread.
-void LogBatchSink::OnUvTimer(uv_timer_t* handle) {
-  auto* self = static_cast<LogBatchSink*>(handle->data);
-  self->armed_ = false;
-  if (self->held_count_ == 0) return;
-  const uint32_t count = self->held_count_;
-  self->held_count_ = 0;
-  self->ForwardingSink::Log(self->held_, self->held_first_, count);
-  self->held_.clear();
-  // Published outside any transfer callback: the owner wakes JavaScript.
-  self->notify_(self->owner_, Event::kWrote);
+void LogBatchSink::OnTick() {
+  queued_ = false;
+  if (held_count_ == 0) return;  // passed on meanwhile (End, a burst)
+  PassOn();
+  // Marks the transfer for publishing; the pacer publishes once for all.
+  notify_(owner_, Event::kLogged);
 }
 
 void LogBatchSink::Dispose() {
-  if (armed_) {
-    armed_ = false;
-    uv_timer_stop(&timer_);
-  }
-  ReleaseNext();
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_),
-           [](uv_handle_t* handle) { std::unique_ptr<LogBatchSink> owned(static_cast<LogBatchSink*>(handle->data)); });
+  if (queued_) pacer_->Dequeue(this);
+  pacer_->RemoveRelay();
+  std::unique_ptr<LogBatchSink> self(this);
 }
 
 }  // namespace llmrelay

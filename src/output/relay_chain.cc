@@ -10,7 +10,7 @@ namespace llmrelay {
 
 SinkPtr RelayChain(uv_loop_t* loop, RelaySpec spec, bool text_format, Sink::Notify notify, void* owner, SinkPtr to_js) {
   SinkPtr chain = std::move(to_js);
-  if (spec.log_batch_ms > 0) chain = LogBatchSink::Create(loop, spec.log_batch_ms, notify, owner, std::move(chain));
+  if (spec.log_pacer != nullptr) chain = LogBatchSink::Create(spec.log_pacer, notify, owner, std::move(chain));
   if (spec.socket.valid()) {
     int error = 0;
     SinkPtr direct =

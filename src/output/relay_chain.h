@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/unique_fd.h"
+#include "output/log_pacer.h"
 #include "output/sink.h"
 
 namespace llmrelay {
@@ -22,7 +23,7 @@ struct RelaySpec {
   bool heartbeat_after_head = false;  // none before the provider's head (pipe's errorStatus)
   UniqueFd socket;                    // write to this client socket ourselves (direct)
   std::string preamble;               // with `socket`: the response head Node built but did not send
-  uint64_t log_batch_ms = 0;          // a resumable relay: hand the log to JavaScript at most this often
+  LogPacer* log_pacer = nullptr;      // a resumable relay: its log goes on at this pacer's ticks
 };
 
 // Builds the chain in front of `to_js`. `text_format`: plain text cannot

@@ -11,7 +11,7 @@
 //                             socket ("direct" writes); the end record then
 //                             goes on to the JsSink behind it
 //   LogBatchSink  (output/)   a resumable relay's log entries, handed on
-//                             at most every few tens of ms (log_batch_sink.h)
+//                             at the engine's log tick (log_pacer.h)
 //   HeartbeatSink (output/)   fills idle time with the format's heartbeat,
 //                             for any relay, then passes everything on
 //
@@ -44,6 +44,7 @@ class Sink {
     kDrained,  // a full downstream took everything: the transfer may read again
     kClosed,   // the downstream failed: see ClosedReason()
     kWrote,    // bytes were published on a timer (a heartbeat): wake JavaScript
+    kLogged,   // log entries went on at the pacer's tick: publish with the others
   };
   using Notify = void (*)(void* owner, Event event);
 

@@ -89,6 +89,8 @@ bool Engine::StartWorker() {
   curl_timer_.data = this;
   uv_timer_init(&loop_, &linger_timer_);
   linger_timer_.data = this;
+  log_pacer_.Init(
+      &loop_, [](void* self) { static_cast<Engine*>(self)->FlushDirty(); }, this);
 
   share_ = curl_share_init();
   // DNS answers and TLS sessions are shared by every request of this engine;
@@ -256,6 +258,7 @@ void Engine::CloseAll() {
   }
   transfers_.clear();
   dirty_.clear();
+  log_pacer_.Close();
   while (!lingering_.empty()) ReleaseLingering(lingering_.front().easy);
   uv_timer_stop(&linger_timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&linger_timer_), nullptr);

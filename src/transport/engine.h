@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/records.h"
+#include "output/log_pacer.h"
 #include "output/relay_chain.h"
 #include "output/sink.h"
 #include "transport/stream_config.h"
@@ -91,6 +92,7 @@ class Engine {
   uv_loop_t* loop() { return &loop_; }
   EngineHost* host() const { return host_; }
   TrustStore& trust_store() { return trust_store_; }
+  LogPacer& log_pacer() { return log_pacer_; }
   void MarkDirty(Transfer* transfer);
   // Publishes every dirty transfer and wakes the main thread once. Called at
   // the end of every worker-loop callback.
@@ -149,6 +151,7 @@ class Engine {
   };
   std::vector<Lingering> lingering_;
   TrustStore trust_store_;
+  LogPacer log_pacer_;  // the resumable relays' log batching (worker thread)
 };
 
 // Microseconds on the monotonic clock.

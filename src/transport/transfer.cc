@@ -12,11 +12,6 @@ namespace {
 // Raw bytes held before anyone chose how to consume the stream.
 constexpr size_t kMaxHeld = size_t{256} * 1024;
 
-// A resumable relay hands its log to JavaScript at most this often
-// (output/log_batch_sink.h): a few deltas per store.append() instead of one,
-// for a resumed reader that lags the live client by at most this much.
-constexpr uint64_t kLogBatchMs = 50;
-
 }  // namespace
 
 Transfer::Transfer(Engine* engine, std::unique_ptr<StreamConfig> config)
@@ -121,7 +116,7 @@ void Transfer::Consume(ConsumeSpec spec) {
   if (relay && spec.first_seq > 0) {
     pipeline_.EnableLog(spec.first_seq);
     outlives_client_ = spec.outlives_client;
-    spec.relay.log_batch_ms = kLogBatchMs;
+    spec.relay.log_pacer = &engine_->log_pacer();
   }
   if (!pipeline_.SetMode(spec.format)) {
     Fail(ErrorCode::kInvalidArgument, "Unknown output format: " + spec.format);
@@ -174,6 +169,10 @@ void Transfer::OnDownstreamDrained() {
 void Transfer::OnSinkEvent(void* owner, Sink::Event event) {
   auto* self = static_cast<Transfer*>(owner);
   Engine* engine = self->engine_;
+  if (event == Sink::Event::kLogged) {
+    self->MarkDirty();  // the pacer flushes once its tick is over
+    return;
+  }
   if (event == Sink::Event::kDrained) self->OnDownstreamDrained();
   if (event == Sink::Event::kClosed && !self->ended_) {
     if (self->outlives_client_) {

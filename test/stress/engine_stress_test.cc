@@ -118,6 +118,13 @@ struct Stream {
   std::string wire;
   std::string preamble;
   std::string history;  // commands sent and records received, for failure messages
+  // Resumable relays: the log entries (Delta JSON) as the engine's log tick
+  // handed them over, and whether their sequence numbers ever skipped.
+  bool resumable = false;
+  std::string log;
+  uint64_t log_next = 1;
+  bool log_gap = false;
+  bool log_after_end = false;
 
   bool ok() const { return end.compare(0, 10, "{\"ok\":true") == 0; }
   std::string code() const {
@@ -199,14 +206,15 @@ class Host {
 
   // pipe() choosing worker writes: the worker writes the head and the body
   // to a socket pair standing in for the client's connection.
-  bool Direct(uint32_t id, const std::string& mode) {
+  bool Direct(uint32_t id, const std::string& mode, bool resumable = false) {
     Stream& s = streams_[id];
     if (!s.mode.empty() || s.ends != 0) return false;
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return false;
     ::fcntl(pair[1], F_SETFL, ::fcntl(pair[1], F_GETFL) | O_NONBLOCK);
     s.mode = mode;
-    s.history += " CONSUME(" + mode + ", socket)";
+    s.history += " CONSUME(" + mode + (resumable ? ", socket, resumable)" : ", socket)");
+    s.resumable = resumable;
     s.client_fd = pair[0];
     s.peer_fd = pair[1];
     s.preamble = "HTTP/1.1 200 OK\r\nX-Stream: " + std::to_string(id) + "\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -222,6 +230,10 @@ class Host {
     if (mode == "sse") {  // as lib/server/node-relay.js: a comment, only where the format has them
       relay.heartbeat = ": ping\n\n";
       relay.heartbeat_ms = 5;
+    }
+    if (resumable) {  // as pipe(res, { resume }): sequence numbers from 1, the log on the pacer's ticks
+      command.consume.first_seq = 1;
+      command.consume.outlives_client = true;
     }
     engine_->Post(std::move(command));
     return true;
@@ -286,6 +298,12 @@ class Host {
                  (box.backlog_paused ? " backlog" : "") + ">";
     if (!box.head.empty()) ++s.heads;
     s.data += box.data;
+    if (box.log_count > 0) {
+      if (s.ends != 0) s.log_after_end = true;
+      if (box.log_first_seq != s.log_next) s.log_gap = true;
+      s.log_next = box.log_first_seq + box.log_count;
+      s.log += box.log;
+    }
     if (!box.end.empty()) {
       ++s.ends;
       s.end = box.end;
@@ -344,6 +362,17 @@ void ExpectConsistent(uint32_t id, const Stream& s) {
     const std::string code = s.code();
     const bool expected = (s.status != 200 && code == "HTTP_STATUS") || (s.aborted && code == "ABORTED");
     EXPECT_TRUE(expected) << "unexpected failure " << code;
+  }
+  if (s.resumable) {
+    // Every delta logged once, in order, before the end record; a complete
+    // answer's log holds its whole text.
+    EXPECT_FALSE(s.log_gap) << "the log skipped or repeated sequence numbers";
+    EXPECT_FALSE(s.log_after_end) << "log entries after the end record";
+    if (s.ok()) {
+      EXPECT_EQ(TextOf("json", s.log), s.expected);
+    } else {
+      EXPECT_EQ(s.expected.compare(0, TextOf("json", s.log).size(), TextOf("json", s.log)), 0);
+    }
   }
   const std::string direct = s.direct();
   if (direct.empty()) {
@@ -429,7 +458,7 @@ class EngineStress : public ::testing::Test {
           s.paused = false;
         } else if (roll < 60) {
           if (direct) {
-            host.Direct(id, Chance(50) ? "text" : "sse");
+            host.Direct(id, Chance(50) ? "text" : "sse", Chance(50));
           } else {
             host.ChooseMode(id, kModes[Pick(4)]);
           }
@@ -467,12 +496,16 @@ class EngineStress : public ::testing::Test {
       ExpectConsistent(entry.first, s);
       std::string outcome = s.ok() ? "completed" : s.code();
       if (!s.direct().empty()) outcome += "/direct-" + s.direct();
+      if (s.resumable) outcome += s.log.empty() ? "/resumable" : "/logged";
       ++outcomes[outcome];
     }
     std::string line;
     for (const auto& entry : outcomes) line += " " + entry.first + "=" + std::to_string(entry.second);
     std::printf("[ stress   ] %zu streams:%s\n", host.streams().size(), line.c_str());
     EXPECT_GT(outcomes["completed"], 0) << "no stream completed: the schedule tested nothing";
+    if (direct) {
+      EXPECT_GT(outcomes["completed/direct-finished/logged"], 0) << "no resumable relay completed with its log";
+    }
   }
 
   void StartRandom(SseServer& server, Host& host) {
