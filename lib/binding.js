@@ -20,23 +20,36 @@ const SLOT_TAIL = recordSlots.tail;
 const SLOT_LOG = recordSlots.log;
 const RECORD_SIZE = recordSlots.size;
 
-/** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer, log?: string): void}>} */
+/** @type {Map<number, {onRecord(head?: string, data?: string|Buffer, end?: string, tail?: Buffer, log?: {first: number, count: number, data: Buffer}): void}>} */
 const streams = new Map();
 
-native.setHandler((records) => {
+/**
+ * Entry k of a wakeup's log table: a resume store's batch. `data` is a view
+ * of the wakeup's shared Buffer (no copy): a store that keeps it copies it.
+ */
+function logBatch(bytes, table, k) {
+  const at = k * 4;
+  return { first: table[at], count: table[at + 1], data: bytes.subarray(table[at + 2], table[at + 3]) };
+}
+
+// One call per worker wakeup (src/binding/addon.cc, CallJs): RECORD_SIZE
+// slots per stream (empty slots are holes); the resume log entries of every
+// record share one Buffer, `logBytes`, described by `logTable`.
+native.setHandler((records, logBytes, logTable) => {
   for (let i = 0; i < records.length; i += RECORD_SIZE) {
     const id = records[i + SLOT_ID];
     const target = streams.get(id);
     if (target === undefined) continue;
     const end = records[i + SLOT_END];
     if (end !== undefined) streams.delete(id);
+    const k = records[i + SLOT_LOG];
     try {
       target.onRecord(
         records[i + SLOT_HEAD],
         records[i + SLOT_DATA],
         end,
         records[i + SLOT_TAIL],
-        records[i + SLOT_LOG],
+        k === undefined ? undefined : logBatch(logBytes, logTable, k),
       );
     } catch (err) {
       // A bug in a consumer must not stop the other streams of this batch.
@@ -195,19 +208,5 @@ module.exports = {
    */
   createEncoder(format, options) {
     return new native.Encoder(format, options);
-  },
-  /**
-   * Splits a record's log slot, a Buffer "<first>:<count>:<entries>", into
-   * the resume store's batch { first, count, data } (data: a Buffer view of
-   * the comma-terminated Delta JSON, no copy).
-   */
-  parseLog(log) {
-    const a = log.indexOf(0x3a);
-    const b = log.indexOf(0x3a, a + 1);
-    return {
-      first: Number(log.latin1Slice(0, a)),
-      count: Number(log.latin1Slice(a + 1, b)),
-      data: log.subarray(b + 1),
-    };
   },
 };

@@ -321,7 +321,7 @@ class LLMStream extends ReadableStream {
     if (s.relay !== undefined) {
       if (head !== undefined) s.relay.head(JSON.parse(head));
       if (data !== undefined) s.relay.data(data);
-      // A resumable relay's log entries (binding.parseLog), after the bytes.
+      // A resumable relay's log batch (binding.js logBatch), after the bytes.
       if (log !== undefined && s.relay.log !== undefined) s.relay.log(log);
       if (end !== undefined) finish(s, JSON.parse(end), tail);
       return;

@@ -97,7 +97,11 @@ class MemoryStore {
     if (s === undefined)
       throw invalidArgument(`Expected a claimed, unfinished stream id for append() but received ${JSON.stringify(id)}`);
     v.checkBatch(batch, s.next, id);
-    const { first, count, data } = batch;
+    const { first, count } = batch;
+    let { data } = batch;
+    // A view of a larger buffer (the relays hand every stream's batch of a wakeup in one Buffer)
+    // would keep all of it alive: keep a copy of our part only.
+    if (typeof data !== 'string' && data.byteLength !== data.buffer.byteLength) data = Buffer.from(data);
     s.next = first + count;
     s.batches.push({ first, count, data });
     s.bytes += data.length;

@@ -147,9 +147,9 @@ class NodeRelay {
     }
   }
 
-  /** A resumable relay's log entries (after the batch's bytes). */
-  log(buffer) {
-    this.producer.log(buffer);
+  /** A resumable relay's log batch { first, count, data } (after the batch's bytes). */
+  log(batch) {
+    this.producer.log(batch);
   }
 
   data(bytes) {

@@ -243,7 +243,7 @@ class Relay {
         data: (bytes) => {
           if (!out.gone) writer.data(bytes);
         },
-        log: (buffer) => producer.log(buffer),
+        log: (batch) => producer.log(batch),
         end: (error, summary, tail) => {
           removeDrain();
           writer.stop();

@@ -6,14 +6,13 @@
 // and aborts the stream when someone calls store.stop(id) or nobody has read
 // it for `abandonAfterMs`.
 //
-// Cost: the worker writes each delta's Delta JSON to the record's log slot
-// (src/pipeline/pipeline.h); this file turns one record into one
-// store.append() call (binding.parseLog: two indexOf and a subarray, no
-// copy); the worker gathers a relay's entries for up to 50 ms
-// (src/output/log_batch_sink.h), so logging costs one call per stream every
-// 50 ms at most, not one per token.
+// Cost: the worker writes each delta's Delta JSON to the stream's log
+// (src/pipeline/pipeline.h) and hands every resumable relay's entries over
+// at once on the engine's log tick (src/output/log_pacer.h: every 20 to
+// 200 ms, longer with more relays), all in one Buffer per wakeup (lib/binding.js
+// logBatch: a view, no copy). So logging costs one store.append() per stream
+// per tick, not one per token.
 
-const binding = require('../binding');
 const { RelayError, invalidArgument } = require('../errors');
 const { describe, isPlainObject } = require('../validate');
 const { checkStore, checkId } = require('../resume');
@@ -107,9 +106,9 @@ class ResumeProducer {
     });
   }
 
-  /** A record's log slot (a Buffer, binding.parseLog): one append. */
-  log(buffer) {
-    this.append(binding.parseLog(buffer));
+  /** A record's log batch (binding.js logBatch): one append. */
+  log(batch) {
+    this.append(batch);
   }
 
   /** One batch { first, count, data } (createRelay logs its own events too). */

@@ -95,9 +95,9 @@ class WebRelay {
     if (!this.closed) this.writer.data(bytes);
   }
 
-  /** A resumable relay's log entries (after the batch's bytes). */
-  log(buffer) {
-    this.producer.log(buffer);
+  /** A resumable relay's log batch { first, count, data } (after the batch's bytes). */
+  log(batch) {
+    this.producer.log(batch);
   }
 
   end(error, summary, tail) {

@@ -20,6 +20,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,12 +44,14 @@ namespace {
 
 // The layout of one stream's record in the array setHandler's function gets.
 constexpr uint32_t kSlotId = 0;
-constexpr uint32_t kSlotHead = 1;  // JSON: the provider's 2xx head
-constexpr uint32_t kSlotData = 2;  // string (Delta JSON) or Buffer (relay bytes)
-constexpr uint32_t kSlotEnd = 3;   // JSON: the end record (base/records.h)
-constexpr uint32_t kSlotTail = 4;  // Buffer: the format's last bytes
-constexpr uint32_t kSlotLog = 5;   // Buffer "<first seq>:<count>:<Delta JSON>,…," (resumable relays)
+constexpr uint32_t kSlotHead = 1;   // JSON: the provider's 2xx head
+constexpr uint32_t kSlotData = 2;   // string (Delta JSON) or Buffer (relay bytes)
+constexpr uint32_t kSlotEnd = 3;    // JSON: the end record (base/records.h)
+constexpr uint32_t kSlotTail = 4;   // Buffer: the format's last bytes
+constexpr uint32_t kSlotLog = 5;    // index k into the wakeup's log table (resumable relays, see CallJs)
+constexpr uint32_t kLogFields = 4;  // per log entry in the table: first seq, count, start, end
 constexpr uint32_t kRecordSlots = 6;
+constexpr size_t kKeptLogBytes = size_t{1} << 20;
 
 struct AddonData {
   napi_env env = nullptr;
@@ -64,7 +67,8 @@ struct AddonData {
   bool tsfn_ref = false;
   bool cleaned_up = false;
   std::vector<Handoff::Ready> ready;  // reused across wakeups
-  std::string log_scratch;            // reused across wakeups
+  std::string logs;                   // this wakeup's log entries, back to back (reused)
+  std::vector<double> log_table;      // kLogFields per log record (reused)
   std::vector<uint32_t> drained;      // streams whose backlog this wakeup took
 };
 
@@ -103,17 +107,15 @@ void SetRef(AddonData* data, bool ref) {
   }
 }
 
-napi_value StringOrUndefined(napi_env env, const std::string& s) {
-  napi_value value;
-  if (s.empty()) {
-    napi_get_undefined(env, &value);
-  } else {
-    napi_create_string_utf8(env, s.data(), s.size(), &value);
-  }
-  return value;
-}
-
-// Runs on the main thread: one call drains every ready stream.
+// Runs on the main thread: one call drains every ready stream and hands the
+// wakeup's records to JavaScript: handler(records, logBytes,
+// logTable). `records` holds kRecordSlots per stream, with holes where a
+// slot is empty (each element set costs a call). The resume log entries of
+// every record go into one Buffer, `logBytes`, described by the Float64Array
+// `logTable`: a record whose log slot holds k has its batch's first sequence
+// number at logTable[4k], its count at [4k+1] and its Delta JSON at
+// logBytes[4k+2 .. 4k+3). One Buffer per wakeup instead of one per stream:
+// at 1,000 resumable relays the log is most of what crosses here.
 void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
   if (env == nullptr) return;
   auto* data = static_cast<AddonData*>(context);
@@ -128,40 +130,43 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
 
   napi_value records;
   napi_create_array_with_length(env, data->ready.size() * kRecordSlots, &records);
+  data->logs.clear();
+  data->log_table.clear();
   uint32_t base = 0;
   for (Handoff::Ready& ready : data->ready) {
     Outbox& box = ready.box;
-    napi_value id;
-    napi_create_uint32(env, ready.id, &id);
-    napi_value payload;
-    if (box.data.empty()) {
-      napi_get_undefined(env, &payload);
-    } else if (box.json) {
-      napi_create_string_utf8(env, box.data.data(), box.data.size(), &payload);
-    } else {
-      napi_create_buffer_copy(env, box.data.size(), box.data.data(), nullptr, &payload);
+    napi_value value;
+    napi_create_uint32(env, ready.id, &value);
+    napi_set_element(env, records, base + kSlotId, value);
+    if (!box.head.empty()) {
+      napi_create_string_utf8(env, box.head.data(), box.head.size(), &value);
+      napi_set_element(env, records, base + kSlotHead, value);
     }
-    napi_value tail;
-    if (box.tail.empty()) {
-      napi_get_undefined(env, &tail);
-    } else {
-      napi_create_buffer_copy(env, box.tail.size(), box.tail.data(), nullptr, &tail);
+    if (!box.data.empty()) {
+      if (box.json) {
+        napi_create_string_utf8(env, box.data.data(), box.data.size(), &value);
+      } else {
+        napi_create_buffer_copy(env, box.data.size(), box.data.data(), nullptr, &value);
+      }
+      napi_set_element(env, records, base + kSlotData, value);
     }
-    napi_set_element(env, records, base + kSlotId, id);
-    napi_set_element(env, records, base + kSlotHead, StringOrUndefined(env, box.head));
-    napi_set_element(env, records, base + kSlotData, payload);
-    napi_set_element(env, records, base + kSlotEnd, StringOrUndefined(env, box.end));
-    napi_set_element(env, records, base + kSlotTail, tail);
+    if (!box.end.empty()) {
+      napi_create_string_utf8(env, box.end.data(), box.end.size(), &value);
+      napi_set_element(env, records, base + kSlotEnd, value);
+    }
+    if (!box.tail.empty()) {
+      napi_create_buffer_copy(env, box.tail.size(), box.tail.data(), nullptr, &value);
+      napi_set_element(env, records, base + kSlotTail, value);
+    }
     if (box.log_count != 0) {
-      std::string& log = data->log_scratch;
-      log.clear();
-      log.append(std::to_string(box.log_first_seq)).push_back(':');
-      log.append(std::to_string(box.log_count)).push_back(':');
-      log.append(box.log);
-      // A Buffer: a store that writes it to Redis sends the bytes as they are.
-      napi_value entries;
-      napi_create_buffer_copy(env, log.size(), log.data(), nullptr, &entries);
-      napi_set_element(env, records, base + kSlotLog, entries);
+      const auto k = static_cast<uint32_t>(data->log_table.size() / kLogFields);
+      data->log_table.push_back(static_cast<double>(box.log_first_seq));
+      data->log_table.push_back(static_cast<double>(box.log_count));
+      data->log_table.push_back(static_cast<double>(data->logs.size()));
+      data->logs.append(box.log);
+      data->log_table.push_back(static_cast<double>(data->logs.size()));
+      napi_create_uint32(env, k, &value);
+      napi_set_element(env, records, base + kSlotLog, value);
     }
     base += kRecordSlots;
     if (box.backlog_paused && box.end.empty()) data->drained.push_back(ready.id);
@@ -188,7 +193,20 @@ void CallJs(napi_env env, napi_value /*js_cb*/, void* context, void* /*data*/) {
   data->ready.clear();
   napi_value undefined;
   napi_get_undefined(env, &undefined);
-  napi_call_function(env, undefined, callback, 1, &records, nullptr);
+  napi_value args[3] = {records, undefined, undefined};
+  if (!data->log_table.empty()) {
+    // A Buffer: a store that writes to Redis sends the bytes as they are.
+    napi_create_buffer_copy(env, data->logs.size(), data->logs.data(), nullptr, &args[1]);
+    void* table = nullptr;
+    napi_value table_buffer;
+    const size_t table_bytes = data->log_table.size() * sizeof(double);
+    napi_create_arraybuffer(env, table_bytes, &table, &table_buffer);
+    std::memcpy(table, data->log_table.data(), table_bytes);
+    napi_create_typedarray(env, napi_float64_array, data->log_table.size(), table_buffer, 0, &args[2]);
+    // A burst can make these large; keep no more than a usual wakeup's worth.
+    if (data->logs.capacity() > kKeptLogBytes) std::string().swap(data->logs);
+  }
+  napi_call_function(env, undefined, callback, 3, args, nullptr);
   // The backlogs are resumed after JavaScript saw the records: a consumer
   // that is full now (a slow socket) has posted its kPause already, and the
   // worker applies both in order, so it never reads another batch between

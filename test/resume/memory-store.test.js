@@ -83,7 +83,7 @@ describe('memory store bounds', () => {
 });
 
 test('a reader that resumes inside a batch appended as bytes gets it cut at a delta boundary, as text', async () => {
-  // The relays append Buffers (binding.parseLog); a resume after event 5 cuts the batch 4..7.
+  // The relays append Buffers (views of one Buffer per wakeup); a resume after event 5 cuts the batch 4..7.
   const store = createMemoryStore();
   await store.claim('bytes', META);
   for (const b of batches(1, 12, 4)) store.append('bytes', { ...b, data: Buffer.from(b.data) });
@@ -92,5 +92,22 @@ test('a reader that resumes inside a batch appended as bytes gets it cut at a de
   expect(error).toBeUndefined();
   expect(entries.filter((e) => e.type === 'batch').every((e) => typeof e.data === 'string')).toBe(true);
   expect(seqsOf(entries)).toEqual(range(6, 12));
+  await store.close();
+});
+
+test('a batch appended as a view of a larger buffer is kept as a copy of its own bytes', async () => {
+  // The relays hand every stream's batch of a worker wakeup in one Buffer: keeping a view would
+  // keep the whole of it (other streams' deltas too) alive for the TTL.
+  const store = createMemoryStore();
+  await store.claim('view', META);
+  const [b] = batches(1, 2, 2);
+  const shared = Buffer.from(`${'x'.repeat(4096)}${b.data}${'y'.repeat(4096)}`);
+  const view = shared.subarray(4096, 4096 + Buffer.byteLength(b.data));
+  store.append('view', { ...b, data: view });
+  shared.fill(0x7a); // the relay's buffer is not ours: what was logged must not change with it
+  await store.end('view', { ok: true });
+  const { entries } = await collect(store.read('view'));
+  expect(entries.filter((e) => e.type === 'batch').map((e) => e.data)).toEqual([b.data]);
+  expect(store.stats().bytes).toBeLessThan(1024);
   await store.close();
 });
