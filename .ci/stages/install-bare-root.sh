@@ -20,21 +20,9 @@ fail() { printf 'install-bare-root: %s\n' "$*" >&2; exit 1; }
 [ -f prebuilds/linux-x64/llm_relay.node ] || fail "prebuilds/linux-x64/llm_relay.node missing: run .ci/stages/prebuild.sh first"
 bash .ci/stages/apt.sh debootstrap
 
-mounted=()
-cleanup() {
-  local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2> /dev/null || true; done
-}
-trap cleanup EXIT INT TERM
-mount_in_root() {  # TYPE-or-bind SOURCE TARGET
-  mkdir -p "$3"
-  if [ "$1" = bind ]; then mount --bind "$2" "$3"; else mount -t "$1" "$2" "$3"; fi
-  mounted+=("$3")
-}
-
-mirror=$(sed -nE 's/^(URIs:|deb( \[[^]]*\])?) *(https?:[^ ]+).*/\3/p' \
-  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2> /dev/null | grep -v security | head -1 || true)
-mirror=${mirror:-http://deb.debian.org/debian}
+# shellcheck source=scripts/lib/bare-root.sh
+source "$repo/scripts/lib/bare-root.sh"
+mirror=$(debian_mirror)
 
 mkdir -p "$work"
 if [ ! -f "$root/.llm-relay-bare" ]; then

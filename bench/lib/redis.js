@@ -7,19 +7,11 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const procs = require('./procs');
+// The same redis-server options and free-port probe as the tests.
+const { serverArgs } = require('../../test/helpers/redis');
+const { freePort } = require('../../test/helpers/system');
 
 const REDIS = process.env.REDIS_SERVER_BIN || '/usr/bin/redis-server';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * @param {number} core the core to pin it to
@@ -33,20 +25,7 @@ async function startRedis(core) {
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-relay-bench-redis-'));
   const port = await freePort();
-  const child = procs.spawnPinned(core, REDIS, [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    '--loglevel',
-    'warning',
-  ]);
+  const child = procs.spawnPinned(core, REDIS, ['--port', String(port), ...serverArgs(dir)]);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return { missing: `redis-server exited at start (${child.exitCode})` };

@@ -15,6 +15,28 @@ const { freePort, requireBinary } = require('./system');
 const REDIS = process.env.REDIS_SERVER_BIN || '/usr/bin/redis-server';
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * The options every redis-server of the tests and the bench runs with: on 127.0.0.1, no
+ * persistence, `dir` as its working directory, in the foreground, quiet.
+ * @param {string} dir
+ */
+function serverArgs(dir) {
+  return [
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
+}
+
 function requireRedis() {
   return requireBinary(REDIS, { name: 'redis-server', pkg: 'redis-server', envVar: 'REDIS_SERVER_BIN' });
 }
@@ -31,21 +53,7 @@ async function startRedis(options = {}) {
   let exited = null;
 
   const args = (p) => {
-    const common = [
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-      '--loglevel',
-      'warning',
-      ...(options.args || []),
-    ];
+    const common = [...serverArgs(dir), ...(options.args || [])];
     if (!options.tls) return ['--port', String(p), ...common];
     const file = (name, text) => {
       const f = path.join(dir, name);
@@ -138,4 +146,4 @@ function canConnect(port) {
   });
 }
 
-module.exports = { startRedis, requireRedis };
+module.exports = { startRedis, requireRedis, serverArgs };
