@@ -364,6 +364,23 @@ function targets(S, byName) {
       : 'not in this run',
     verdict: more.length ? (measured.length === MORE_RELAY_ROWS.length ? 'reported' : 'not measured') : 'not measured',
   });
+
+  // 8. The resumable relay's cost (issue 11): main-thread CPU per token at most 1.5× the plain
+  // relay's, delivering as much (within 1%).
+  const res = byName.get('llm-relay-resume-redis');
+  const haveRes = have && res && !res.unavailable && res.load && res.load.mainUsPerToken !== null;
+  if (haveRes) {
+    const x = res.load.mainUsPerToken / r.load.mainUsPerToken;
+    const asMuch = res.load.deliveredTps >= 0.99 * r.load.deliveredTps;
+    t.push({
+      id: '8',
+      text: 'resumable relay (Redis): main-thread CPU per token ≤ 1.5× the plain relay, delivering as much',
+      value: `${n(res.load.mainUsPerToken)} vs ${n(r.load.mainUsPerToken)} µs (${n(x)}×); ${Math.round(res.load.deliveredTps).toLocaleString('en-US')} vs ${Math.round(r.load.deliveredTps).toLocaleString('en-US')} tok/s`,
+      verdict: verdict(x <= 1.5 && asMuch),
+    });
+  } else {
+    t.push({ id: '8', text: 'resumable relay (Redis) ≤ 1.5× the plain relay', value: 'not in this run', verdict: verdict(null) });
+  }
   return t;
 }
 
