@@ -379,7 +379,12 @@ function targets(S, byName) {
       verdict: verdict(x <= 1.5 && asMuch),
     });
   } else {
-    t.push({ id: '8', text: 'resumable relay (Redis) ≤ 1.5× the plain relay', value: 'not in this run', verdict: verdict(null) });
+    t.push({
+      id: '8',
+      text: 'resumable relay (Redis) ≤ 1.5× the plain relay',
+      value: 'not in this run',
+      verdict: verdict(null),
+    });
   }
   return t;
 }
