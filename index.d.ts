@@ -238,8 +238,15 @@ export function stream(options: StreamOptions): LLMStream;
  * Batches of a stream are contiguous: each starts where the last one ended.
  */
 export interface ResumeBatch {
+  /** The sequence number of the batch's first delta. */
   first: number;
+  /** How many deltas the batch holds. */
   count: number;
+  /**
+   * The deltas as comma-terminated Delta JSON. From the relays, bytes that are a view of one
+   * Buffer shared by every stream's batch of that wakeup: a store that keeps them beyond the
+   * append() call copies them.
+   */
   data: string | Uint8Array;
 }
 
